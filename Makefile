@@ -1,0 +1,62 @@
+# hexops: `make demo` runs the product, `make test` runs the suite.
+# Both install what they need and are fast the second time.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HEXOPS := $(VENV)/bin/hexops
+STAMP := $(VENV)/.hexops-installed
+
+.PHONY: demo test setup system-deps venv serve db-up db-down clean \
+        bench bench-map bench-ingest bench-risk bench-alerts bench-video
+
+setup: system-deps venv
+
+system-deps:
+	@bash scripts/ensure_system_deps.sh --for test
+
+venv: $(STAMP)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip wheel setuptools
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	$(HEXOPS) demo
+
+serve: venv
+	$(HEXOPS) serve
+
+db-up: venv
+	$(HEXOPS) db up
+
+db-down: venv
+	$(HEXOPS) db down
+
+# The whole suite against a throwaway PostGIS cluster the tests start themselves.
+test: setup
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: bench-map bench-ingest bench-risk bench-alerts bench-video
+
+bench-map: setup
+	$(PY) -m bench.map
+
+bench-ingest: setup
+	$(PY) -m bench.ingest
+
+bench-risk: setup
+	$(PY) -m bench.risk
+
+bench-alerts: setup
+	$(PY) -m bench.alerts
+
+bench-video: setup
+	$(PY) -m bench.video
+
+clean:
+	-$(HEXOPS) db down
+	rm -rf $(VENV) .hexops bench/out/*.json

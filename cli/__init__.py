@@ -29,10 +29,23 @@ def get_context(ctx: click.Context):
 
 
 
+@click.group("load")
+def load_group() -> None:
+    """Load reference data from files (GeoJSON, GeoPackage, CSV, ...)."""
+
+
 def build_cli() -> click.Group:
+    """The root command; every ``cli`` module's ``register(root)`` adds to it.
+
+    Modules that add a file loader attach it to :data:`load_group` (as
+    ``hexops load <what> FILE``) instead of creating their own group.
+    """
+
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     def root() -> None:
         """hexops: H3 risk maps, crowd and flood alerts from a city's camera network."""
+
+    root.add_command(load_group)
 
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):

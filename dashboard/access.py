@@ -26,7 +26,9 @@ from typing import Callable, Iterable
 import dash
 from flask import Flask, g, jsonify, redirect, request
 
-ROLES: tuple[str, ...] = ("commander", "event_manager", "partner", "admin")
+#: People's roles, and ``device`` for edge gateways that post detections
+#: with a department's token (never a person, never a page).
+ROLES: tuple[str, ...] = ("commander", "event_manager", "partner", "admin", "device")
 PUBLIC = "__public__"
 
 #: Dash's own plumbing and static files: no data, safe for anyone.
@@ -76,8 +78,12 @@ def current_user() -> User | None:
     return g.hexops_user
 
 
-def allow(*roles: str, layer: str | None = None):
-    """Declare which roles may call a Flask view (and, for partners, which layer)."""
+def allow(*roles: str, layer: str | None = None, scope: str | None = None):
+    """Declare which roles may call a Flask view.
+
+    ``layer``: a partner also needs a live grant of that layer.  ``scope``:
+    the caller must hold that token scope (``detections:write``).
+    """
     unknown = [r for r in roles if r not in ROLES and r != PUBLIC]
     if unknown:
         raise ValueError(f"unknown role(s) {unknown}; expected some of {ROLES}")
@@ -85,6 +91,7 @@ def allow(*roles: str, layer: str | None = None):
     def mark(view):
         view._hexops_roles = frozenset(roles)
         view._hexops_layer = layer
+        view._hexops_scope = scope
         return view
 
     return mark
@@ -95,11 +102,15 @@ def public(view):
     return allow(PUBLIC)(view)
 
 
-def role_allowed(roles: Iterable[str], layer: str | None, user: User | None) -> bool:
+def role_allowed(
+    roles: Iterable[str], layer: str | None, user: User | None, scope: str | None = None
+) -> bool:
     roles = frozenset(roles)
     if PUBLIC in roles:
         return True
     if user is None or user.role not in roles:
+        return False
+    if scope is not None and scope not in user.scopes:
         return False
     if user.role == "partner" and layer is not None:
         return layer in user.layers
@@ -182,7 +193,7 @@ def authorise_request(server: Flask):
     view = server.view_functions.get(endpoint) if endpoint else None
     roles = getattr(view, "_hexops_roles", None) if view is not None else None
     if roles is not None:
-        if role_allowed(roles, getattr(view, "_hexops_layer", None), user):
+        if role_allowed(roles, getattr(view, "_hexops_layer", None), user, getattr(view, "_hexops_scope", None)):
             return None
         return _deny(user, wants_html=False)
     # Anything else is a Dash page (Dash serves its index for every path).

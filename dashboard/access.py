@@ -13,18 +13,25 @@ The contract every page and route follows:
 - Code reads the signed-in user with :func:`current_user`.
 
 How a request becomes a user (password sessions, bearer tokens) is provided
-by a resolver installed with :func:`set_user_resolver`; until one is
-installed nobody is signed in and everything but public routes is refused.
+by a resolver installed with :func:`set_user_resolver`; :func:`install`
+installs :func:`services.accounts.resolve_request`.  Without a resolver
+nobody is signed in and everything but public routes is refused.
+
+Dash's page router callback (``_pages_content``) is authorised by the page
+its ``pathname`` input asks for, so client-side navigation obeys the same
+page declarations as a full page load.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import dash
 from flask import Flask, g, jsonify, redirect, request
+from markupsafe import escape
 
 #: People's roles, and ``device`` for edge gateways that post detections
 #: with a department's token (never a person, never a page).
@@ -135,6 +142,20 @@ def _page_for_path(path: str) -> dict | None:
     return None
 
 
+#: Outputs of Dash's page router (dash.dash._ID_CONTENT / _ID_STORE).
+_ROUTER_OUTPUTS = ("_pages_content", "_pages_store")
+#: What the router serves for a path no page claims: Dash's 404, no data.
+_NOT_FOUND_PAGE = {"allowed_roles": [PUBLIC], "layers": []}
+
+
+def _router_target(body: dict) -> dict | None:
+    """For the page router callback: the page its ``pathname`` input asks for."""
+    for item in body.get("inputs", []) or []:
+        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
+            return _page_for_path(str(item.get("value") or "/")) or _NOT_FOUND_PAGE
+    return None
+
+
 def _page_for_callback() -> dict | None:
     """The page owning a Dash callback request, from its output ids' prefix."""
     try:
@@ -142,6 +163,8 @@ def _page_for_callback() -> dict | None:
     except ValueError:
         return None
     output = str(body.get("output", ""))
+    if any(router_id in output for router_id in _ROUTER_OUTPUTS):
+        return _router_target(body)
     ids = [part.split(".")[0].lstrip(".") for part in output.replace("..", " ").split()]
     pages = []
     for component_id in ids:
@@ -169,7 +192,11 @@ def _page_for_callback() -> dict | None:
 
 def _deny(user: User | None, wants_html: bool):
     if user is None and wants_html:
-        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+        return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+    if user is not None and wants_html:
+        return (f"<!doctype html><title>hexops: forbidden</title><h1>Forbidden</h1>"
+                f"<p>{escape(user.username)} ({escape(user.role)}) may not open {escape(request.path)}.</p>"
+                f"<p><a href=\"/\">Home</a> &middot; <a href=\"/auth/logout\">Sign out</a></p>", 403)
     status = 401 if user is None else 403
     return jsonify({"error": "not signed in" if user is None else "forbidden", "path": request.path}), status
 
@@ -204,5 +231,8 @@ def authorise_request(server: Flask):
 
 
 def install(server: Flask, app: dash.Dash) -> None:
-    """Attach the deny-by-default hook to ``server``."""
+    """Attach the deny-by-default hook to ``server`` and the accounts resolver."""
+    from services.accounts import resolve_request
+
+    set_user_resolver(resolve_request)
     server.before_request(lambda: authorise_request(server))

@@ -229,3 +229,31 @@ def nearby_rain(pair_hex: np.ndarray, pair_gauge: np.ndarray, gauge_mm_h: np.nda
     if len(pair_hex):
         np.maximum.at(out, pair_hex, np.nan_to_num(np.asarray(gauge_mm_h, dtype=float)[pair_gauge]))
     return out
+
+
+def flood_refresh(
+    camera_hex: np.ndarray,
+    n_hexes: int,
+    covered_s: np.ndarray,
+    wet_s: np.ndarray,
+    flooded_s: np.ndarray,
+    confidence: np.ndarray,
+    rain_pairs: tuple[np.ndarray, np.ndarray],
+    gauge_mm_h: np.ndarray,
+    low_lying: np.ndarray,
+    state: np.ndarray,
+    lower_since: np.ndarray,
+    now_s: float,
+    config: FloodConfig = FloodConfig(),
+) -> tuple[FloodStep, Evidence, np.ndarray]:
+    """One city-wide refresh: camera surfaces, hex evidence, targets and the state step.
+
+    Per-camera arrays are positional and aligned with ``camera_hex``;
+    ``rain_pairs`` comes from :func:`nearby_pairs`.  Returns the step, the
+    evidence (for recording transitions) and the target levels.
+    """
+    water = camera_water(covered_s, wet_s, flooded_s, confidence, config)
+    rain = nearby_rain(rain_pairs[0], rain_pairs[1], gauge_mm_h, n_hexes)
+    ev = hex_evidence(camera_hex, water, n_hexes, rain, low_lying)
+    target, reason = target_levels(ev, config)
+    return step_states(state, lower_since, target, reason, now_s, config), ev, target

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
+from tqdm import tqdm
 
 #: Relative tolerance under which a region's fields of view are treated as
 #: not overlapping (so the costly overlay is skipped): 0.1 % of the area.
@@ -80,6 +81,7 @@ def ground_shares(
     fovs_m: Sequence[BaseGeometry] | np.ndarray,
     region_ids: Sequence[Hashable],
     regions_m: Sequence[BaseGeometry] | np.ndarray,
+    progress: bool = False,
 ) -> GroundShares:
     """Split each region's visible ground between the cameras that see it.
 
@@ -92,6 +94,8 @@ def ground_shares(
         H3 cells (int64) or zone ids.
     regions_m : sequence of shapely Polygon
         The regions, in EPSG:2326.
+    progress : bool
+        Show a tqdm bar over regions (a city-wide calibration takes a while).
 
     Returns
     -------
@@ -110,7 +114,8 @@ def ground_shares(
     shares = np.zeros(len(reg_idx))
     order = np.argsort(reg_idx, kind="stable")
     bounds = np.flatnonzero(np.diff(reg_idx[order])) + 1
-    for group in np.split(order, bounds):
+    groups = np.split(order, bounds)
+    for group in tqdm(groups, desc="ground shares", unit="region", disable=not progress):
         if len(group) == 0:
             continue
         shares[group] = shapely.area(clips[group]) if len(group) == 1 else _split_overlaps(clips[group])

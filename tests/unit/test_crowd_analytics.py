@@ -144,3 +144,18 @@ def test_a_rising_trend_raises_before_the_threshold_is_reached():
                        np.array([[5.0]]), (2.0,), 0.0, AlertConfig(horizon_min=10))
     assert step.raised[0, 0] and step.cause[0, 0] == "projection"
 
+
+
+def test_a_city_snapshot_aligns_cameras_by_id_and_projects_the_trend():
+    import pandas as pd
+
+    from analytics.crowd import CrowdLayout, crowd_snapshot
+
+    shares = ground_shares(["a", "b"], [box(0, 0, 10, 10), box(20, 0, 30, 10)], ["z1", "z2"],
+                           [box(0, 0, 10, 10), box(20, 0, 30, 10)])
+    layout = CrowdLayout.from_shares(["a", "b"], [100.0, 100.0], shares)
+    latest = pd.DataFrame({"people": [150.0], "saturated": [False]}, index=["b"])
+    est, eta = crowd_snapshot(layout, latest, np.array([-10.0, -5.0]), np.array([[0.5, 0.5], [0.5, 1.0]]))
+    assert np.isnan(est.loc["z1", "density"]) and est.loc["z2", "density"] == pytest.approx(1.5)
+    assert est.loc["z2", "slope_per_min"] == pytest.approx(0.1)
+    assert eta[1, 0] == pytest.approx(5.0) and np.isinf(eta[0, 0])

@@ -1,0 +1,261 @@
+"""SQL of the clip vault: clips, wrapped keys, holds and the retention sweep.
+
+Every statement is a named function with bound parameters.  Times are
+timestamptz (UTC); a clip's ``day`` is the UTC date of its ``recorded_at``.
+A camera-day expires at ``day + 1 + keep_days`` (midnight UTC), where
+``keep_days`` comes from ``vault_retention_policy`` for the camera's owner,
+or its ``'*'`` row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+#: Session advisory lock serialising retention runs, hold changes and KEK rotation.
+VAULT_LOCK_KEY = 0x5641554C  # "VAUL"
+
+# Rows (camera_id, keep_days) for every camera; the CTE every expiry test joins.
+_KEEP = """
+    keep AS (
+        SELECT c.camera_id,
+               coalesce(p.keep_days, (SELECT d.keep_days FROM vault_retention_policy d
+                                       WHERE d.owner_code = '*'), 30) AS keep_days
+          FROM cameras c
+          LEFT JOIN vault_retention_policy p ON p.owner_code = c.owner_code
+    )
+"""
+_ACTIVE_HOLD = "(h.released_at IS NULL AND (h.until IS NULL OR h.until > %(now)s))"
+
+
+def lock(conn: psycopg.Connection) -> None:
+    """Take the vault's session lock (blocks while another run or hold change holds it)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (VAULT_LOCK_KEY,))
+
+
+def unlock(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s)", (VAULT_LOCK_KEY,))
+
+
+def camera_owner(conn: psycopg.Connection, camera_id: str) -> str | None:
+    """The owning department of a camera, or None when the camera is unknown."""
+    row = conn.execute("SELECT owner_code FROM cameras WHERE camera_id = %s", (camera_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def first_active_camera(conn: psycopg.Connection) -> str | None:
+    """The first active camera by id (the demo stores its clip there)."""
+    row = conn.execute(
+        "SELECT camera_id FROM cameras WHERE status = 'active' ORDER BY camera_id LIMIT 1"
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def expiry(conn: psycopg.Connection, camera_id: str, day: date) -> datetime:
+    """When the camera's video of ``day`` (UTC) expires."""
+    return conn.execute("SELECT hexops_vault_expiry(%s, %s)", (camera_id, day)).fetchone()[0]
+
+
+def set_keep_days(conn: psycopg.Connection, owner_code: str, keep_days: int) -> None:
+    """Set retention for one owner (``'*'`` for the default)."""
+    conn.execute(
+        "INSERT INTO vault_retention_policy (owner_code, keep_days) VALUES (%s, %s) "
+        "ON CONFLICT (owner_code) DO UPDATE SET keep_days = EXCLUDED.keep_days",
+        (owner_code, keep_days),
+    )
+
+
+def day_key(conn: psycopg.Connection, camera_id: str, day: date) -> dict[str, Any] | None:
+    """The wrapped day key of a camera-day: ``{key_id, kek_id, wrapped}`` or None."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT key_id, kek_id, wrapped FROM vault_keys "
+            "WHERE kind = 'day' AND camera_id = %s AND day = %s",
+            (camera_id, day),
+        ).fetchone()
+
+
+def insert_day_key(conn: psycopg.Connection, camera_id: str, day: date, kek_id: str, wrapped: bytes) -> bool:
+    """Store a wrapped day key unless one exists already; True if this one was stored."""
+    row = conn.execute(
+        "INSERT INTO vault_keys (kind, camera_id, day, kek_id, wrapped) VALUES ('day', %s, %s, %s, %s) "
+        "ON CONFLICT (camera_id, day) WHERE kind = 'day' DO NOTHING RETURNING key_id",
+        (camera_id, day, kek_id, wrapped),
+    ).fetchone()
+    return row is not None
+
+
+def insert_hold_key(conn: psycopg.Connection, hold_id: int, kek_id: str, wrapped: bytes) -> int:
+    """Store a hold's wrapped key; returns its key_id."""
+    return conn.execute(
+        "INSERT INTO vault_keys (kind, hold_id, kek_id, wrapped) VALUES ('hold', %s, %s, %s) RETURNING key_id",
+        (hold_id, kek_id, wrapped),
+    ).fetchone()[0]
+
+
+def insert_clip(
+    conn: psycopg.Connection, *, clip_id: str, camera_id: str, recorded_at: datetime, day: date,
+    size_bytes: int, path: str, key_id: int, stored_by: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO vault_clips (clip_id, camera_id, recorded_at, day, size_bytes, path, key_id, stored_by) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (clip_id, camera_id, recorded_at, day, size_bytes, path, key_id, stored_by),
+    )
+
+
+def clip(conn: psycopg.Connection, clip_id: str, for_update: bool = False) -> dict[str, Any] | None:
+    """A clip with its key (``kind``, ``kek_id``, ``wrapped``, may be NULL), hold and expiry."""
+    query = (
+        "SELECT c.clip_id, c.camera_id, c.recorded_at, c.day, c.size_bytes, c.path, c.key_id, c.hold_id, "
+        "       k.kind AS key_kind, k.kek_id, k.wrapped, hexops_vault_expiry(c.camera_id, c.day) AS expires_at "
+        "  FROM vault_clips c LEFT JOIN vault_keys k ON k.key_id = c.key_id WHERE c.clip_id = %s"
+    )
+    if for_update:
+        query += " FOR UPDATE OF c"
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, (clip_id,)).fetchone()
+
+
+def hold_key(conn: psycopg.Connection, hold_id: int) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT key_id, kek_id, wrapped FROM vault_keys WHERE kind = 'hold' AND hold_id = %s", (hold_id,)
+        ).fetchone()
+
+
+def user_role(conn: psycopg.Connection, username: str) -> str | None:
+    """The role of an enabled user from the accounts table, or None if unknown or disabled."""
+    if conn.execute("SELECT to_regclass('users')").fetchone()[0] is None:
+        return None
+    row = conn.execute(
+        "SELECT role FROM users WHERE username = %s AND NOT disabled", (username,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def insert_hold(
+    conn: psycopg.Connection, *, case_id: str, placed_by: str, reason: str, until: datetime | None
+) -> int:
+    return conn.execute(
+        "INSERT INTO vault_holds (case_id, placed_by, reason, until) VALUES (%s, %s, %s, %s) RETURNING hold_id",
+        (case_id, placed_by, reason, until),
+    ).fetchone()[0]
+
+
+def move_clip_under_hold(conn: psycopg.Connection, clip_id: str, hold_id: int, key_id: int, path: str) -> None:
+    """Point a clip at its re-encrypted file under the hold's key."""
+    conn.execute(
+        "UPDATE vault_clips SET hold_id = %s, key_id = %s, path = %s WHERE clip_id = %s",
+        (hold_id, key_id, path, clip_id),
+    )
+
+
+def hold(conn: psycopg.Connection, hold_id: int, for_update: bool = False) -> dict[str, Any] | None:
+    query = "SELECT * FROM vault_holds WHERE hold_id = %s" + (" FOR UPDATE" if for_update else "")
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, (hold_id,)).fetchone()
+
+
+def release_hold(conn: psycopg.Connection, hold_id: int, released_by: str, reason: str) -> None:
+    conn.execute(
+        "UPDATE vault_holds SET released_at = now(), released_by = %s, release_reason = %s WHERE hold_id = %s",
+        (released_by, reason, hold_id),
+    )
+
+
+def list_holds(conn: psycopg.Connection, now: datetime, include_released: bool = False) -> list[dict[str, Any]]:
+    """Holds with their clip counts and whether each is active at ``now``."""
+    query = (
+        "SELECT h.hold_id, h.case_id, h.placed_by, h.reason, h.placed_at, h.until, h.released_at, "
+        "       h.released_by, " + _ACTIVE_HOLD + " AS active, "
+        "       (SELECT count(*) FROM vault_clips c WHERE c.hold_id = h.hold_id) AS clips "
+        "  FROM vault_holds h WHERE %(all)s OR " + _ACTIVE_HOLD + " ORDER BY h.hold_id"
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, {"now": now, "all": include_released}).fetchall()
+
+
+def destroy_expired_keys(conn: psycopg.Connection, now: datetime, batch: int) -> list[tuple]:
+    """Delete up to ``batch`` expired keys (crypto-shredding); returns ``(key_id, kind, camera_id, day, hold_id)``.
+
+    A day key is expired when its camera-day is.  A hold key is expired when
+    its hold is no longer active and none of its clips' camera-days is still
+    within retention.  Clips keep their rows with ``key_id`` set to NULL.
+    """
+    query = (
+        "WITH " + _KEEP + ", doomed AS ("
+        "  SELECT k.key_id FROM vault_keys k JOIN keep USING (camera_id)"
+        "   WHERE k.kind = 'day' AND k.day + 1 + keep.keep_days <= (%(now)s AT TIME ZONE 'UTC')::date"
+        "  UNION ALL"
+        "  SELECT k.key_id FROM vault_keys k JOIN vault_holds h USING (hold_id)"
+        "   WHERE k.kind = 'hold' AND NOT " + _ACTIVE_HOLD +
+        "     AND NOT EXISTS (SELECT 1 FROM vault_clips c JOIN keep USING (camera_id)"
+        "                      WHERE c.key_id = k.key_id"
+        "                        AND c.day + 1 + keep.keep_days > (%(now)s AT TIME ZONE 'UTC')::date)"
+        "  LIMIT %(batch)s)"
+        " DELETE FROM vault_keys k USING doomed WHERE k.key_id = doomed.key_id"
+        " RETURNING k.key_id, k.kind, k.camera_id, k.day, k.hold_id"
+    )
+    return conn.execute(query, {"now": now, "batch": batch}).fetchall()
+
+
+def expired_clips(conn: psycopg.Connection, now: datetime, batch: int) -> list[tuple[str, str]]:
+    """Lock up to ``batch`` clips due for deletion: ``(clip_id, path)``.
+
+    Due: the key is gone, or the camera-day expired and no active hold keeps it.
+    """
+    query = (
+        "WITH " + _KEEP +
+        " SELECT c.clip_id, c.path FROM vault_clips c JOIN keep USING (camera_id)"
+        "   LEFT JOIN vault_holds h ON h.hold_id = c.hold_id"
+        "  WHERE c.key_id IS NULL"
+        "     OR (c.day + 1 + keep.keep_days <= (%(now)s AT TIME ZONE 'UTC')::date"
+        "         AND (c.hold_id IS NULL OR NOT " + _ACTIVE_HOLD + "))"
+        "  LIMIT %(batch)s FOR UPDATE OF c SKIP LOCKED"
+    )
+    return conn.execute(query, {"now": now, "batch": batch}).fetchall()
+
+
+def delete_clips(conn: psycopg.Connection, clip_ids: list[str]) -> int:
+    return conn.execute("DELETE FROM vault_clips WHERE clip_id = ANY(%s)", (clip_ids,)).rowcount
+
+
+def all_keys_for_update(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every wrapped key, locked (KEK rotation re-wraps them in one transaction)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT key_id, kind, camera_id, day, hold_id, kek_id, wrapped FROM vault_keys "
+            "ORDER BY key_id FOR UPDATE"
+        ).fetchall()
+
+
+def rewrap_key(conn: psycopg.Connection, key_id: int, kek_id: str, wrapped: bytes) -> None:
+    conn.execute("UPDATE vault_keys SET kek_id = %s, wrapped = %s WHERE key_id = %s", (kek_id, wrapped, key_id))
+
+
+def clips_by_days_to_expiry(conn: psycopg.Connection, now: datetime) -> list[tuple[int, bool, int, int]]:
+    """``(days_to_expiry, held, clips, bytes)`` groups, days rounded down (negative: overdue)."""
+    query = (
+        "WITH " + _KEEP +
+        " SELECT (c.day + 1 + keep.keep_days) - (%(now)s AT TIME ZONE 'UTC')::date AS days,"
+        "        (c.hold_id IS NOT NULL AND coalesce(" + _ACTIVE_HOLD + ", false)) AS held,"
+        "        count(*), coalesce(sum(c.size_bytes), 0)::bigint"
+        "   FROM vault_clips c JOIN keep USING (camera_id)"
+        "   LEFT JOIN vault_holds h ON h.hold_id = c.hold_id"
+        "  GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    return conn.execute(query, {"now": now}).fetchall()
+
+
+def last_audit(conn: psycopg.Connection, action: str) -> dict[str, Any] | None:
+    """The newest audit entry with this action (the last retention receipt, for one)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT audit_id, at, actor, action, target, reason, details FROM audit_log "
+            "WHERE action = %s ORDER BY audit_id DESC LIMIT 1",
+            (action,),
+        ).fetchone()

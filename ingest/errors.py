@@ -1,0 +1,23 @@
+"""The exception tree of ingest/: each error names the file, row or field it is about."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base of every error raised by ingest/."""
+
+
+class BatchError(IngestError):
+    """A whole batch is unusable (not JSON, wrong schema, no event list).
+
+    Individual bad events never raise: they are quarantined with a reason.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class SourceError(IngestError):
+    """A file or stream could not be read at all (names the file and the problem)."""

@@ -63,36 +63,47 @@ def place_hold(
         raise HoldError(f"case {case_id}: a reason is required")
     if until is not None and (until.tzinfo is None or until <= now):
         raise HoldError(f"case {case_id}: until {until.isoformat()} must be a future time with a UTC offset")
-    hold_id = q.insert_hold(conn, case_id=case_id, placed_by=user, reason=reason, until=until)
-    hold_key = os.urandom(32)
-    key_id = q.insert_hold_key(conn, hold_id, vault.kek.kek_id, vault.kek.wrap(hold_key, hold_key_context(hold_id)))
     written: list[Path] = []
     old_files: list[Path] = []
     try:
-        for clip_id in dict.fromkeys(clip_ids):
-            clip = q.clip(conn, clip_id, for_update=True)
-            if clip is None:
-                raise ClipNotFound(f"case {case_id}: clip {clip_id} is not in the vault")
-            if clip["hold_id"] is not None:
-                raise HoldError(f"case {case_id}: clip {clip_id} is already under hold {clip['hold_id']}")
-            if clip["expires_at"] <= now:
-                raise HoldError(f"case {case_id}: clip {clip_id} expired {clip['expires_at'].isoformat()}")
-            old_key = vault.unwrap_clip_key(clip)
-            relative = str(Path(clip["path"]).with_suffix(f".h{hold_id}.hxv"))
-            target = vault.path_of(relative)
-            with open(vault.path_of(clip["path"]), "rb") as src, atomic_file(target) as dst:
-                written.append(target)
-                crypto.reencrypt_stream(old_key, hold_key, clip_id, src, dst, vault.chunk_size)
-            q.move_clip_under_hold(conn, clip_id, hold_id, key_id, relative)
-            old_files.append(vault.path_of(clip["path"]))
-        audit.record(conn, actor=user, action="hold.place", target=f"hold:{hold_id}", reason=reason,
-                     details={"case_id": case_id, "clips": list(dict.fromkeys(clip_ids)),
-                              "until": until.isoformat() if until else None})
+        # A savepoint (or the transaction itself): a failure on any clip undoes the whole hold.
+        with conn.transaction():
+            hold_id = _rekey_under_new_hold(vault, conn, case_id, list(dict.fromkeys(clip_ids)), user,
+                                            reason, until, now, written, old_files)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
     return PlacedHold(hold_id, old_files)
+
+
+def _rekey_under_new_hold(
+    vault: Vault, conn: psycopg.Connection, case_id: str, clip_ids: list[str], user: str, reason: str,
+    until: datetime | None, now: datetime, written: list[Path], old_files: list[Path],
+) -> int:
+    hold_id = q.insert_hold(conn, case_id=case_id, placed_by=user, reason=reason, until=until)
+    hold_key = os.urandom(32)
+    key_id = q.insert_hold_key(conn, hold_id, vault.kek.kek_id, vault.kek.wrap(hold_key, hold_key_context(hold_id)))
+    for clip_id in clip_ids:
+        clip = q.clip(conn, clip_id, for_update=True)
+        if clip is None:
+            raise ClipNotFound(f"case {case_id}: clip {clip_id} is not in the vault")
+        if clip["hold_id"] is not None:
+            raise HoldError(f"case {case_id}: clip {clip_id} is already under hold {clip['hold_id']}")
+        if clip["expires_at"] <= now:
+            raise HoldError(f"case {case_id}: clip {clip_id} expired {clip['expires_at'].isoformat()}")
+        old_key = vault.unwrap_clip_key(clip)
+        relative = str(Path(clip["path"]).with_suffix(f".h{hold_id}.hxv"))
+        target = vault.path_of(relative)
+        written.append(target)
+        with open(vault.path_of(clip["path"]), "rb") as src, atomic_file(target) as dst:
+            crypto.reencrypt_stream(old_key, hold_key, clip_id, src, dst, vault.chunk_size)
+        q.move_clip_under_hold(conn, clip_id, hold_id, key_id, relative)
+        old_files.append(vault.path_of(clip["path"]))
+    audit.record(conn, actor=user, action="hold.place", target=f"hold:{hold_id}", reason=reason,
+                 details={"case_id": case_id, "clips": clip_ids,
+                          "until": until.isoformat() if until else None})
+    return hold_id
 
 
 def release_hold(

@@ -1,0 +1,144 @@
+"""Vault use cases: what the CLI, the admin page and the demo call.
+
+Each function takes the composition root's :class:`app.AppContext`, opens
+one transaction (or, for retention, one connection committing per batch),
+and hands the work to :mod:`vault`.  Key material comes from the environment
+or files under the state directory (see :mod:`vault.keys`), never from the
+database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from geodata import vault as q
+from vault import holds, keys, receipts, retention, rotation
+from vault.store import Vault
+
+DEMO_STEP = (50, "video and vault: an encrypted clip, a hold, a retention sweep")
+
+
+def vault_root(context) -> Path:
+    """Where clip files live: ``HEXOPS_VAULT_DIR`` or ``<state_dir>/vault/clips``."""
+    configured = context.settings.extra.get("HEXOPS_VAULT_DIR")
+    return Path(configured) if configured else context.settings.state_dir / "vault" / "clips"
+
+
+def open_vault(context) -> Vault:
+    kek = keys.load_kek(context.settings.extra, context.settings.state_dir)
+    return Vault(vault_root(context), kek)
+
+
+def put_clip(context, source: Path, *, camera_id: str, recorded_at: datetime, user: str | None) -> str:
+    vault = open_vault(context)
+    with context.db.connection() as conn:
+        return vault.put(conn, source, camera_id=camera_id, recorded_at=recorded_at,
+                         stored_by=user or "system:vault")
+
+
+def get_clip(context, clip_id: str, out: Path, *, user: str | None, reason: str) -> int:
+    vault = open_vault(context)
+    with context.db.connection() as conn:
+        return vault.get(conn, clip_id, out, user=user, reason=reason)
+
+
+def place_hold(context, *, case_id: str, clip_ids: list[str], user: str | None, reason: str,
+               until: datetime | None) -> int:
+    """Place a hold (under the vault lock, so no retention run interleaves)."""
+    vault = open_vault(context)
+    with context.db.connection() as conn:
+        q.lock(conn)
+        try:
+            with conn.transaction():
+                placed = holds.place_hold(vault, conn, case_id=case_id, clip_ids=clip_ids, user=user,
+                                          reason=reason, until=until)
+            placed.remove_superseded()
+        finally:
+            q.unlock(conn)
+    return placed.hold_id
+
+
+def release_hold(context, hold_id: int, *, user: str | None, reason: str) -> None:
+    vault = open_vault(context)
+    with context.db.connection() as conn:
+        holds.release_hold(vault, conn, hold_id, user=user, reason=reason)
+
+
+def list_holds(context, include_released: bool = False, now: datetime | None = None) -> list[dict[str, Any]]:
+    with context.db.connection() as conn:
+        return q.list_holds(conn, now or datetime.now(timezone.utc), include_released)
+
+
+def run_retention(context, now: datetime | None = None,
+                  progress: Callable[[str, int], None] | None = None) -> retention.RetentionResult:
+    vault = open_vault(context)
+    signing_key = keys.load_signing_key(context.settings.extra, context.settings.state_dir)
+    with context.db.connection() as conn:
+        return retention.run_retention(conn, vault, signing_key, now=now, progress=progress)
+
+
+def rotate_kek(context, new_kek_file: Path, *, actor: str) -> int:
+    """Re-wrap every data key under the KEK in ``new_kek_file`` (the operator then switches to it)."""
+    old = keys.load_kek(context.settings.extra, context.settings.state_dir, create=False)
+    new = keys.load_kek_file(new_kek_file)
+    with context.db.connection() as conn:
+        q.lock(conn)
+        try:
+            with conn.transaction():
+                return rotation.rotate_kek(conn, old, new, actor=actor)
+        finally:
+            q.unlock(conn)
+
+
+@dataclass(frozen=True)
+class RetentionStatus:
+    """What the admin page shows: clips by days to expiry, holds, and the last sweep."""
+
+    by_days: list[dict[str, Any]]
+    holds: list[dict[str, Any]]
+    last_sweep: dict[str, Any] | None
+    last_sweep_verified: bool | None
+    public_key: str | None
+
+
+def retention_status(context, now: datetime | None = None) -> RetentionStatus:
+    now = now or datetime.now(timezone.utc)
+    signing_key = keys.load_signing_key(context.settings.extra, context.settings.state_dir)
+    expected = keys.public_key_hex(signing_key)
+    with context.db.connection() as conn:
+        groups = q.clips_by_days_to_expiry(conn, now)
+        hold_rows = q.list_holds(conn, now, include_released=True)
+        last = q.last_audit(conn, "retention.run")
+    by_days = [{"days_to_expiry": d, "held": held, "clips": n, "bytes": b} for d, held, n, b in groups]
+    verified = None if last is None else receipts.verify(last["details"], expected)
+    return RetentionStatus(by_days, hold_rows, last, verified, expected)
+
+
+def demo_step(context, echo: Callable[[str], None]) -> None:
+    """Store one synthetic clip for the first camera, hold it, and run a sweep (idempotent)."""
+    import tempfile
+
+    from ingest.video.synthetic import write_street_video
+
+    with context.db.connection() as conn:
+        camera = q.first_active_camera(conn)
+    if camera is None:
+        echo("  vault: no cameras yet; skipped")
+        return
+    demo_id = "demo-clip-0001"
+    with context.db.connection() as conn:
+        exists = q.clip(conn, demo_id) is not None
+    if not exists:
+        vault = open_vault(context)
+        with tempfile.TemporaryDirectory() as tmp:
+            video = write_street_video(Path(tmp) / "demo.avi", frames=48, people=3)
+            with context.db.connection() as conn:
+                vault.put(conn, video, camera_id=camera, recorded_at=datetime.now(timezone.utc),
+                          stored_by="system:demo", clip_id=demo_id)
+        echo(f"  vault: stored encrypted clip {demo_id} for camera {camera}")
+    result = run_retention(context)
+    echo(f"  vault: retention sweep shredded {result.keys_destroyed} keys, deleted {result.clips_deleted} clips")
+

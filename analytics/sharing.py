@@ -1,0 +1,54 @@
+"""Rules for what partner departments receive: k-suppression and tile resolution.
+
+Pure functions, no database.  The SQL twin of :func:`suppress` is
+``hexops_k_suppress`` (migration 034); the shared-layer queries use that one,
+and the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+#: Counts of people or incidents below this are withheld from shared layers
+#: (``HEXOPS_K_ANONYMITY``).
+DEFAULT_K = 5
+
+#: (highest zoom, H3 resolution): a res-8 hexagon (~0.74 km2, ~460 m edge)
+#: is a few pixels at zoom 11, res 10 (~66 m edge) a few pixels at zoom 15.
+_ZOOM_RESOLUTION: tuple[tuple[int, int], ...] = ((11, 8), (13, 9))
+MAX_RESOLUTION = 10
+
+
+def k_anonymity(settings_extra: Mapping[str, str] | None) -> int:
+    """The configured k (``HEXOPS_K_ANONYMITY``, default 5); raises ValueError when not an integer >= 1."""
+    raw = (settings_extra or {}).get("HEXOPS_K_ANONYMITY", str(DEFAULT_K))
+    try:
+        k = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"HEXOPS_K_ANONYMITY: {raw!r} is not an integer") from exc
+    if k < 1:
+        raise ValueError(f"HEXOPS_K_ANONYMITY: must be at least 1, got {k}")
+    return k
+
+
+def suppress(value: float | None, k: int) -> float | None:
+    """A count as published: rounded to a whole number, or None when below ``k``.
+
+    Halves round to even, as Python's ``round`` and PostgreSQL's
+    ``round(double precision)`` both do, so the SQL twin agrees exactly.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    whole = float(round(value))
+    return None if whole < k else whole
+
+
+def resolution_for_zoom(zoom: int) -> int:
+    """H3 resolution (8, 9 or 10) drawn in a web-mercator tile of ``zoom`` (0..24)."""
+    if not 0 <= zoom <= 24:
+        raise ValueError(f"zoom: {zoom} is outside 0..24")
+    for highest_zoom, resolution in _ZOOM_RESOLUTION:
+        if zoom <= highest_zoom:
+            return resolution
+    return MAX_RESOLUTION

@@ -1,0 +1,142 @@
+"""OGC API - Features under /ogcapi, read by a real client (OWSLib) against the live app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+import requests
+from owslib.ogcapi.features import Features
+
+from geodata.h3cells import cell_to_str
+from tests.fixtures.sharing import DSD_LAYERS, bearer
+
+PARTNER = "drainage-partner"
+
+
+def _get(world, path: str, user: str = PARTNER, **params):
+    return requests.get(world.base_url + path, headers=bearer(world.tokens[user]), params=params, timeout=30)
+
+
+def test_owslib_reads_the_drainage_departments_collections_and_is_refused_crime_risk(sharing_world):
+    api = Features(sharing_world.base_url + "/ogcapi", headers=bearer(sharing_world.tokens[PARTNER]))
+    listed = set(api.feature_collections())
+    water = api.collection_items("water_states", limit=50)
+    rain = api.collection_items("rainfall")
+    assert {"water_states", "rainfall"} <= listed <= {"water_states", "rainfall", "flood_states", "flood_alerts"}
+    assert water["numberReturned"] > 0 and rain["numberReturned"] == 2
+    with pytest.raises(RuntimeError, match="Forbidden"):
+        api.collection_items("incidents")
+
+
+def test_every_collection_of_an_ungranted_layer_is_refused_to_the_partner(sharing_world):
+    from geodata.sharing import registry
+
+    refused = [c.id for c in registry().values() if c.layer not in DSD_LAYERS]
+    statuses = {cid: _get(sharing_world, f"/ogcapi/collections/{cid}/items").status_code for cid in refused}
+    assert set(statuses.values()) == {403}, statuses
+
+
+def test_a_commander_sees_every_collection_whose_tables_exist(sharing_world):
+    listed = {c["id"] for c in _get(sharing_world, "/ogcapi/collections", "commander").json()["collections"]}
+    assert {"water_states", "crowd_density", "incidents", "camera_positions", "rainfall"} <= listed
+
+
+def test_a_gateway_token_cannot_read_shared_layers(sharing_world):
+    assert _get(sharing_world, "/ogcapi/collections", "gateway").status_code == 403
+
+
+def test_the_landing_page_links_conformance_and_collections_and_declares_geojson(sharing_world):
+    landing = _get(sharing_world, "/ogcapi").json()
+    conformance = _get(sharing_world, "/ogcapi/conformance").json()["conformsTo"]
+    assert {link["rel"] for link in landing["links"]} >= {"self", "conformance", "data"}
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance
+
+
+def test_items_are_geojson_polygons_with_the_h3_cell_as_text(sharing_world):
+    response = _get(sharing_world, "/ogcapi/collections/water_states/items", resolution=9)
+    body = response.json()
+    feature = body["features"][0]
+    assert response.headers["Content-Type"].startswith("application/geo+json")
+    assert feature["geometry"]["type"] == "Polygon"
+    assert feature["properties"]["resolution"] == 9 and len(feature["properties"]["h3"]) == 15
+
+
+def test_bbox_keeps_only_features_inside_it(sharing_world):
+    from h3.api.basic_int import cell_to_latlng
+
+    lat, lon = cell_to_latlng(sharing_world.small)
+    d = 0.0005
+    body = _get(sharing_world, "/ogcapi/collections/water_states/items",
+                bbox=f"{lon - d},{lat - d},{lon + d},{lat + d}").json()
+    assert {f["properties"]["h3"] for f in body["features"]} == {cell_to_str(sharing_world.small)}
+
+
+def test_datetime_interval_excludes_older_buckets(sharing_world):
+    start = (sharing_world.bucket - timedelta(hours=1)).isoformat()
+    recent = _get(sharing_world, "/ogcapi/collections/water_states/items", datetime=f"{start}/..").json()
+    everything = _get(sharing_world, "/ogcapi/collections/water_states/items").json()
+    assert recent["numberMatched"] == 7 and everything["numberMatched"] == 13
+
+
+def test_paging_with_next_links_returns_every_feature_once(sharing_world):
+    url = sharing_world.base_url + "/ogcapi/collections/water_states/items?limit=3"
+    seen, pages = [], 0
+    while url:
+        body = requests.get(url, headers=bearer(sharing_world.tokens[PARTNER]), timeout=30).json()
+        seen += [f["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+        pages += 1
+    assert pages == 5 and len(seen) == len(set(seen)) == 13
+
+
+def test_a_bad_bbox_is_a_400_naming_the_parameter(sharing_world):
+    response = _get(sharing_world, "/ogcapi/collections/water_states/items", bbox="114,22,113")
+    assert response.status_code == 400 and response.json()["description"].startswith("bbox:")
+
+
+def test_a_single_item_is_served_by_its_id(sharing_world):
+    first = _get(sharing_world, "/ogcapi/collections/rainfall/items", limit=1).json()["features"][0]
+    again = _get(sharing_world, f"/ogcapi/collections/rainfall/items/{first['id']}").json()
+    assert again["properties"] == first["properties"]
+
+
+def test_crowd_counts_below_k_are_withheld_and_larger_ones_published(sharing_world):
+    body = _get(sharing_world, "/ogcapi/collections/crowd_density/items", "commander", limit=1000).json()
+    by_cell = {f["properties"]["h3"]: f["properties"] for f in body["features"]
+               if f["properties"]["resolution"] == 9 and f["id"].endswith(
+                   sharing_world.bucket.strftime("%Y-%m-%dT%H:%MZ"))}
+    small, big = by_cell[cell_to_str(sharing_world.small)], by_cell[cell_to_str(sharing_world.big)]
+    assert (small["people"], small["people_max"], small["suppressed"]) == (None, None, True)
+    assert (big["people"], big["suppressed"]) == (40, False)
+
+
+def test_incident_counts_below_k_are_withheld(sharing_world):
+    body = _get(sharing_world, "/ogcapi/collections/incidents/items", "commander").json()
+    counts = {f["properties"]["h3"]: f["properties"]["incidents"] for f in body["features"]}
+    assert counts == {cell_to_str(sharing_world.small): None, cell_to_str(sharing_world.big): 7}
+
+
+def test_partner_reads_are_recorded_in_the_audit_log(sharing_world):
+    _get(sharing_world, "/ogcapi/collections/rainfall/items", limit=1)
+    with psycopg.connect(sharing_world.db_url) as conn:
+        rows = conn.execute("SELECT actor, target, details->>'department' FROM audit_log "
+                            "WHERE action = 'partner.read' ORDER BY chain_seq DESC LIMIT 1").fetchall()
+    assert rows == [(PARTNER, "ogcapi/rainfall", "DSD")]
+
+
+def test_an_expired_grant_stops_the_partner_reading_the_layer(db_url, start_live_app):
+    from tests.fixtures.sharing import make_users
+
+    tokens = make_users(db_url)
+    live = start_live_app(db_url)
+    url = live.base_url + "/ogcapi/collections/rainfall/items"
+    before = requests.get(url, headers=bearer(tokens[PARTNER]), timeout=30).status_code
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE layer_grants SET granted_at = now() - interval '2 days', "
+                     "expires_at = now() - interval '1 second' WHERE layer = 'rainfall'")
+    after = requests.get(url, headers=bearer(tokens[PARTNER]), timeout=30).status_code
+    listed = requests.get(live.base_url + "/ogcapi/collections", headers=bearer(tokens[PARTNER]), timeout=30).json()
+    assert (before, after) == (200, 403)
+    assert "rainfall" not in {c["id"] for c in listed["collections"]}

@@ -94,7 +94,7 @@ class Fireworks:
 
 _ZONES = (
     EventZoneSpec("TST", "Tsim Sha Tsui promenade and Avenue of Stars",
-                  ((114.1685, 22.2933), (114.1780, 22.2942), (114.1850, 22.2975)), 70.0, 4.6, 16),
+                  ((114.1685, 22.2933), (114.1780, 22.2942), (114.1850, 22.2975)), 70.0, 5.2, 16),
     EventZoneSpec("WCH", "Wan Chai waterfront and Golden Bauhinia Square",
                   ((114.1700, 22.2855), (114.1780, 22.2845), (114.1855, 22.2855)), 60.0, 3.4, 10),
     EventZoneSpec("CEN", "Central harbourfront event space",

@@ -1,0 +1,155 @@
+"""SQL of the reference registry: districts, cameras, incidents.
+
+Named functions with bound parameters, run inside the caller's
+transaction.  Geometries travel as hex EWKB (SRID 4326); bulk rows go by
+COPY into a temporary staging table and are merged with one
+``INSERT ... ON CONFLICT``.  H3 cells are signed BIGINT.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+
+def _copy(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, header=False)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns))
+    with conn.cursor().copy(statement) as cp:
+        cp.write(buf.getvalue())
+
+
+def upsert_districts(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Insert or replace districts.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``code``, ``name_en``, ``name_zh`` (may be null) and ``geom``
+        (MultiPolygon as hex EWKB, SRID 4326).
+    """
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS registry_district_stage "
+                 "(code text, name_en text, name_zh text, geom geometry)")
+    conn.execute("TRUNCATE registry_district_stage")
+    _copy(conn, "registry_district_stage", frame[["code", "name_en", "name_zh", "geom"]])
+    return conn.execute(
+        "INSERT INTO districts (code, name_en, name_zh, geom) "
+        "SELECT code, name_en, name_zh, ST_Multi(geom) FROM registry_district_stage ORDER BY code "
+        "ON CONFLICT (code) DO UPDATE SET name_en = excluded.name_en, name_zh = excluded.name_zh, "
+        "geom = excluded.geom"
+    ).rowcount
+
+
+def delete_districts_except(conn: psycopg.Connection, codes: list[str]) -> int:
+    """Delete every district whose code is not in ``codes`` (references become null)."""
+    return conn.execute("DELETE FROM districts WHERE NOT (code = ANY(%s))", (list(codes),)).rowcount
+
+
+def district_codes(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT code FROM districts ORDER BY code").fetchall()]
+
+
+def assign_point_districts(conn: psycopg.Connection) -> None:
+    """Refresh the district of cameras, incidents and rain readings from their points.
+
+    A point in a district takes it; a point outside every district (on a
+    pier, in the sea off a coarse outline) takes the nearest within 2 km,
+    else none.
+    """
+    for table, column in (("cameras", "location"), ("incidents", "geom"), ("rainfall_readings", "geom")):
+        conn.execute(sql.SQL(
+            "UPDATE {t} p SET district_code = ("
+            "  SELECT d.code FROM districts d"
+            "  WHERE ST_DWithin(d.geom::geography, p.{c}::geography, 2000)"
+            "  ORDER BY ST_Intersects(d.geom, p.{c}) DESC, d.geom <-> p.{c} LIMIT 1) "
+            "WHERE p.{c} IS NOT NULL"
+        ).format(t=sql.Identifier(table), c=sql.Identifier(column)))
+
+
+CAMERA_COLUMNS = ("camera_id", "owner_code", "kind", "status", "location", "fov", "fov_area_m2",
+                  "h3_r8", "h3_r9", "h3_r10")
+
+
+def upsert_cameras(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Insert or replace cameras.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :data:`CAMERA_COLUMNS`; ``location`` (Point) and ``fov`` (Polygon,
+        may be null) as hex EWKB with SRID 4326, ``fov_area_m2`` in m2,
+        H3 cells as int64.
+    """
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS registry_camera_stage (camera_id text, owner_code text, "
+                 "kind text, status text, location geometry, fov geometry, fov_area_m2 double precision, "
+                 "h3_r8 bigint, h3_r9 bigint, h3_r10 bigint)")
+    conn.execute("TRUNCATE registry_camera_stage")
+    _copy(conn, "registry_camera_stage", frame[list(CAMERA_COLUMNS)])
+    return conn.execute(
+        "INSERT INTO cameras (camera_id, owner_code, kind, status, location, fov, fov_area_m2, "
+        "h3_r8, h3_r9, h3_r10, updated_at) "
+        "SELECT camera_id, owner_code, kind, status, location, fov, fov_area_m2, h3_r8, h3_r9, h3_r10, now() "
+        "FROM registry_camera_stage ORDER BY camera_id "
+        "ON CONFLICT (camera_id) DO UPDATE SET owner_code = excluded.owner_code, kind = excluded.kind, "
+        "status = excluded.status, location = excluded.location, fov = excluded.fov, "
+        "fov_area_m2 = excluded.fov_area_m2, h3_r8 = excluded.h3_r8, h3_r9 = excluded.h3_r9, "
+        "h3_r10 = excluded.h3_r10, updated_at = now()"
+    ).rowcount
+
+
+def department_codes(conn: psycopg.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT code FROM departments").fetchall()}
+
+
+def list_cameras(conn: psycopg.Connection, limit: int | None = None) -> list[tuple]:
+    """Cameras by id: (camera_id, owner_code, kind, status, district_code, lat, lon, h3_r9)."""
+    return conn.execute(
+        "SELECT camera_id, owner_code, kind, status, district_code, ST_Y(location), ST_X(location), h3_r9 "
+        "FROM cameras ORDER BY camera_id LIMIT %s", (limit,)
+    ).fetchall()
+
+
+def insert_incidents(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Insert incidents not already present (by ``external_id``); returns rows added.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``external_id``, ``occurred_at`` (timezone-aware), ``type``,
+        ``source``, ``geom`` (Point, hex EWKB SRID 4326), ``h3_r8``,
+        ``h3_r9``, ``h3_r10`` (int64).
+    """
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS registry_incident_stage (external_id text, "
+                 "occurred_at timestamptz, type text, source text, geom geometry, "
+                 "h3_r8 bigint, h3_r9 bigint, h3_r10 bigint)")
+    conn.execute("TRUNCATE registry_incident_stage")
+    out = frame[["external_id", "occurred_at", "type", "source", "geom", "h3_r8", "h3_r9", "h3_r10"]].copy()
+    out["occurred_at"] = pd.to_datetime(out["occurred_at"], utc=True).map(lambda t: t.isoformat())
+    _copy(conn, "registry_incident_stage", out)
+    return conn.execute(
+        "INSERT INTO incidents (external_id, occurred_at, type, source, geom, h3_r8, h3_r9, h3_r10) "
+        "SELECT external_id, occurred_at, type, source, geom, h3_r8, h3_r9, h3_r10 "
+        "FROM registry_incident_stage ORDER BY occurred_at ON CONFLICT (external_id) DO NOTHING"
+    ).rowcount
+
+
+def table_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Rows in the registry tables (districts, hex_cells, cameras, incidents)."""
+    out = {}
+    for table in ("districts", "hex_cells", "cameras", "incidents"):
+        out[table] = int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0])
+    return out
+
+
+def count_between(conn: psycopg.Connection, table: str, column: str, start, end) -> int:
+    """Rows of ``table`` whose ``column`` lies in ``[start, end)``."""
+    return int(conn.execute(
+        sql.SQL("SELECT count(*) FROM {} WHERE {} >= %s AND {} < %s").format(
+            sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)),
+        (start, end),
+    ).fetchone()[0])

@@ -1,0 +1,160 @@
+"""Flood-alert webhooks to a real HTTP endpoint on 127.0.0.1: signed, retried with backoff, logged."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import pytest
+
+from geodata.db import Database
+from services import webhooks
+from tests.fixtures.auth import grant_layers
+
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+POLICY = webhooks.RetryPolicy(base_delay_s=30, max_delay_s=600, max_attempts=4, timeout_s=5)
+ALERT = {"alert_id": "flood-89411cb3603ffff-1", "h3": "89411cb3603ffff", "state": "flooded",
+         "at": "2026-11-21T12:00:00+00:00"}
+
+
+class FlakyReceiver:
+    """A partner endpoint that answers 500 ``failures`` times, then 200; keeps what it got."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.received: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802  (http.server's naming)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = 500 if len(receiver.received) <= receiver.failures else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/flood"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(failures: int) -> FlakyReceiver:
+        made.append(FlakyReceiver(failures))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url, min_size=1, max_size=2).open()
+    yield database
+    database.close()
+
+
+def _register(db_url: str, url: str, department: str = "DSD") -> str:
+    with psycopg.connect(db_url) as conn:
+        _, secret = webhooks.add_endpoint(conn, department, url, actor="test")
+    return secret
+
+
+def _delivery(db_url: str) -> tuple:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT status, attempts, next_attempt_at, last_status_code FROM webhook_deliveries"
+                            ).fetchone()
+
+
+def test_a_delivery_failing_twice_is_retried_with_doubling_waits_then_delivered(db_url, db, receiver):
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    endpoint = receiver(failures=2)
+    _register(db_url, endpoint.url)
+    with psycopg.connect(db_url) as conn:
+        assert webhooks.enqueue_flood_alert(conn, ALERT, now=T0) == 1
+    first = webhooks.deliver_pending(db, now=T0, policy=POLICY)
+    after_first = _delivery(db_url)
+    too_early = webhooks.deliver_pending(db, now=T0 + timedelta(seconds=29), policy=POLICY)
+    second = webhooks.deliver_pending(db, now=T0 + timedelta(seconds=30), policy=POLICY)
+    after_second = _delivery(db_url)
+    third = webhooks.deliver_pending(db, now=T0 + timedelta(seconds=90), policy=POLICY)
+    assert (first.retried, too_early.retried + too_early.delivered, second.retried, third.delivered) == (1, 0, 1, 1)
+    assert after_first[:3] == ("pending", 1, T0 + timedelta(seconds=30))
+    assert after_second[:3] == ("pending", 2, T0 + timedelta(seconds=90))
+    assert _delivery(db_url)[0:2] == ("delivered", 3) and _delivery(db_url)[3] == 200
+    assert len(endpoint.received) == 3
+
+
+def test_the_body_is_signed_with_the_endpoints_secret_over_timestamp_and_body(db_url, db, receiver):
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    endpoint = receiver(failures=0)
+    secret = _register(db_url, endpoint.url)
+    with psycopg.connect(db_url) as conn:
+        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    webhooks.deliver_pending(db, now=T0, policy=POLICY)
+    headers, body = endpoint.received[0]
+    stamp, signature = headers["X-Hexops-Timestamp"], headers["X-Hexops-Signature"]
+    assert webhooks.verify_signature(secret, stamp, body, signature, now=T0.timestamp())
+    assert not webhooks.verify_signature(secret, stamp, body + b" ", signature, now=T0.timestamp())
+    assert not webhooks.verify_signature("another-secret" * 3, stamp, body, signature, now=T0.timestamp())
+    assert not webhooks.verify_signature(secret, stamp, body, signature, now=T0.timestamp() + 3600)
+
+
+def test_a_delivery_that_never_succeeds_is_marked_failed_after_the_last_attempt(db_url, db, receiver):
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    endpoint = receiver(failures=100)
+    _register(db_url, endpoint.url)
+    with psycopg.connect(db_url) as conn:
+        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    clock = T0
+    for _ in range(POLICY.max_attempts + 2):
+        webhooks.deliver_pending(db, now=clock, policy=POLICY)
+        clock += timedelta(seconds=POLICY.max_delay_s)
+    assert _delivery(db_url)[:2] == ("failed", POLICY.max_attempts)
+    assert len(endpoint.received) == POLICY.max_attempts
+
+
+def test_an_unreachable_endpoint_is_logged_and_retried(db_url, db):
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    _register(db_url, "http://127.0.0.1:9/nothing-listens-here")
+    with psycopg.connect(db_url) as conn:
+        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    report = webhooks.deliver_pending(db, now=T0, policy=POLICY)
+    with psycopg.connect(db_url) as conn:
+        error = conn.execute("SELECT last_error FROM webhook_deliveries").fetchone()[0]
+    assert report.retried == 1 and "ConnectionError" in error
+
+
+def test_departments_without_a_live_flood_alert_grant_are_not_sent_alerts(db_url, receiver):
+    grant_layers(db_url, "TD", ["flood_alerts"])
+    _register(db_url, receiver(0).url, department="DSD")
+    with psycopg.connect(db_url) as conn:
+        queued = webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    assert queued == 0
+
+
+def test_the_same_alert_enqueued_twice_is_delivered_once(db_url):
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    _register(db_url, "http://127.0.0.1:9/x")
+    with psycopg.connect(db_url) as conn:
+        counts = [webhooks.enqueue_flood_alert(conn, ALERT, now=T0) for _ in range(2)]
+    assert counts == [1, 0]
+
+
+def test_the_backoff_doubles_and_is_capped():
+    assert [POLICY.delay_after(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 600]

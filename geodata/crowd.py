@@ -1,0 +1,236 @@
+"""SQL for crowds: camera visible areas, event zones, ground shares, counts and alerts.
+
+Every function takes an open psycopg connection and runs inside the
+caller's transaction.  Geometry travels as WKB in WGS84 (EPSG:4326); areas
+are m2 measured in HK1980 Grid (EPSG:2326); H3 cells are BIGINT (crowd hexes
+are resolution 10, stored as text region ids beside zone ids).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable
+
+import pandas as pd
+import psycopg
+import shapely
+
+
+def unknown_cameras(conn: psycopg.Connection, camera_ids: Iterable[str]) -> set[str]:
+    """The ids among ``camera_ids`` that are not in the camera registry."""
+    ids = sorted(set(camera_ids))
+    rows = conn.execute("SELECT camera_id FROM cameras WHERE camera_id = ANY(%s)", (ids,)).fetchall()
+    return set(ids) - {r[0] for r in rows}
+
+
+def set_camera_fovs(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Set cameras' visible ground: ``camera_id``, ``fov`` (shapely Polygon, EPSG:4326), ``fov_area_m2``."""
+    rows = [
+        (shapely.to_wkb(g), float(a), c)
+        for c, g, a in zip(frame["camera_id"], frame["fov"], frame["fov_area_m2"])
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE cameras SET fov = ST_SetSRID(ST_GeomFromWKB(%s), 4326), fov_area_m2 = %s, updated_at = now() "
+            "WHERE camera_id = %s",
+            rows,
+        )
+    return len(rows)
+
+
+def cameras_with_fov(conn: psycopg.Connection) -> pd.DataFrame:
+    """Active cameras with a visible ground polygon: ``camera_id``, ``fov`` (EPSG:4326),
+    ``fov_area_m2``, ``h3_r9``, ``h3_r10``."""
+    rows = conn.execute(
+        "SELECT camera_id, ST_AsBinary(fov), fov_area_m2, h3_r9, h3_r10 FROM cameras "
+        "WHERE fov IS NOT NULL AND fov_area_m2 IS NOT NULL AND status = 'active' ORDER BY camera_id"
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["camera_id", "fov", "fov_area_m2", "h3_r9", "h3_r10"])
+    frame["fov"] = shapely.from_wkb([bytes(b) for b in frame["fov"]]) if len(frame) else []
+    return frame
+
+
+def upsert_zones(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Insert or replace event zones: ``zone_id``, ``name``, ``event_name``, ``capacity``,
+    ``geometry`` (Polygon, EPSG:4326), ``area_m2``."""
+    rows = [
+        (z, n, e, int(c), shapely.to_wkb(g), float(a))
+        for z, n, e, c, g, a in zip(frame["zone_id"], frame["name"], frame["event_name"], frame["capacity"],
+                                    frame["geometry"], frame["area_m2"])
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO event_zones (zone_id, name, event_name, capacity, geom, area_m2) "
+            "VALUES (%s, %s, %s, %s, ST_SetSRID(ST_GeomFromWKB(%s), 4326), %s) "
+            "ON CONFLICT (zone_id) DO UPDATE SET name = excluded.name, event_name = excluded.event_name, "
+            "capacity = excluded.capacity, geom = excluded.geom, area_m2 = excluded.area_m2, updated_at = now()",
+            rows,
+        )
+    return len(rows)
+
+
+def list_zones(conn: psycopg.Connection) -> pd.DataFrame:
+    """Event zones: ``zone_id``, ``name``, ``event_name``, ``capacity``, ``area_m2``, ``geometry`` (EPSG:4326)."""
+    rows = conn.execute(
+        "SELECT zone_id, name, event_name, capacity, area_m2, ST_AsBinary(geom) FROM event_zones ORDER BY zone_id"
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["zone_id", "name", "event_name", "capacity", "area_m2", "geometry"])
+    frame["geometry"] = shapely.from_wkb([bytes(b) for b in frame["geometry"]]) if len(frame) else []
+    return frame
+
+
+def replace_ground_shares(
+    conn: psycopg.Connection, kind: str, pairs: pd.DataFrame, regions: pd.DataFrame
+) -> int:
+    """Replace every stored share of one region kind (``'hex'`` or ``'zone'``).
+
+    ``pairs``: ``region``, ``camera_id``, ``share_m2``; ``regions`` indexed by
+    region with ``area_m2`` and ``covered_m2``.  Region ids are stored as text.
+    """
+    conn.execute("DELETE FROM camera_ground_shares WHERE region_kind = %s", (kind,))
+    conn.execute("DELETE FROM crowd_regions WHERE region_kind = %s", (kind,))
+    with conn.cursor() as cur:
+        with cur.copy("COPY camera_ground_shares (region_kind, region_id, camera_id, share_m2) FROM STDIN") as cp:
+            for r, c, s in zip(pairs["region"], pairs["camera_id"], pairs["share_m2"]):
+                cp.write_row((kind, str(r), c, float(s)))
+        with cur.copy("COPY crowd_regions (region_kind, region_id, area_m2, covered_m2) FROM STDIN") as cp:
+            for r, a, c in zip(regions.index, regions["area_m2"], regions["covered_m2"]):
+                cp.write_row((kind, str(r), float(a), float(c)))
+    return len(pairs)
+
+
+def load_ground_shares(conn: psycopg.Connection, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored shares of one region kind: (pairs, regions) as :func:`replace_ground_shares` takes them."""
+    pairs = pd.DataFrame(
+        conn.execute(
+            "SELECT region_id, camera_id, share_m2 FROM camera_ground_shares WHERE region_kind = %s "
+            "ORDER BY region_id, camera_id", (kind,)
+        ).fetchall(),
+        columns=["region", "camera_id", "share_m2"],
+    )
+    regions = pd.DataFrame(
+        conn.execute(
+            "SELECT region_id, area_m2, covered_m2 FROM crowd_regions WHERE region_kind = %s ORDER BY region_id",
+            (kind,),
+        ).fetchall(),
+        columns=["region", "area_m2", "covered_m2"],
+    ).set_index("region")
+    return pairs, regions
+
+
+def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedelta) -> pd.DataFrame:
+    """Each camera's summary over ``(at - window, at]`` from ``detections_camera_minute``.
+
+    Returns a frame indexed by ``camera_id``: ``people`` (mean visible),
+    ``saturated`` (any saturated event), ``covered_s``, ``wet_s``,
+    ``flooded_s`` (seconds), ``water_conf_max`` and ``last_unsaturated``
+    (people/m2 of the camera's latest unsaturated minute in the last hour,
+    NaN if none) for saturated cameras.
+    """
+    rows = conn.execute(
+        """
+        WITH recent AS (
+            SELECT d.camera_id, sum(d.people_s) / nullif(sum(d.covered_s), 0) AS people,
+                   sum(d.saturated_n) > 0 AS saturated, sum(d.covered_s) AS covered_s,
+                   sum(d.wet_s) AS wet_s, sum(d.flooded_s) AS flooded_s, max(d.water_conf_max) AS conf
+            FROM detections_camera_minute d
+            WHERE d.minute > %(start)s AND d.minute <= %(at)s
+            GROUP BY d.camera_id
+            HAVING sum(d.covered_s) > 0
+        ), prior AS (
+            SELECT DISTINCT ON (d.camera_id) d.camera_id,
+                   d.people_s / nullif(d.covered_s, 0) / c.fov_area_m2 AS density
+            FROM detections_camera_minute d
+            JOIN recent r ON r.camera_id = d.camera_id AND r.saturated
+            JOIN cameras c ON c.camera_id = d.camera_id
+            WHERE d.minute > %(lookback)s AND d.minute <= %(at)s AND d.saturated_n = 0 AND d.covered_s > 0
+            ORDER BY d.camera_id, d.minute DESC
+        )
+        SELECT r.camera_id, r.people, r.saturated, r.covered_s, r.wet_s, r.flooded_s, r.conf, p.density
+        FROM recent r LEFT JOIN prior p USING (camera_id)
+        ORDER BY r.camera_id
+        """,
+        {"start": at - window, "at": at, "lookback": at - timedelta(hours=1)},
+    ).fetchall()
+    frame = pd.DataFrame(
+        rows,
+        columns=["camera_id", "people", "saturated", "covered_s", "wet_s", "flooded_s", "water_conf_max",
+                 "last_unsaturated"],
+    ).set_index("camera_id")
+    return frame.astype({"people": float, "saturated": bool, "covered_s": float, "wet_s": float,
+                         "flooded_s": float, "water_conf_max": float, "last_unsaturated": float})
+
+
+def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
+    """First and last minute with any camera detections (UTC), or (None, None)."""
+    row = conn.execute("SELECT min(minute), max(minute) FROM detections_camera_minute").fetchone()
+    return row[0], row[1]
+
+
+def get_cursor(conn: psycopg.Connection, job: str) -> datetime | None:
+    """How far the alerting job ``job`` (``'crowd'`` or ``'flood'``) has advanced."""
+    row = conn.execute("SELECT as_of FROM alert_cursors WHERE job = %s", (job,)).fetchone()
+    return row[0] if row else None
+
+
+def set_cursor(conn: psycopg.Connection, job: str, as_of: datetime) -> None:
+    conn.execute(
+        "INSERT INTO alert_cursors (job, as_of) VALUES (%s, %s) ON CONFLICT (job) DO UPDATE SET as_of = excluded.as_of",
+        (job, as_of),
+    )
+
+
+def open_crowd_alerts(conn: psycopg.Connection) -> pd.DataFrame:
+    """Alerts not yet cleared: ``alert_id``, ``region_kind``, ``region_id``, ``threshold``, ``below_since``,
+    ``peak_density``."""
+    rows = conn.execute(
+        "SELECT alert_id, region_kind, region_id, threshold, below_since, peak_density "
+        "FROM crowd_alerts WHERE cleared_at IS NULL ORDER BY alert_id"
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["alert_id", "region_kind", "region_id", "threshold", "below_since",
+                                       "peak_density"])
+
+
+def insert_crowd_alert(conn: psycopg.Connection, kind: str, region_id: str, threshold: float, cause: str,
+                       raised_at: datetime, density: float) -> int:
+    """Raise one alert; returns its id."""
+    row = conn.execute(
+        "INSERT INTO crowd_alerts (region_kind, region_id, threshold, cause, raised_at, density_at_raise, "
+        "peak_density) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING alert_id",
+        (kind, region_id, threshold, cause, raised_at, density, density),
+    ).fetchone()
+    return int(row[0])
+
+
+def update_crowd_alerts(conn: psycopg.Connection, rows: list[tuple]) -> int:
+    """Update open alerts: rows of (alert_id, below_since, peak_density, cleared_at)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE crowd_alerts SET below_since = %s, peak_density = greatest(peak_density, %s), "
+            "cleared_at = %s WHERE alert_id = %s",
+            [(b, p, c, a) for a, b, p, c in rows],
+        )
+    return len(rows)
+
+
+def acknowledge_crowd_alert(conn: psycopg.Connection, alert_id: int, username: str, at: datetime) -> bool:
+    """Record a user's acknowledgement; False when the alert does not exist or was already acknowledged."""
+    row = conn.execute(
+        "UPDATE crowd_alerts SET acknowledged_at = %s, acknowledged_by = %s "
+        "WHERE alert_id = %s AND acknowledged_at IS NULL RETURNING alert_id",
+        (at, username, alert_id),
+    ).fetchone()
+    return row is not None
+
+
+def list_crowd_alerts(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.DataFrame:
+    """Alerts raised up to ``end`` and not cleared before ``start``, newest first."""
+    rows = conn.execute(
+        "SELECT alert_id, region_kind, region_id, threshold, cause, raised_at, density_at_raise, peak_density, "
+        "acknowledged_at, acknowledged_by, cleared_at FROM crowd_alerts "
+        "WHERE raised_at <= %s AND (cleared_at IS NULL OR cleared_at >= %s) ORDER BY raised_at DESC, alert_id DESC",
+        (end, start),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["alert_id", "region_kind", "region_id", "threshold", "cause", "raised_at",
+                                       "density_at_raise", "peak_density", "acknowledged_at", "acknowledged_by",
+                                       "cleared_at"])

@@ -1,0 +1,214 @@
+"""Crowd use cases: calibrate, estimate now or at a replay time, advance and acknowledge alerts.
+
+Crowd hexes are H3 resolution 10 (a street block, ~15,000 m2); zones are
+the uploaded event zones.  Densities are people per m2 of visible ground
+(EPSG:2326 areas).  The alert machine advances through the detections in
+5-minute steps, in time order, from where it last stopped (``alert_cursors``),
+so the demo's historical scenario and a live feed are handled alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+import h3.api.basic_int as h3i
+import numpy as np
+import pandas as pd
+import shapely
+
+from analytics.crowd import (
+    DEFAULT_THRESHOLDS,
+    AlertConfig,
+    CrowdLayout,
+    GroundShares,
+    crowd_snapshot,
+    ground_shares,
+    step_alerts,
+    to_hk1980,
+)
+from geodata import audit
+from geodata import crowd as q
+from geodata.h3cells import cell_polygon
+
+CROWD_RESOLUTION = 10
+STEP = timedelta(minutes=5)
+KINDS = ("zone", "hex")
+
+
+def calibrate(conn) -> dict[str, int]:
+    """Recompute every camera's share of each crowd hex and zone (run when visible areas or zones change)."""
+    cams = q.cameras_with_fov(conn)
+    fovs_m = to_hk1980(cams["fov"].to_numpy()) if len(cams) else np.zeros(0, object)
+    own = np.unique(cams["h3_r10"].to_numpy(np.int64)) if len(cams) else np.zeros(0, np.int64)
+    # A field of view reaches into neighbouring cells, never further than one ring at resolution 10.
+    cells = sorted({int(n) for c in own for n in h3i.grid_disk(int(c), 1)})
+    hex_shares = ground_shares(cams["camera_id"], fovs_m, [str(c) for c in cells],
+                               to_hk1980([cell_polygon(c) for c in cells]) if cells else [])
+    seen = hex_shares.regions[hex_shares.regions["covered_m2"] > 0]
+    q.replace_ground_shares(conn, "hex", hex_shares.pairs, seen)
+    zones = q.list_zones(conn)
+    zone_shares = ground_shares(cams["camera_id"], fovs_m, list(zones["zone_id"]),
+                                to_hk1980(zones["geometry"].to_numpy()) if len(zones) else [])
+    q.replace_ground_shares(conn, "zone", zone_shares.pairs, zone_shares.regions)
+    return {"cameras": len(cams), "hexes": len(seen), "zones": len(zones), "pairs": len(hex_shares.pairs)}
+
+
+def load_layouts(conn) -> dict[str, CrowdLayout]:
+    """The stored calibration as positional layouts, per region kind."""
+    cams = q.cameras_with_fov(conn)
+    out = {}
+    for kind in KINDS:
+        pairs, regions = q.load_ground_shares(conn, kind)
+        out[kind] = CrowdLayout.from_shares(cams["camera_id"], cams["fov_area_m2"], GroundShares(pairs, regions))
+    return out
+
+
+def _densities(conn, layouts, at: datetime) -> dict[str, np.ndarray]:
+    latest = q.latest_camera_counts(conn, at, STEP)
+    return {k: crowd_snapshot(layouts[k], latest)[0]["density"].to_numpy() for k in KINDS}
+
+
+@dataclass
+class Snapshot:
+    """Crowd figures of every zone and hex at one time.
+
+    ``estimates[kind]`` is indexed by region id with the columns of
+    :func:`analytics.crowd.region_estimates` plus ``slope_per_min`` and
+    ``eta_<threshold>`` (minutes to each threshold).
+    """
+
+    at: datetime
+    estimates: dict[str, pd.DataFrame]
+
+
+def snapshot(conn, at: datetime, layouts: dict[str, CrowdLayout] | None = None,
+             thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS) -> Snapshot:
+    """Crowd estimates at ``at`` with the trend over the previous 10 minutes."""
+    layouts = layouts or load_layouts(conn)
+    history = [_densities(conn, layouts, at - 2 * STEP), _densities(conn, layouts, at - STEP)]
+    latest = q.latest_camera_counts(conn, at, STEP)
+    hist_min = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
+    out = {}
+    for kind in KINDS:
+        est, eta = crowd_snapshot(layouts[kind], latest, hist_min, np.column_stack([h[kind] for h in history]),
+                                  thresholds)
+        for j, thr in enumerate(thresholds):
+            est[f"eta_{thr:g}"] = eta[:, j]
+        out[kind] = est
+    return Snapshot(at=at, estimates=out)
+
+
+def zone_panel(conn, snap: Snapshot) -> pd.DataFrame:
+    """Zone rows for the event manager: name, capacity, occupancy band, share of capacity, density, LOS, ETAs."""
+    zones = q.list_zones(conn).set_index("zone_id")
+    est = snap.estimates["zone"].reindex(zones.index)
+    panel = zones[["name", "capacity"]].join(est)
+    panel["occupancy_pct"] = 100.0 * panel["people"] / panel["capacity"]
+    return panel
+
+
+def advance_alerts(conn, until: datetime, start: datetime | None = None,
+                   thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS, config: AlertConfig = AlertConfig(),
+                   progress: Callable[[datetime], None] | None = None) -> dict[str, int]:
+    """Run the alert machine in 5-minute steps from the stored cursor (or ``start``) to ``until``.
+
+    Raised and cleared alerts are written as they happen; open alerts keep
+    their ``below_since`` so that a later call carries on where this one
+    stopped.  Returns counts of steps, raised and cleared alerts.
+    """
+    cursor = q.get_cursor(conn, "crowd") or start
+    if cursor is None:
+        cursor = q.detection_time_range(conn)[0]
+        if cursor is None:
+            return {"steps": 0, "raised": 0, "cleared": 0}
+        cursor -= STEP
+    layouts = load_layouts(conn)
+    k = len(thresholds)
+    state = {}
+    for kind in KINDS:
+        n = len(layouts[kind].regions)
+        state[kind] = {"open": np.zeros((n, k), bool), "below": np.full((n, k), np.nan),
+                       "alert_id": np.zeros((n, k), np.int64), "peak": np.zeros((n, k))}
+    thr_pos = {float(t): j for j, t in enumerate(thresholds)}
+    for row in q.open_crowd_alerts(conn).itertuples():
+        i = layouts[row.region_kind].regions.get_indexer([row.region_id])[0] if row.region_kind in layouts else -1
+        j = thr_pos.get(float(row.threshold), -1)
+        if i < 0 or j < 0:
+            continue
+        s = state[row.region_kind]
+        s["open"][i, j] = True
+        s["below"][i, j] = row.below_since.timestamp() if row.below_since is not None else np.nan
+        s["alert_id"][i, j] = row.alert_id
+        s["peak"][i, j] = row.peak_density or 0.0
+    history = {kind: [] for kind in KINDS}
+    for t in (cursor - STEP, cursor):
+        for kind, dens in _densities(conn, layouts, t).items():
+            history[kind].append(dens)
+    hist_min = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
+    raised = cleared = steps = 0
+    t = cursor + STEP
+    while t <= until:
+        latest = q.latest_camera_counts(conn, t, STEP)
+        for kind in KINDS:
+            est, eta = crowd_snapshot(layouts[kind], latest, hist_min, np.column_stack(history[kind][-2:]),
+                                      thresholds)
+            dens = est["density"].to_numpy()
+            history[kind] = history[kind][-1:] + [dens]
+            s = state[kind]
+            step = step_alerts(s["open"], s["below"], dens, eta, thresholds, t.timestamp(), config)
+            raised += _write_step(conn, kind, layouts[kind].regions, thresholds, s, step, dens, t)
+            cleared += int(step.cleared.sum())
+            s["open"], s["below"] = step.open, step.below_since
+        steps += 1
+        if progress is not None:
+            progress(t)
+        t += STEP
+    q.set_cursor(conn, "crowd", t - STEP)
+    return {"steps": steps, "raised": raised, "cleared": cleared}
+
+
+def _write_step(conn, kind, regions, thresholds, s, step, dens, t) -> int:
+    """Persist one step's raises, clears and the open alerts' hold and peak."""
+    dens2 = np.repeat(np.nan_to_num(dens)[:, None], len(thresholds), axis=1)
+    for i, j in zip(*np.nonzero(step.raised)):
+        s["alert_id"][i, j] = q.insert_crowd_alert(conn, kind, str(regions[i]), float(thresholds[j]),
+                                                   str(step.cause[i, j]), t, float(dens2[i, j]))
+        s["peak"][i, j] = dens2[i, j]
+    carried = s["open"] & ~step.raised
+    changed = carried & ((dens2 > s["peak"]) | step.cleared
+                         | ~((np.isnan(step.below_since) & np.isnan(s["below"])) | (step.below_since == s["below"])))
+    rows = []
+    for i, j in zip(*np.nonzero(changed)):
+        below = step.below_since[i, j]
+        s["peak"][i, j] = max(s["peak"][i, j], dens2[i, j])
+        rows.append((int(s["alert_id"][i, j]),
+                     None if np.isnan(below) else datetime.fromtimestamp(below, t.tzinfo),
+                     float(s["peak"][i, j]), t if step.cleared[i, j] else None))
+    q.update_crowd_alerts(conn, rows)
+    return int(step.raised.sum())
+
+
+def acknowledge(conn, alert_id: int, username: str, at: datetime) -> bool:
+    """A user acknowledges an alert (audited); False if unknown or already acknowledged."""
+    done = q.acknowledge_crowd_alert(conn, alert_id, username, at)
+    if done:
+        audit.record(conn, actor=username, action="crowd_alert.acknowledge", target=str(alert_id))
+    return done
+
+
+def alerts(conn, at: datetime, hours: float = 6.0) -> pd.DataFrame:
+    """Alerts open at any time in the ``hours`` before ``at`` (newest first), with region names."""
+    frame = q.list_crowd_alerts(conn, at - timedelta(hours=hours), at)
+    names = q.list_zones(conn).set_index("zone_id")["name"].to_dict()
+    frame["region_name"] = [names.get(r, r) if k == "zone" else f"hex {h3i.int_to_str(int(r))}"
+                            for k, r in zip(frame["region_kind"], frame["region_id"])]
+    frame["state"] = np.where(frame["cleared_at"].notna() & (frame["cleared_at"] <= at), "cleared",
+                              np.where(frame["acknowledged_at"].notna(), "acknowledged", "open"))
+    return frame
+
+
+def hex_geometry(layouts: dict[str, CrowdLayout]) -> dict[int, list[tuple[float, float]]]:
+    """Outline (lon, lat, EPSG:4326) of every calibrated crowd hex, sent to the map once."""
+    return {int(r): list(shapely.get_coordinates(cell_polygon(int(r))).tolist()) for r in layouts["hex"].regions}

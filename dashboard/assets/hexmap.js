@@ -1,0 +1,493 @@
+/*
+ * hexops hex map: a small canvas renderer for H3 hexes (see dashboard/components/hexmap.py).
+ *
+ * Geometry (hexops.hexgeom/1) is fetched once per resolution and kept in memory (and in the
+ * browser's HTTP cache through its ETag); value updates (hexops.hexvalues/1) are plain arrays
+ * aligned to the geometry's cell order, so an update is a recolour, not a new figure.
+ * Coordinates arrive as quantised WGS84 lon/lat and are projected to Web Mercator, kept
+ * relative to a local origin so that canvas float precision holds at street zoom.
+ */
+(function () {
+  "use strict";
+
+  var TILE = 256;
+  var LOCAL = 1024;           // local units per zoom-0 world pixel
+  var MIN_HEX_PX = {8: 0, 9: 2, 10: 9};   // finest resolution whose hexes are at least this wide
+  var HEX_WIDTH_M = {8: 920, 9: 350, 10: 130};
+  var NO_DATA = "rgba(120, 132, 150, 0.16)";
+
+  var geometryCache = {};     // resolution -> Promise of decoded geometry
+  var layerCache = {};        // url -> Promise of decoded JSON
+  var maps = {};              // container id -> HexMap
+
+  function mercX(lon) { return (lon + 180) / 360 * TILE; }
+  function mercY(lat) {
+    var s = Math.sin(lat * Math.PI / 180);
+    return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE;
+  }
+  // A fixed local origin near Hong Kong keeps every layer in one frame.
+  var ORIGIN_X = mercX(114.15), ORIGIN_Y = mercY(22.35);
+  function localX(lon) { return (mercX(lon) - ORIGIN_X) * LOCAL; }
+  function localY(lat) { return (mercY(lat) - ORIGIN_Y) * LOCAL; }
+
+  function fetchJson(url) {
+    return fetch(url, {credentials: "same-origin", cache: "no-cache"}).then(function (r) {
+      if (!r.ok) { throw new Error(url + ": HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  function decodeGeometry(doc) {
+    var n = doc.cells.length, scale = doc.scale;
+    var cx = new Float64Array(n), cy = new Float64Array(n);
+    var starts = new Uint32Array(n + 1);
+    var total = 0, i;
+    for (i = 0; i < n; i++) { starts[i] = total; total += doc.ring_sizes[i]; }
+    starts[n] = total;
+    var vx = new Float64Array(total), vy = new Float64Array(total);
+    var qx = 0, qy = 0, k = 0;
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (i = 0; i < n; i++) {
+      qx += doc.centres[2 * i]; qy += doc.centres[2 * i + 1];
+      cx[i] = localX(qx / scale); cy[i] = localY(qy / scale);
+      for (var j = starts[i]; j < starts[i + 1]; j++, k++) {
+        vx[j] = localX((qx + doc.rings[2 * k]) / scale);
+        vy[j] = localY((qy + doc.rings[2 * k + 1]) / scale);
+      }
+      if (cx[i] < minX) { minX = cx[i]; } if (cx[i] > maxX) { maxX = cx[i]; }
+      if (cy[i] < minY) { minY = cy[i]; } if (cy[i] > maxY) { maxY = cy[i]; }
+    }
+    return {resolution: doc.resolution, version: doc.version, cells: doc.cells, n: n,
+            cx: cx, cy: cy, starts: starts, vx: vx, vy: vy,
+            bbox: [minX, minY, maxX, maxY]};
+  }
+
+  function geometry(resolution, version) {
+    var key = resolution + "|" + (version || "");
+    if (!geometryCache[key]) {
+      var url = "/api/v1/hexmap/cells/" + resolution + (version ? "?v=" + encodeURIComponent(version) : "");
+      geometryCache[key] = fetchJson(url).then(decodeGeometry);
+      geometryCache[key].catch(function () { delete geometryCache[key]; });
+    }
+    return geometryCache[key];
+  }
+
+  function layer(url, decode) {
+    if (!layerCache[url]) {
+      layerCache[url] = fetchJson(url).then(decode);
+      layerCache[url].catch(function () { delete layerCache[url]; });
+    }
+    return layerCache[url];
+  }
+
+  function decodeOutlines(doc) {
+    return doc.districts.map(function (d) {
+      var sx = 0, sy = 0, count = 0;
+      var rings = d.rings.map(function (flat) {
+        var pts = new Float64Array(flat.length), qx = 0, qy = 0;
+        for (var i = 0; i < flat.length; i += 2) {
+          qx += flat[i]; qy += flat[i + 1];
+          pts[i] = localX(qx / doc.scale); pts[i + 1] = localY(qy / doc.scale);
+          sx += pts[i]; sy += pts[i + 1]; count++;
+        }
+        return pts;
+      });
+      return {code: d.code, name: d.name, rings: rings, lx: sx / count, ly: sy / count};
+    });
+  }
+
+  function decodeCameras(doc) {
+    var n = doc.ids.length, x = new Float64Array(n), y = new Float64Array(n), qx = 0, qy = 0;
+    for (var i = 0; i < n; i++) {
+      qx += doc.points[2 * i]; qy += doc.points[2 * i + 1];
+      x[i] = localX(qx / doc.scale); y[i] = localY(qy / doc.scale);
+    }
+    return {n: n, x: x, y: y, ids: doc.ids, owners: doc.owners};
+  }
+
+  function HexMap(el) {
+    this.el = el;
+    this.canvas = el.querySelector("canvas");
+    this.tooltip = el.querySelector(".hexmap-tooltip");
+    this.resolutions = JSON.parse(el.dataset.resolutions || "[9]");
+    this.resolution = parseInt(el.dataset.resolution || this.resolutions[0], 10);
+    this.colors = JSON.parse(el.dataset.colors || "[]");
+    this.tileUrl = el.dataset.tileUrl || "";
+    this.showDistricts = el.dataset.districts === "1";
+    this.showCameras = el.dataset.cameras === "1";
+    this.geom = null;          // geometry of the current resolution (loaded)
+    this.shown = null;         // geometry that the drawn values belong to
+    this.doc = null;           // values document drawn now
+    this.pending = null;       // values waiting for their geometry
+    this.center = null;        // local coordinates of the view centre
+    this.zoom = 10;
+    this.selected = null;
+    this.hover = -1;
+    this.tiles = {};
+    this.drawSeq = 0;
+    this.frame = 0;
+    this.userMoved = false;
+    this.outlines = null;
+    this.cameras = null;
+    this._bind();
+    this._resize();
+    this._load(this.resolution, null);
+    var self = this;
+    if (this.showDistricts) {
+      layer("/api/v1/hexmap/districts", decodeOutlines).then(function (o) { self.outlines = o; self.redraw(); },
+        function () { self.outlines = []; });
+    }
+    if (this.showCameras) {
+      layer("/api/v1/hexmap/cameras", decodeCameras).then(function (c) { self.cameras = c; self.redraw(); },
+        function () { self.cameras = null; });
+    }
+  }
+
+  HexMap.prototype._load = function (resolution, version) {
+    var self = this;
+    return geometry(resolution, version).then(function (g) {
+      if (g.resolution !== self.resolution) { return; }
+      if (!self.geom || self.geom.resolution !== resolution || self.geom.version !== g.version) {
+        self.geom = g;
+        if (!self.center) { self._fit(g.bbox); }
+      }
+      self._applyPending();
+    }, function (err) {
+      self.el.dataset.error = String(err);
+    });
+  };
+
+  HexMap.prototype._applyPending = function () {
+    var doc = this.pending, g = this.geom;
+    if (!doc || !g || doc.resolution !== g.resolution) { return; }
+    if (doc.version && doc.version !== g.version) {
+      // The cell set changed since the geometry was cached: fetch the matching one.
+      this._load(doc.resolution, doc.version);
+      return;
+    }
+    this.pending = null;
+    this.doc = doc;
+    this.shown = g;
+    this._colour(doc);
+    this.redraw();
+  };
+
+  HexMap.prototype.setValues = function (doc) {
+    if (!doc || !doc.values) { return; }
+    this.pending = doc;
+    if (!this.geom || this.geom.resolution !== doc.resolution) {
+      if (doc.resolution === this.resolution) { this._load(doc.resolution, null); }
+      return;
+    }
+    this._applyPending();
+  };
+
+  HexMap.prototype._colour = function (doc) {
+    var values = doc.values, colors = doc.colors || this.colors, nbins = colors.length;
+    var discrete = !!doc.labels, lo, hi;
+    if (discrete) { lo = 0; hi = nbins; } else if (doc.domain) { lo = doc.domain[0]; hi = doc.domain[1]; } else {
+      var present = values.filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
+      lo = present.length && present[0] < 0 ? present[0] : 0;
+      hi = present.length ? present[Math.min(present.length - 1, Math.floor(present.length * 0.98))] : 1;
+      if (!(hi > lo)) { hi = lo + 1; }
+    }
+    var bins = new Int16Array(values.length);
+    for (var i = 0; i < values.length; i++) {
+      var v = values[i];
+      if (v === null || v === undefined) { bins[i] = -1; continue; }
+      var b = discrete ? Math.round(v) : Math.floor((v - lo) / (hi - lo) * nbins);
+      bins[i] = b < 0 ? 0 : (b >= nbins ? nbins - 1 : b);
+    }
+    this.bins = bins;
+    this.legend = {colors: colors, lo: lo, hi: hi, labels: doc.labels || null, label: doc.label || ""};
+  };
+
+  HexMap.prototype._fit = function (bbox) {
+    var w = this.width || 800, h = this.height || 600;
+    var sx = (bbox[2] - bbox[0]) / LOCAL, sy = (bbox[3] - bbox[1]) / LOCAL;
+    this.center = [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2];
+    this.zoom = Math.log2(Math.min(w / (sx * 1.05), h / (sy * 1.05)));
+  };
+
+  HexMap.prototype._resize = function () {
+    var rect = this.el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    this.width = Math.max(1, rect.width); this.height = Math.max(1, rect.height); this.dpr = dpr;
+    this.canvas.width = Math.round(this.width * dpr); this.canvas.height = Math.round(this.height * dpr);
+    this.canvas.style.width = this.width + "px"; this.canvas.style.height = this.height + "px";
+    this.redraw();
+  };
+
+  // Pixels per local unit at the current zoom.
+  HexMap.prototype._k = function () { return Math.pow(2, this.zoom) / LOCAL; };
+  HexMap.prototype.toLocal = function (px, py) {
+    var k = this._k();
+    return [this.center[0] + (px - this.width / 2) / k, this.center[1] + (py - this.height / 2) / k];
+  };
+
+  HexMap.prototype.redraw = function () {
+    var self = this;
+    if (this.frame) { return; }
+    this.frame = requestAnimationFrame(function () { self.frame = 0; self._draw(); });
+  };
+
+  HexMap.prototype._draw = function () {
+    var ctx = this.canvas.getContext("2d"), dpr = this.dpr, w = this.width, h = this.height;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    if (!this.center) { return; }
+    var k = this._k(), cx = this.center[0], cy = this.center[1];
+    if (this.tileUrl) { this._drawTiles(ctx); }
+    ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * (w / 2 - cx * k), dpr * (h / 2 - cy * k));
+    var g = this.shown, drawn = 0;
+    if (g && this.doc && this.bins) {
+      drawn = this._drawHexes(ctx, g, k);
+    }
+    if (this.outlines) { this._drawOutlines(ctx, k); }
+    if (this.cameras && this.zoom >= 12.5) { this._drawCameras(ctx, k); }
+    if (g && this.selected !== null) { this._drawSelected(ctx, g, k); }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (this.legend) { this._drawLegend(ctx); }
+    if (g && this.doc) {
+      this.drawSeq += 1;
+      this.el.dataset.drawnCells = String(drawn);
+      this.el.dataset.drawSeq = String(this.drawSeq);
+      this.el.dataset.drawnResolution = String(g.resolution);
+      this.el.dataset.drawnAt = String(performance.now());
+    }
+  };
+
+  HexMap.prototype._drawHexes = function (ctx, g, k) {
+    var half = Math.max(this.width, this.height) / k;   // generous cull margin
+    var x0 = this.center[0] - half, x1 = this.center[0] + half;
+    var y0 = this.center[1] - half, y1 = this.center[1] + half;
+    var nb = this.legend.colors.length, paths = [], i, j, drawn = 0;
+    for (i = 0; i <= nb; i++) { paths.push(new Path2D()); }
+    for (i = 0; i < g.n; i++) {
+      var x = g.cx[i], y = g.cy[i];
+      if (x < x0 || x > x1 || y < y0 || y > y1) { continue; }
+      var b = this.bins[i], p = paths[b < 0 ? nb : b];
+      var s = g.starts[i], e = g.starts[i + 1];
+      p.moveTo(g.vx[s], g.vy[s]);
+      for (j = s + 1; j < e; j++) { p.lineTo(g.vx[j], g.vy[j]); }
+      p.closePath();
+      if (b >= 0) { drawn++; }
+    }
+    ctx.fillStyle = NO_DATA;
+    ctx.fill(paths[nb]);
+    for (i = 0; i < nb; i++) { ctx.fillStyle = this.legend.colors[i]; ctx.fill(paths[i]); }
+    // Cell edges only once hexes are big enough for them to help.
+    var hexPx = HEX_WIDTH_M[g.resolution] / this._metresPerPixel();
+    if (hexPx > 14) {
+      ctx.lineWidth = 1 / k; ctx.strokeStyle = "rgba(10, 14, 20, 0.55)";
+      for (i = 0; i <= nb; i++) { ctx.stroke(paths[i]); }
+    }
+    return drawn;
+  };
+
+  HexMap.prototype._drawOutlines = function (ctx, k) {
+    ctx.lineWidth = 1.6 / k; ctx.strokeStyle = "rgba(235, 240, 248, 0.85)"; ctx.lineJoin = "round";
+    var path = new Path2D();
+    this.outlines.forEach(function (d) {
+      d.rings.forEach(function (pts) {
+        path.moveTo(pts[0], pts[1]);
+        for (var i = 2; i < pts.length; i += 2) { path.lineTo(pts[i], pts[i + 1]); }
+      });
+    });
+    ctx.stroke(path);
+    if (this.zoom >= 10.8) {
+      var dpr = this.dpr, w = this.width, h = this.height, cx = this.center[0], cy = this.center[1];
+      ctx.save(); ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.font = "600 13px system-ui, sans-serif"; ctx.textAlign = "center";
+      ctx.lineWidth = 3; ctx.strokeStyle = "rgba(8, 11, 16, 0.9)"; ctx.fillStyle = "#f3f6fa";
+      this.outlines.forEach(function (d) {
+        var x = w / 2 + (d.lx - cx) * k, y = h / 2 + (d.ly - cy) * k;
+        if (x < 0 || y < 0 || x > w || y > h) { return; }
+        ctx.strokeText(d.name, x, y); ctx.fillText(d.name, x, y);
+      });
+      ctx.restore();
+    }
+  };
+
+  HexMap.prototype._drawCameras = function (ctx, k) {
+    var c = this.cameras, r = 2.2 / k, path = new Path2D();
+    for (var i = 0; i < c.n; i++) { path.moveTo(c.x[i] + r, c.y[i]); path.arc(c.x[i], c.y[i], r, 0, 2 * Math.PI); }
+    ctx.fillStyle = "#e6fbff"; ctx.fill(path);
+    ctx.lineWidth = 0.8 / k; ctx.strokeStyle = "#081018"; ctx.stroke(path);
+  };
+
+  HexMap.prototype._drawSelected = function (ctx, g, k) {
+    var i = g.cells.indexOf(this.selected);
+    if (i < 0) { return; }
+    ctx.beginPath();
+    ctx.moveTo(g.vx[g.starts[i]], g.vy[g.starts[i]]);
+    for (var j = g.starts[i] + 1; j < g.starts[i + 1]; j++) { ctx.lineTo(g.vx[j], g.vy[j]); }
+    ctx.closePath();
+    ctx.lineWidth = 3 / k; ctx.strokeStyle = "#00e5ff"; ctx.stroke();
+  };
+
+  HexMap.prototype._drawLegend = function (ctx) {
+    var L = this.legend, n = L.colors.length, x = 14, y = this.height - 20, sw = 26, i;
+    var boxW = Math.max(n * sw, 200) + 20;
+    ctx.fillStyle = "rgba(8, 11, 16, 0.82)";
+    ctx.fillRect(x - 8, y - 58, boxW, 70);
+    ctx.font = "600 14px system-ui, sans-serif"; ctx.fillStyle = "#f3f6fa"; ctx.textAlign = "left";
+    ctx.fillText(L.label, x, y - 40);
+    for (i = 0; i < n; i++) { ctx.fillStyle = L.colors[i]; ctx.fillRect(x + i * sw, y - 30, sw, 14); }
+    ctx.font = "13px system-ui, sans-serif"; ctx.fillStyle = "#dfe6ee";
+    if (L.labels) {
+      for (i = 0; i < n; i++) { ctx.fillText(L.labels[i] || "", x + i * sw, y); }
+    } else {
+      ctx.fillText(fmt(L.lo), x, y);
+      ctx.textAlign = "right"; ctx.fillText("\u2265 " + fmt(L.hi), x + n * sw, y);
+    }
+    ctx.fillStyle = NO_DATA; ctx.fillRect(x + n * sw + 12, y - 30, 14, 14);
+    ctx.fillStyle = "#dfe6ee"; ctx.textAlign = "left"; ctx.fillText("no data", x + n * sw + 30, y - 18);
+  };
+
+  function fmt(v) {
+    if (Math.abs(v) >= 100) { return String(Math.round(v)); }
+    return String(Math.round(v * 100) / 100);
+  }
+
+  HexMap.prototype._metresPerPixel = function () {
+    var lat = 22.35 * Math.PI / 180;
+    return 40075016.7 * Math.cos(lat) / (TILE * Math.pow(2, this.zoom));
+  };
+
+  HexMap.prototype._drawTiles = function (ctx) {
+    var z = Math.max(0, Math.min(19, Math.floor(this.zoom))), f = Math.pow(2, this.zoom - z);
+    var k = this._k(), self = this;
+    var wx = this.center[0] / LOCAL + ORIGIN_X, wy = this.center[1] / LOCAL + ORIGIN_Y;   // zoom-0 pixels
+    var px = wx * Math.pow(2, z), py = wy * Math.pow(2, z), size = TILE * f;
+    var tx0 = Math.floor((px - this.width / 2 / f) / TILE), tx1 = Math.floor((px + this.width / 2 / f) / TILE);
+    var ty0 = Math.floor((py - this.height / 2 / f) / TILE), ty1 = Math.floor((py + this.height / 2 / f) / TILE);
+    for (var tx = tx0; tx <= tx1; tx++) {
+      for (var ty = ty0; ty <= ty1; ty++) {
+        var url = this.tileUrl.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
+        var img = this.tiles[url];
+        if (!img) {
+          img = this.tiles[url] = new Image();
+          img.crossOrigin = "anonymous";
+          img.onload = function () { self.redraw(); };
+          img.src = url;
+        }
+        if (img.complete && img.naturalWidth) {
+          ctx.drawImage(img, this.width / 2 + (tx * TILE - px) * f, this.height / 2 + (ty * TILE - py) * f, size, size);
+        }
+      }
+    }
+    return k;
+  };
+
+  // The cell under a screen point: nearest centre, then a point-in-polygon check.
+  HexMap.prototype.pick = function (px, py) {
+    var g = this.shown;
+    if (!g || !this.center) { return -1; }
+    var p = this.toLocal(px, py), best = -1, bestD = Infinity;
+    for (var i = 0; i < g.n; i++) {
+      var dx = g.cx[i] - p[0], dy = g.cy[i] - p[1], d = dx * dx + dy * dy;
+      if (d < bestD) { bestD = d; best = i; }
+    }
+    if (best < 0) { return -1; }
+    var inside = false, s = g.starts[best], e = g.starts[best + 1];
+    for (var a = s, b = e - 1; a < e; b = a++) {
+      if (((g.vy[a] > p[1]) !== (g.vy[b] > p[1])) &&
+          (p[0] < (g.vx[b] - g.vx[a]) * (p[1] - g.vy[a]) / (g.vy[b] - g.vy[a]) + g.vx[a])) { inside = !inside; }
+    }
+    return inside ? best : -1;
+  };
+
+  HexMap.prototype._bind = function () {
+    var self = this, canvas = this.canvas, drag = null;
+    canvas.addEventListener("wheel", function (ev) {
+      ev.preventDefault();
+      var rect = canvas.getBoundingClientRect(), px = ev.clientX - rect.left, py = ev.clientY - rect.top;
+      var before = self.toLocal(px, py);
+      self.zoom = Math.max(8, Math.min(18, self.zoom - ev.deltaY * 0.0025));
+      var after = self.toLocal(px, py);
+      self.center = [self.center[0] + before[0] - after[0], self.center[1] + before[1] - after[1]];
+      self._viewChanged();
+    }, {passive: false});
+    canvas.addEventListener("pointerdown", function (ev) {
+      drag = {x: ev.clientX, y: ev.clientY, c: self.center && self.center.slice(), moved: false};
+      canvas.setPointerCapture(ev.pointerId);
+    });
+    canvas.addEventListener("pointermove", function (ev) {
+      if (drag && drag.c) {
+        var dx = ev.clientX - drag.x, dy = ev.clientY - drag.y, k = self._k();
+        if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; }
+        self.center = [drag.c[0] - dx / k, drag.c[1] - dy / k];
+        self._viewChanged();
+        return;
+      }
+      self._hover(ev);
+    });
+    canvas.addEventListener("pointerup", function (ev) {
+      var wasDrag = drag && drag.moved;
+      drag = null;
+      if (wasDrag) { return; }
+      var rect = canvas.getBoundingClientRect(), i = self.pick(ev.clientX - rect.left, ev.clientY - rect.top);
+      self.selected = i >= 0 ? self.shown.cells[i] : null;
+      self.el.dataset.selected = self.selected || "";
+      setProps(self.el.id + "-selected", {data: self.selected});
+      self.redraw();
+    });
+    canvas.addEventListener("pointerleave", function () { self.tooltip.style.display = "none"; });
+    if (window.ResizeObserver) { new ResizeObserver(function () { self._resize(); }).observe(this.el); }
+  };
+
+  HexMap.prototype._hover = function (ev) {
+    var rect = this.canvas.getBoundingClientRect(), px = ev.clientX - rect.left, py = ev.clientY - rect.top;
+    var i = this.pick(px, py), tip = this.tooltip;
+    if (i < 0 || !this.doc) { tip.style.display = "none"; return; }
+    var v = this.doc.values[i];
+    var text = v === null || v === undefined ? "no data" : (this.doc.labels ? this.doc.labels[Math.round(v)] : fmt(v));
+    tip.textContent = (this.legend && this.legend.label ? this.legend.label + ": " : "") + text + " \u00b7 " + this.shown.cells[i];
+    tip.style.display = "block"; tip.style.left = (px + 14) + "px"; tip.style.top = (py + 14) + "px";
+  };
+
+  HexMap.prototype._viewChanged = function () {
+    this.userMoved = true;
+    this.redraw();
+    var mpp = this._metresPerPixel(), chosen = this.resolutions[0];
+    this.resolutions.forEach(function (r) { if (HEX_WIDTH_M[r] / mpp >= MIN_HEX_PX[r]) { chosen = r; } });
+    if (chosen !== this.resolution) {
+      this.resolution = chosen;
+      this.el.dataset.resolution = String(chosen);
+      this._load(chosen, null);
+      setProps(this.el.id + "-view", {data: {resolution: chosen, zoom: Math.round(this.zoom * 10) / 10}});
+    }
+  };
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) { window.dash_clientside.set_props(id, props); }
+  }
+
+  function mount(el) {
+    var existing = maps[el.id];
+    if (existing && existing.el === el) { return existing; }
+    var m = new HexMap(el);
+    maps[el.id] = m;
+    return m;
+  }
+
+  function scan() {
+    var els = document.querySelectorAll("div.hexmap[id]");
+    for (var i = 0; i < els.length; i++) { mount(els[i]); }
+  }
+
+  // Mount as soon as Dash renders a map, so geometry loads while the values callback runs.
+  new MutationObserver(scan).observe(document.documentElement, {childList: true, subtree: true});
+
+  window.hexops = window.hexops || {};
+  window.hexops.hexmap = {maps: maps, mount: mount, geometryCache: geometryCache};
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    hexmap: {
+      setValues: function (doc, containerId) {
+        var el = document.getElementById(containerId);
+        if (el) { mount(el).setValues(doc); }
+        return window.dash_clientside.no_update;
+      }
+    }
+  });
+})();

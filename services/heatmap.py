@@ -1,0 +1,241 @@
+"""The city map's use cases: compact geometry once per resolution, values many times.
+
+Geometry payload (``hexops.hexgeom/1``), one per H3 resolution, cacheable
+for as long as the cell set does not change (its ``version``)::
+
+    {"schema": "hexops.hexgeom/1", "resolution": 9, "version": "r9-10712-...",
+     "scale": 100000,                 # coordinates are round(degrees * scale)
+     "cells": ["89411c...", ...],     # H3 ids, ascending: the shared order
+     "centres": [x0, y0, dx1, dy1, ...],  # quantised lon/lat, delta-coded
+     "ring_sizes": [6, 6, ...],       # vertices per cell
+     "rings": [dx, dy, ...]}          # each vertex relative to its centre
+
+Values payload (``hexops.hexvalues/1``), what a page's callback pushes
+into a map's values Store::
+
+    {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
+     "values": [1.5, null, ...]}      # aligned to the geometry's cells
+
+Coordinates are WGS84 (EPSG:4326); quantising at 1e-5 degrees moves a
+vertex by at most ~0.6 m, far below the ~174 m edge of a res-9 hex.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from threading import Lock
+from typing import Mapping
+
+import numpy as np
+import orjson
+import psycopg
+
+from geodata import heatmap as q
+from geodata.h3cells import cell_to_str, str_to_cell
+
+SCALE = 100_000
+METRICS = q.METRICS
+
+
+@dataclass(frozen=True)
+class EncodedPayload:
+    """A JSON payload ready to serve: raw and gzip bytes and its version (ETag)."""
+
+    version: str
+    raw: bytes
+    gzipped: bytes
+
+
+_geometry_cache: dict[tuple[int, str], EncodedPayload] = {}
+_cache_lock = Lock()
+
+
+def _quantise(xy: np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(xy, dtype=float) * SCALE).astype(np.int64)
+
+
+def encode_geometry(geometry: q.CellGeometry, version: str) -> dict:
+    """Build the ``hexops.hexgeom/1`` document of one resolution (see module docstring)."""
+    centres = _quantise(geometry.centroids).reshape(-1, 2)
+    deltas = np.diff(centres, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    sizes = [len(ring) for ring in geometry.rings]
+    offsets = (
+        np.concatenate([_quantise(ring) - centre for ring, centre in zip(geometry.rings, centres)])
+        if sizes
+        else np.zeros((0, 2), dtype=np.int64)
+    )
+    return {
+        "schema": "hexops.hexgeom/1",
+        "resolution": geometry.resolution,
+        "version": version,
+        "scale": SCALE,
+        "cells": [cell_to_str(c) for c in geometry.cells.tolist()],
+        "centres": deltas.ravel().tolist(),
+        "ring_sizes": sizes,
+        "rings": offsets.ravel().tolist(),
+    }
+
+
+def _encoded(document: dict, version: str) -> EncodedPayload:
+    raw = orjson.dumps(document)
+    return EncodedPayload(version, raw, gzip.compress(raw, compresslevel=6))
+
+
+def geometry_payload(conn: psycopg.Connection, resolution: int) -> EncodedPayload:
+    """The encoded geometry of ``resolution``, built once per cell-set version."""
+    version = q.cell_version(conn, resolution)
+    key = (resolution, version)
+    with _cache_lock:
+        cached = _geometry_cache.get(key)
+    if cached is not None:
+        return cached
+    payload = _encoded(encode_geometry(q.cell_geometry(conn, resolution), version), version)
+    with _cache_lock:
+        _geometry_cache[key] = payload
+    return payload
+
+
+def _round(values: np.ndarray, digits: int = 3) -> list[float | None]:
+    """NaN to None and values to ``digits`` significant figures, to keep the JSON short."""
+    out: list[float | None] = []
+    for v in values.tolist():
+        if v is None or math.isnan(v):
+            out.append(None)
+        elif v == 0:
+            out.append(0)
+        else:
+            out.append(float(f"{v:.{digits}g}"))
+    return out
+
+
+def values_document(resolution: int, version: str, values: np.ndarray) -> dict:
+    """The ``hexops.hexvalues/1`` document for values already in the geometry's order."""
+    return {
+        "schema": "hexops.hexvalues/1",
+        "resolution": resolution,
+        "version": version,
+        "values": _round(np.asarray(values, dtype=float)),
+    }
+
+
+def metric_values(
+    conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
+) -> dict:
+    """Values of a built-in metric (see :data:`METRICS`) over ``[start, end)`` for the map.
+
+    Returns the ``hexops.hexvalues/1`` document, aligned to the geometry of
+    ``resolution`` (H3 res 8, 9 or 10).
+    """
+    version = q.cell_version(conn, resolution)
+    return values_document(resolution, version, q.cell_values(conn, metric, resolution, start, end))
+
+
+def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int, float]) -> dict:
+    """Map ``{H3 cell (int64): value}`` onto the geometry's order, for any page's own values.
+
+    Cells absent from ``by_cell`` get null (drawn as no data); cells not in
+    ``hex_cells`` are dropped (they are not on land).
+    """
+    version = q.cell_version(conn, resolution)
+    cells = q.cell_ids(conn, resolution)
+    values = np.array([by_cell.get(int(c), np.nan) for c in cells.tolist()], dtype=float)
+    return values_document(resolution, version, values)
+
+
+def window_default(conn: psycopg.Connection) -> datetime | None:
+    """End of the latest 5-minute bucket with detections (UTC), the map's default window end."""
+    _, last = q.data_time_range(conn)
+    if last is None:
+        return None
+    return last + timedelta(minutes=5)
+
+
+def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """District outlines as quantised, delta-coded rings (EPSG:4326, scale :data:`SCALE`)."""
+    districts = []
+    for d in q.district_outlines(conn):
+        rings = []
+        for ring in d["rings"]:
+            quantised = _quantise(ring)
+            rings.append(np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist())
+        districts.append({"code": d["code"], "name": d["name"], "rings": rings})
+    document = {"schema": "hexops.outlines/1", "scale": SCALE, "districts": districts}
+    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
+
+
+def cameras_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """Camera positions (quantised lon/lat, delta-coded) with ids and owner codes."""
+    ids, xy, owners = q.camera_points(conn)
+    quantised = _quantise(xy).reshape(-1, 2)
+    deltas = np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    document = {
+        "schema": "hexops.cameras/1",
+        "scale": SCALE,
+        "ids": ids,
+        "owners": owners,
+        "points": deltas.ravel().tolist(),
+    }
+    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
+
+
+#: Legend titles (with units) of the built-in metrics.
+METRIC_LABELS: dict[str, str] = {
+    "people": "People visible (mean)",
+    "vehicles": "Vehicles visible (mean)",
+    "water": "Water on road (share of time)",
+    "incidents": "Incidents (count)",
+}
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the city map shows: the values document and the window it covers (UTC)."""
+
+    values: dict | None
+    start: datetime | None
+    end: datetime | None
+
+
+def city_map_view(
+    conn: psycopg.Connection, metric: str, resolution: int, window: timedelta, end: datetime | None
+) -> MapView:
+    """Values of ``metric`` over the ``window`` ending at ``end`` (default: the latest data).
+
+    Parameters
+    ----------
+    metric : str
+        One of :data:`METRICS`.
+    resolution : int
+        H3 resolution (8, 9 or 10).
+    window : timedelta
+        Length of the window.
+    end : datetime, optional
+        Timezone-aware end of the window; None means the end of the latest
+        5-minute bucket holding detections, or now when there are none.
+    """
+    if end is None:
+        end = window_default(conn) or datetime.now(tz=UTC)
+    start = end - window
+    document = metric_values(conn, metric, resolution, start, end)
+    document["label"] = METRIC_LABELS[metric]
+    if metric == "water":
+        document["domain"] = [0, 1]
+    return MapView(document, start, end)
+
+
+def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | None:
+    """Details of a clicked hex (H3 id string): district, cameras, area; None if unknown."""
+    if not cell_text:
+        return None
+    try:
+        cell = str_to_cell(cell_text)
+    except ValueError:
+        return None
+    summary = q.cell_summary(conn, cell)
+    if summary is not None:
+        summary["cell"] = cell_text
+    return summary

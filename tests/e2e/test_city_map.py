@@ -1,0 +1,68 @@
+"""The city map in a real headless Chromium against the real app and PostGIS."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dashboard import access
+from dashboard.access import User
+from tests.fixtures.hexmap import R9, insert_map_fixture
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sign_in_as_commander():
+    """Call after starting the app: every request is a commander's (stands in for the login page)."""
+    previous = []
+
+    def sign_in() -> None:
+        previous.append(access._resolver)
+        access.set_user_resolver(lambda: User("test-commander", "commander"))
+
+    yield sign_in
+    if previous:
+        access.set_user_resolver(previous[0])
+
+
+def _drawn(browser, after: int = 0):
+    seq = browser.execute_script(
+        "var el = document.getElementById('map-hexmap'); return el && el.dataset.drawSeq ? +el.dataset.drawSeq : 0;"
+    )
+    return seq > after and seq
+
+
+def test_the_home_page_draws_every_hex_and_a_click_selects_one(db_url, start_live_app, browser,
+                                                               sign_in_as_commander):
+    insert_map_fixture(db_url)
+    live = start_live_app(db_url)
+    sign_in_as_commander()
+    browser.get(live.base_url + "/")
+    wait = WebDriverWait(browser, 60)
+    seq = wait.until(lambda b: _drawn(b))
+    element = browser.find_element(By.ID, "map-hexmap")
+    assert element.get_attribute("data-drawn-resolution") == "9"
+    # The default window (3 h up to the latest data) holds reports from 2 of the 7 res-9 hexes.
+    assert element.get_attribute("data-drawn-cells") == "2"
+    assert "HKT" in browser.find_element(By.ID, "map-window").text
+
+    browser.find_element(By.XPATH, "//*[@id='map-metric']//label[normalize-space()='Incidents']").click()
+    seq = wait.until(lambda b: _drawn(b, seq))
+    wait.until(lambda b: b.find_element(By.ID, "map-hexmap").get_attribute("data-drawn-cells") == "7")
+
+    # Click the centre of the first res-9 hex (projected by the page's own renderer).
+    x, y = browser.execute_script(
+        "var m = window.hexops.hexmap.maps['map-hexmap'], g = m.shown, i = g.cells.indexOf(arguments[0]);"
+        "var k = Math.pow(2, m.zoom) / 1024;"
+        "return [m.width / 2 + (g.cx[i] - m.center[0]) * k, m.height / 2 + (g.cy[i] - m.center[1]) * k];",
+        format(R9[0], "x"),
+    )
+    canvas = browser.find_element(By.CSS_SELECTOR, "#map-hexmap canvas")
+    rect = canvas.rect
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(x - rect["width"] / 2), int(y - rect["height"] / 2)).click().perform()
+    wait.until(lambda b: b.find_elements(By.ID, "map-cell-id"))
+    assert browser.find_element(By.ID, "map-cell-id").text == format(R9[0], "x")

@@ -28,7 +28,10 @@ class HogPeopleDetector:
     name = "opencv-hog-people"
     version = cv2.__version__
 
-    def __init__(self, upscale: float = 1.0, hit_threshold: float = 0.0, win_stride: int = 8):
+    def __init__(self, upscale: float = 1.0, hit_threshold: float = 0.0, win_stride: int = 8,
+                 name: str | None = None, version: str | None = None):
+        self.name = name or self.name
+        self.version = version or self.version
         self.upscale = upscale
         self.hit_threshold = hit_threshold
         self.win_stride = (win_stride, win_stride)

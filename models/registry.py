@@ -148,7 +148,7 @@ def build_detector(spec: ModelSpec, session: Any = None):
     if spec.runner == "hog":
         from models.hog import HogPeopleDetector
 
-        return HogPeopleDetector()
+        return HogPeopleDetector(name=spec.name, version=spec.version)
     from models.onnx_runner import OnnxDetector
 
     return OnnxDetector(spec, session)

@@ -19,8 +19,12 @@ ROAD_TOP = 150
 
 
 def street_frame(t: int, people: int = 0, water: str = "dry", rng_seed: int = 0,
-                 width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
-    """One BGR frame (uint8, ``height x width x 3``) at frame index ``t``."""
+                 width: int = WIDTH, height: int = HEIGHT, crowd: int = 0) -> np.ndarray:
+    """One BGR frame (uint8, ``height x width x 3``) at frame index ``t``.
+
+    ``people`` walk in a line along the pavement; ``crowd`` more stand packed
+    at random places over the whole scene (a dense event crowd).
+    """
     rng = np.random.default_rng(rng_seed)
     frame = np.empty((height, width, 3), np.uint8)
     frame[:] = (150, 160, 165)                          # buildings / pavement
@@ -41,11 +45,17 @@ def street_frame(t: int, people: int = 0, water: str = "dry", rng_seed: int = 0,
         y = 70 + (i % 3) * 12
         cv2.rectangle(frame, (x - 6, y), (x + 6, y + 40), (40, 40, 120 + 20 * (i % 4)), -1)
         cv2.circle(frame, (x, y - 8), 7, (120, 150, 190), -1)
+    crowd_rng = np.random.default_rng(rng_seed + 1)
+    for _ in range(crowd):
+        x, y = int(crowd_rng.integers(0, width)), int(crowd_rng.integers(20, height))
+        colour = tuple(int(c) for c in crowd_rng.integers(0, 256, 3))
+        cv2.rectangle(frame, (x - 3, y), (x + 3, y + 14), colour, -1)
+        cv2.circle(frame, (x, y - 3), 3, (90, 120, 170), -1)
     return frame
 
 
 def write_street_video(path: Path, frames: int = 50, people: int = 2, water: str = "dry",
-                       fps: float = 10.0) -> Path:
+                       fps: float = 10.0, crowd: int = 0) -> Path:
     """Write a synthetic clip to ``path`` (``.avi``, MJPG); returns the path."""
     path = Path(path)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (WIDTH, HEIGHT))
@@ -53,7 +63,7 @@ def write_street_video(path: Path, frames: int = 50, people: int = 2, water: str
         raise OSError(f"{path}: OpenCV cannot write MJPG video here")
     try:
         for t in range(frames):
-            writer.write(street_frame(t, people, water))
+            writer.write(street_frame(t, people, water, crowd=crowd))
     finally:
         writer.release()
     return path

@@ -167,6 +167,12 @@ def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, dat
     return row[0], row[1]
 
 
+def try_job_lock(conn: psycopg.Connection, job: str) -> bool:
+    """Take the alerting job's lock for this transaction; False when another process holds it."""
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext('hexops-alerts'), hashtext(%s))", (job,)).fetchone()
+    return bool(row[0])
+
+
 def get_cursor(conn: psycopg.Connection, job: str) -> datetime | None:
     """How far the alerting job ``job`` (``'crowd'`` or ``'flood'``) has advanced."""
     row = conn.execute("SELECT as_of FROM alert_cursors WHERE job = %s", (job,)).fetchone()

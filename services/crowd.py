@@ -118,6 +118,9 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
     their ``below_since`` so that a later call carries on where this one
     stopped.  Returns counts of steps, raised and cleared alerts.
     """
+    if not q.try_job_lock(conn, "crowd"):
+        # Another refresh is advancing the same machine; it will write the same result.
+        return {"steps": 0, "raised": 0, "cleared": 0}
     cursor = q.get_cursor(conn, "crowd") or start
     if cursor is None:
         cursor = q.detection_time_range(conn)[0]
@@ -212,3 +215,26 @@ def alerts(conn, at: datetime, hours: float = 6.0) -> pd.DataFrame:
 def hex_geometry(layouts: dict[str, CrowdLayout]) -> dict[int, list[tuple[float, float]]]:
     """Outline (lon, lat, EPSG:4326) of every calibrated crowd hex, sent to the map once."""
     return {int(r): list(shapely.get_coordinates(cell_polygon(int(r))).tolist()) for r in layouts["hex"].regions}
+
+
+def load_zones_file(conn, path) -> dict[str, int]:
+    """Load event zones from a polygon layer and recalibrate (one transaction; LoadError on bad rows)."""
+    from services.crowd_files import read_zones
+
+    zones = read_zones(path)
+    q.upsert_zones(conn, zones)
+    return {"zones": len(zones)} | {f"calibrated_{k}": v for k, v in calibrate(conn).items()}
+
+
+def load_calibration_file(conn, path) -> dict[str, int]:
+    """Set cameras' visible ground from a polygon layer and recalibrate (LoadError names unknown cameras)."""
+    from geodata.errors import LoadError
+    from services.crowd_files import read_calibration
+
+    frame = read_calibration(path)
+    unknown = q.unknown_cameras(conn, frame["camera_id"])
+    if unknown:
+        raise LoadError(str(path), [f"row {i}, field camera_id: unknown camera {c!r}"
+                                    for i, c in enumerate(frame["camera_id"], start=1) if c in unknown])
+    q.set_camera_fovs(conn, frame)
+    return {"cameras": len(frame)} | {f"calibrated_{k}": v for k, v in calibrate(conn).items()}

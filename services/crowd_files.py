@@ -195,10 +195,12 @@ def read_rainfall_csv(path: str | Path) -> pd.DataFrame:
     """Rainfall readings from a CSV file with a header row (rows named by file line)."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            records = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            records = list(reader)
+            columns = set(reader.fieldnames or [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LoadError(str(path), [f"file: cannot be read as CSV ({exc})"]) from exc
-    missing = {"station_id", "observed_at", "mm_per_h"} - set(records[0] if records else [])
+    missing = {"station_id", "observed_at", "mm_per_h"} - columns
     if missing:
         raise LoadError(str(path), [f"line 1: missing column(s) {', '.join(sorted(missing))}"])
     return validate_rainfall(records, str(path), lambda i: f"line {i + 2}")

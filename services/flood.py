@@ -5,12 +5,11 @@ detections and rain readings in 5-minute steps, in time order, from where it
 last stopped (``alert_cursors``); every transition is recorded with its
 evidence, and each change in the set of flooded hexes re-plans the crews.
 When a hex becomes flooded, partners' webhooks are queued through
-``services.webhooks.enqueue_flood_alert`` when that service is installed.
+``services.webhooks.enqueue_flood_alert`` in the same transaction.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -27,6 +26,7 @@ from geodata import crowd as crowd_q
 from geodata import flood as q
 from geodata import rainfall as rain_q
 from geodata.h3cells import polygon_to_cells
+from services.webhooks import enqueue_flood_alert
 
 FLOOD_RESOLUTION = 9
 STEP = timedelta(minutes=5)
@@ -62,19 +62,19 @@ def flood_layout(conn) -> dict:
 
 
 def _queue_webhook(conn, h3: int, at: datetime, evidence: dict) -> None:
-    try:
-        webhooks = importlib.import_module("services.webhooks")
-    except ModuleNotFoundError:
-        return
-    enqueue = getattr(webhooks, "enqueue_flood_alert", None)
-    if enqueue is not None:
-        enqueue(conn, {"h3": h3i.int_to_str(int(h3)), "state": "flooded", "at": at.isoformat(), "evidence": evidence})
+    """Tell partners granted ``flood_alerts`` that a hex is flooded (aggregates only)."""
+    cell = h3i.int_to_str(int(h3))
+    enqueue_flood_alert(conn, {"alert_id": f"flood-{cell}-{at.isoformat()}", "h3": cell, "state": "flooded",
+                               "at": at.isoformat(), "evidence": evidence})
 
 
 def advance_floods(conn, until: datetime, start: datetime | None = None, config: FloodConfig = FloodConfig(),
                    crew_config: CrewConfig = CrewConfig(),
                    progress: Callable[[datetime], None] | None = None) -> dict[str, int]:
     """Run every hex's flood machine in 5-minute steps from the stored cursor (or ``start``) to ``until``."""
+    if not crowd_q.try_job_lock(conn, "flood"):
+        # Another refresh is advancing the same machines; it will write the same result.
+        return {"steps": 0, "transitions": 0, "plans": 0}
     cursor = crowd_q.get_cursor(conn, "flood") or start
     if cursor is None:
         cursor = crowd_q.detection_time_range(conn)[0]
@@ -226,3 +226,28 @@ def demo_step(context, echo) -> None:
         echo(f"  crowd alerts {crowd.advance_alerts(conn, last)}")
     with context.db.connection() as conn:
         echo(f"  flood states {advance_floods(conn, last)}")
+
+
+def store_rainfall(conn, readings: pd.DataFrame, source: str, row_label: Callable[[int], str]) -> int:
+    """Store validated readings after checking their districts exist (LoadError names the rows)."""
+    from geodata.errors import LoadError
+
+    unknown = rain_q.unknown_districts(conn, [d for d in readings["district_code"] if isinstance(d, str)])
+    if unknown:
+        raise LoadError(source, [f"{row_label(i)}, field district_code: unknown district {d!r}"
+                                 for i, d in enumerate(readings["district_code"]) if d in unknown])
+    return rain_q.upsert_readings(conn, readings)
+
+
+def load_rainfall_file(conn, path) -> int:
+    """Load a rainfall CSV (see :func:`services.crowd_files.read_rainfall_csv`) in one transaction."""
+    from services.crowd_files import read_rainfall_csv
+
+    return store_rainfall(conn, read_rainfall_csv(path), str(path), lambda i: f"line {i + 2}")
+
+
+def load_low_lying_file(conn, path) -> int:
+    """Load low-lying and flood-prone places from a polygon layer."""
+    from services.crowd_files import read_low_lying
+
+    return q.upsert_low_lying(conn, read_low_lying(path))

@@ -165,7 +165,7 @@ def _page_for_callback() -> dict | None:
     output = str(body.get("output", ""))
     if any(router_id in output for router_id in _ROUTER_OUTPUTS):
         return _router_target(body)
-    ids = [part.split(".")[0].lstrip(".") for part in output.replace("..", " ").split()]
+    ids = [part.lstrip(".").split(".")[0] for part in output.replace("..", " ").split()]
     pages = []
     for component_id in ids:
         # Pattern-matching ids arrive as JSON objects; their "type" carries the prefix.

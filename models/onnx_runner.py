@@ -31,12 +31,14 @@ from models.registry import ModelSpec
 _ORT_TYPES = {"uint8": "tensor(uint8)", "float32": "tensor(float)"}
 
 
-def _open_session(spec: ModelSpec):
+def _open_session(spec: ModelSpec, threads: int = 1):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    # The machine is shared; two intra-op threads match a 2-core edge box.
-    options.intra_op_num_threads = 2
+    # One thread per session: this small graph parallelises poorly, so a box serves
+    # more cameras with one single-threaded session per core (measured in bench/video.py).
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(spec.path), sess_options=options, providers=["CPUExecutionProvider"])
 
 

@@ -142,3 +142,10 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     result = run_retention(context)
     echo(f"  vault: retention sweep shredded {result.keys_destroyed} keys, deleted {result.clips_deleted} clips")
 
+
+
+def model_registry() -> list[dict[str, Any]]:
+    """The detector registry with each model file's presence (for the admin page)."""
+    from models.registry import Registry
+
+    return Registry().status()

@@ -209,3 +209,55 @@ def test_an_owner_with_shorter_retention_loses_its_clips_first(vault_db, test_va
     assert result.clips_deleted == 1
     with psycopg.connect(vault_db) as conn:
         assert q.clip(conn, "other") is None and q.clip(conn, "doomed") is not None
+
+
+_KILLED_RUN = """
+import os, sys, time, pathlib, psycopg
+from datetime import datetime
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from vault.keys import Kek
+from vault.retention import run_retention
+from vault.store import Vault
+
+url, root, kek_hex, now, marker = sys.argv[1:6]
+vault = Vault(pathlib.Path(root), Kek(bytes.fromhex(kek_hex), "test-kek"))
+
+def stall(step):
+    if step == "keys":
+        pathlib.Path(marker).write_text("keys destroyed")
+        time.sleep(120)
+
+with psycopg.connect(url) as conn:
+    run_retention(conn, vault, Ed25519PrivateKey.generate(), now=datetime.fromisoformat(now), after_step=stall)
+"""
+
+
+def test_a_retention_process_killed_mid_run_leaves_expired_clips_unreadable_and_held_ones_intact(
+        vault_db, test_vault, clips, signing_key, tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    hold(vault_db, test_vault, ["kept"])
+    doomed_row, doomed_blob = snapshot(vault_db, test_vault, "doomed")
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_RUN, vault_db, str(test_vault.root), test_vault.kek.key.hex(),
+         AFTER_EXPIRY.isoformat(), str(marker)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), f"the retention subprocess never reached its first step (rc={proc.poll()})"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert test_vault.path_of(doomed_row["path"]).exists()
+    assert_undecryptable(vault_db, test_vault, doomed_row, doomed_blob)
+    get(vault_db, test_vault, "kept", tmp_path / "kept.avi")
+    assert (tmp_path / "kept.avi").read_bytes() == clips["kept"][1]
+    result = sweep(vault_db, test_vault, signing_key)  # the lock died with the process
+    assert result.clips_deleted == 2 and not test_vault.path_of(doomed_row["path"]).exists()

@@ -135,3 +135,28 @@ def test_water_pixels_inside_person_boxes_are_ignored():
     estimator = WaterEstimator(reference)
     assert estimator.estimate(frame).state != "dry"
     assert estimator.estimate(frame, np.array([[0, 150, 160, 240]])).state == "dry"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    offsets=st.lists(st.floats(min_value=0, max_value=3600, allow_nan=False), min_size=1, max_size=60),
+    window_s=st.sampled_from([10, 30, 60, 300, 600]),
+    period=st.floats(min_value=0.2, max_value=30),
+)
+def test_windows_are_valid_events_that_never_overlap_and_cover_every_sample(offsets, window_s, period):
+    results = [FrameResult(START + timedelta(seconds=s), people=1, vehicles=0, water_state="dry",
+                           water_confidence=0.9, saturated=False) for s in sorted(offsets)]
+    events = list(window_events("CAM-1", results, window_s=window_s, sample_period_s=period,
+                                model_name="m", model_version="1"))
+    for event in events:
+        span = (event["window_end"] - event["window_start"]).total_seconds()
+        assert 0 < span <= min(window_s, 600)
+    for earlier, later in zip(events, events[1:]):
+        assert earlier["window_end"] <= later["window_start"]
+    assert len({e["event_id"] for e in events}) == len(events)
+    for r in results:
+        assert any(e["window_start"] <= r.at < e["window_end"] for e in events)

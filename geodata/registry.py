@@ -54,21 +54,34 @@ def district_codes(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT code FROM districts ORDER BY code").fetchall()]
 
 
-def assign_point_districts(conn: psycopg.Connection) -> None:
-    """Refresh the district of cameras, incidents and rain readings from their points.
+#: Tables with a point and a district, and their point column.
+POINT_TABLES: dict[str, str] = {"cameras": "location", "incidents": "geom", "rainfall_readings": "geom"}
 
-    A point in a district takes it; a point outside every district (on a
-    pier, in the sea off a coarse outline) takes the nearest within 2 km,
-    else none.
+#: How far (degrees, about 2 km at Hong Kong's latitude) a point off every
+#: district may be and still take the nearest one.
+NEAREST_DISTRICT_DEG = 0.02
+
+
+def assign_point_districts(conn: psycopg.Connection, tables: tuple[str, ...] = tuple(POINT_TABLES)) -> None:
+    """Refresh the district of the points in ``tables`` (cameras, incidents, rain readings).
+
+    A point inside a district takes it; a point outside every district (on a
+    pier, or off a coarse outline) takes the nearest within about 2 km, else
+    none.
     """
-    for table, column in (("cameras", "location"), ("incidents", "geom"), ("rainfall_readings", "geom")):
+    for table in tables:
+        ident, col = sql.Identifier(table), sql.Identifier(POINT_TABLES[table])
+        conn.execute(sql.SQL(
+            "UPDATE {t} p SET district_code = d.code FROM districts d "
+            "WHERE ST_Intersects(d.geom, p.{c}) AND p.district_code IS DISTINCT FROM d.code"
+        ).format(t=ident, c=col))
         conn.execute(sql.SQL(
             "UPDATE {t} p SET district_code = ("
-            "  SELECT d.code FROM districts d"
-            "  WHERE ST_DWithin(d.geom::geography, p.{c}::geography, 2000)"
-            "  ORDER BY ST_Intersects(d.geom, p.{c}) DESC, d.geom <-> p.{c} LIMIT 1) "
-            "WHERE p.{c} IS NOT NULL"
-        ).format(t=sql.Identifier(table), c=sql.Identifier(column)))
+            "  SELECT d.code FROM districts d WHERE ST_DWithin(d.geom, p.{c}, %s)"
+            "  ORDER BY d.geom <-> p.{c} LIMIT 1) "
+            "WHERE p.{c} IS NOT NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM districts d WHERE ST_Intersects(d.geom, p.{c}))"
+        ).format(t=ident, c=col), (NEAREST_DISTRICT_DEG,))
 
 
 CAMERA_COLUMNS = ("camera_id", "owner_code", "kind", "status", "location", "fov", "fov_area_m2",

@@ -8,6 +8,7 @@ go through :func:`ingest.core.ingest_events` like any other source.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -70,6 +71,12 @@ def incident_rows(incidents: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+@lru_cache(maxsize=2)
+def _land_cell_rows(land_wkb: bytes) -> pd.DataFrame:
+    # The grid of one outline never changes; tests and reloads reuse it.
+    return hexgrid.cell_rows(hexgrid.land_cells(shapely.from_wkb(land_wkb)))
+
+
 def _connect(conn_or_url):
     if isinstance(conn_or_url, psycopg.Connection):
         return conn_or_url, False
@@ -109,7 +116,7 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
             say(f"districts: {counts['districts']} present, skipped")
         if counts["hex_cells"] == 0:
             with conn.transaction():
-                rows = hexgrid.cell_rows(hexgrid.land_cells(city.land))
+                rows = _land_cell_rows(shapely.to_wkb(city.land))
                 written["hex_cells"] = hexgrid.upsert_hex_cells(conn, rows)
                 hexgrid.assign_hex_districts(conn)
             say(f"hex cells: {written['hex_cells']} written (res 8/9/10)")
@@ -118,7 +125,7 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
         if counts["cameras"] < len(city.cameras):
             with conn.transaction():
                 written["cameras"] = registry.upsert_cameras(conn, camera_rows(city.cameras))
-                registry.assign_point_districts(conn)
+                registry.assign_point_districts(conn, ("cameras",))
             say(f"cameras: {written['cameras']} written")
         else:
             say(f"cameras: {counts['cameras']} present, skipped")
@@ -126,7 +133,7 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
             frame = simulate_incidents(city, incidents_from, incidents_to, seed=city.seed)
             with conn.transaction():
                 written["incidents"] = registry.insert_incidents(conn, incident_rows(frame))
-                registry.assign_point_districts(conn)
+                registry.assign_point_districts(conn, ("incidents",))
             say(f"incidents: {written['incidents']} written")
         else:
             say("incidents: history present, skipped")

@@ -18,7 +18,8 @@ from geodata import vault as q
 from vault import holds, keys, receipts, retention, rotation
 from vault.store import Vault
 
-DEMO_STEP = (50, "video and vault: an encrypted clip, a hold, a retention sweep")
+DEMO_STEP = (50, "video and vault: a clip analysed and stored encrypted, a retention sweep")
+DEMO_CLIP = "demo-clip-0001"
 
 
 def vault_root(context) -> Path:
@@ -118,30 +119,41 @@ def retention_status(context, now: datetime | None = None) -> RetentionStatus:
 
 
 def demo_step(context, echo: Callable[[str], None]) -> None:
-    """Store one synthetic clip for the first camera, hold it, and run a sweep (idempotent)."""
-    import tempfile
+    """Analyse a synthetic wet-street video for the first camera, store it encrypted, run a sweep.
 
-    from ingest.video.synthetic import write_street_video
+    Idempotent: the clip has a fixed id and is analysed and stored only once.
+    """
+    import tempfile
+    from datetime import timedelta
+
+    from ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events
+    from ingest.video.synthetic import street_frame, write_street_video
+    from models.registry import DEFAULT_MODEL, Registry, build_detector
 
     with context.db.connection() as conn:
         camera = q.first_active_camera(conn)
+        exists = q.clip(conn, DEMO_CLIP) is not None
     if camera is None:
         echo("  vault: no cameras yet; skipped")
         return
-    demo_id = "demo-clip-0001"
-    with context.db.connection() as conn:
-        exists = q.clip(conn, demo_id) is not None
     if not exists:
-        vault = open_vault(context)
+        spec = Registry().load(DEFAULT_MODEL)
+        start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=10)
         with tempfile.TemporaryDirectory() as tmp:
-            video = write_street_video(Path(tmp) / "demo.avi", frames=48, people=3)
+            video = write_street_video(Path(tmp) / "demo.avi", frames=120, people=3, water="wet", fps=1)
+            analyser = build_analyser(build_detector(spec), street_frame(0), spec.saturation_count)
+            events = analyse_video(video, camera, analyser, start=start, rate_hz=0.5)
             with context.db.connection() as conn:
-                vault.put(conn, video, camera_id=camera, recorded_at=datetime.now(timezone.utc),
-                          stored_by="system:demo", clip_id=demo_id)
-        echo(f"  vault: stored encrypted clip {demo_id} for camera {camera}")
+                report = ingest_video_events(conn, events, "demo.avi")
+            echo(f"  video: {report.accepted} detection events from a synthetic wet-street clip on {camera}")
+            vault = open_vault(context)
+            with context.db.connection() as conn:
+                vault.put(conn, video, camera_id=camera, recorded_at=start, stored_by="system:demo",
+                          clip_id=DEMO_CLIP)
+        echo(f"  vault: stored encrypted clip {DEMO_CLIP} (try `hexops vault get {DEMO_CLIP} --user <commander> "
+             "--reason ... --out clip.avi`)")
     result = run_retention(context)
     echo(f"  vault: retention sweep shredded {result.keys_destroyed} keys, deleted {result.clips_deleted} clips")
-
 
 
 def model_registry() -> list[dict[str, Any]]:

@@ -79,3 +79,24 @@ def test_a_time_without_an_offset_is_refused_naming_the_option(hexops, tmp_path)
     video.write_bytes(b"frames")
     code, out = hexops("vault", "put", str(video), "--camera", "CAM-1", "--recorded-at", "2026-11-20T09:00:00")
     assert code != 0 and "--recorded-at" in out and "UTC offset" in out
+
+
+def test_the_demo_step_analyses_and_stores_a_clip_once_and_runs_a_sweep(vault_db, tmp_path):
+    import psycopg
+
+    from app import AppContext
+    from services import vault as svc
+    from settings import Settings
+
+    context = AppContext(Settings(state_dir=tmp_path / "state", database_url=vault_db))
+    said: list[str] = []
+    try:
+        svc.demo_step(context, said.append)
+        svc.demo_step(context, said.append)
+    finally:
+        context.close()
+    with psycopg.connect(vault_db) as conn:
+        assert conn.execute("SELECT count(*) FROM vault_clips").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").fetchone()[0] == 2
+        assert conn.execute("SELECT sum(wet_s) > 0 FROM detections_camera_minute").fetchone()[0]
+    assert sum("detection events" in line for line in said) == 1

@@ -36,7 +36,7 @@ MAX_COLUMNS: tuple[str, ...] = ("people_max", "vehicles_max", "water_conf_max")
 AGG_COLUMNS: tuple[str, ...] = SUM_COLUMNS + MAX_COLUMNS
 
 _STAGING_DDL = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_stage_keys (minute_s bigint, event_key bigint);
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage_keys (camera_id text, minute_s bigint, event_key bigint);
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage_cam (
     camera_id text, minute_s bigint, n_events integer, covered_s double precision,
     people_s double precision, vehicles_s double precision, wet_s double precision,
@@ -103,28 +103,56 @@ def prepare_staging(conn: psycopg.Connection) -> None:
     conn.execute(_STAGING_DDL)
 
 
-def claim_event_keys(conn: psycopg.Connection, keys: pd.DataFrame) -> pd.DataFrame:
-    """Record idempotency keys; return those that were new (the rest were seen before).
+def claim_event_keys(conn: psycopg.Connection, keys: pd.DataFrame, max_rounds: int = 20) -> pd.DataFrame:
+    """Record idempotency keys; return the ones that had been recorded before.
 
     Parameters
     ----------
     keys : DataFrame
-        ``minute_s`` (int64, epoch seconds of the window start's minute, UTC)
-        and ``event_key`` (int64 hash of the event id), unique pairs.
+        ``camera_id``, ``minute_s`` (int64 epoch seconds of the minute of the
+        window start, UTC) and ``event_key`` (int64 hash of the event id);
+        unique rows.
 
     Returns
     -------
-    DataFrame with the same two columns, one row per key inserted now.
+    DataFrame with the same columns: the duplicates (already seen, so
+    their events must not be counted).  Every other key is recorded.
     """
-    copy_frame(conn, "ingest_stage_keys", ["minute_s", "event_key"], keys)
-    cur = conn.execute(
-        "INSERT INTO ingest_event_keys (minute, event_key) "
-        "SELECT to_timestamp(minute_s), event_key FROM ingest_stage_keys ORDER BY minute_s, event_key "
-        "ON CONFLICT DO NOTHING "
-        "RETURNING extract(epoch FROM minute)::bigint, event_key"
+    copy_frame(conn, "ingest_stage_keys", ["camera_id", "minute_s", "event_key"], keys)
+    n_groups = int(keys[["camera_id", "minute_s"]].drop_duplicates().shape[0])
+    duplicates: list[tuple] = []
+    for _ in range(max_rounds):
+        # Optimistic merge: a row whose stored keys overlap the new ones is
+        # skipped (under its row lock), and then the round is undone.
+        merged = False
+        with conn.transaction() as round_:
+            written = conn.execute(
+                "INSERT INTO ingest_event_keys AS t (camera_id, minute, keys) "
+                "SELECT camera_id, to_timestamp(minute_s), array_agg(event_key) FROM ingest_stage_keys "
+                "GROUP BY camera_id, minute_s ORDER BY camera_id, minute_s "
+                "ON CONFLICT (camera_id, minute) DO UPDATE SET keys = t.keys || excluded.keys "
+                "WHERE NOT (t.keys && excluded.keys)"
+            ).rowcount
+            merged = written == n_groups
+            if not merged:
+                raise psycopg.Rollback(round_)
+        if merged:
+            return pd.DataFrame(duplicates, columns=["camera_id", "minute_s", "event_key"])
+        found = conn.execute(
+            "DELETE FROM ingest_stage_keys s USING ingest_event_keys t "
+            "WHERE t.camera_id = s.camera_id AND t.minute = to_timestamp(s.minute_s) "
+            "AND s.event_key = ANY (t.keys) "
+            "RETURNING s.camera_id, s.minute_s, s.event_key"
+        ).fetchall()
+        duplicates.extend(found)
+        n_groups = int(conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT camera_id, minute_s FROM ingest_stage_keys) g"
+        ).fetchone()[0])
+        if n_groups == 0:
+            return pd.DataFrame(duplicates, columns=["camera_id", "minute_s", "event_key"])
+    raise psycopg.errors.SerializationFailure(
+        f"claim_event_keys: keys still contended after {max_rounds} rounds; retry the batch"
     )
-    rows = cur.fetchall()
-    return pd.DataFrame(rows, columns=["minute_s", "event_key"], dtype=np.int64)
 
 
 def _merge_set(columns: Iterable[str]) -> sql.Composed:

@@ -176,6 +176,7 @@ def ingest_events(
             report.reasons[pos] = "; ".join(reasons)
 
         keys = pd.DataFrame({
+            "camera_id": registry.ids.to_numpy()[valid["camera_idx"].to_numpy()],
             "minute_s": (valid["start_ns"].to_numpy() // (60 * aggregate.NS)) * 60,
             "event_key": event_keys(valid["event_id"].to_numpy()),
         })
@@ -192,11 +193,12 @@ def ingest_events(
             detections.ensure_partitions(conn, "ingest_quarantine", [now.astimezone(dt.timezone.utc).date()])
         detections.prepare_staging(conn)
         if len(keys):
-            new = detections.claim_event_keys(conn, keys)
-            is_new = (keys.merge(new, how="left", on=["minute_s", "event_key"], indicator=True)["_merge"]
-                      == "both").to_numpy()
-            report.outcomes[valid["pos"].to_numpy()[~is_new]] = DUPLICATE
-            valid = valid[is_new]
+            seen = detections.claim_event_keys(conn, keys)
+            if len(seen):
+                is_seen = (keys.merge(seen, how="left", on=["camera_id", "minute_s", "event_key"],
+                                      indicator=True)["_merge"] == "both").to_numpy()
+                report.outcomes[valid["pos"].to_numpy()[is_seen]] = DUPLICATE
+                valid = valid[~is_seen]
         if len(valid):
             minute = aggregate.camera_minute(valid, registry.ids)
             report.camera_minute_rows = detections.upsert_camera_minute(conn, minute)

@@ -184,7 +184,8 @@ def destroy_expired_keys(conn: psycopg.Connection, now: datetime, batch: int) ->
 
     A day key is expired when its camera-day is.  A hold key is expired when
     its hold is no longer active and none of its clips' camera-days is still
-    within retention.  Clips keep their rows with ``key_id`` set to NULL.
+    within retention.  Clip rows stay, pointing at a key that no longer exists
+    (no foreign key: see migration 061), until :func:`due_clips` finds them.
     """
     query = (
         "WITH " + _KEEP + ", doomed AS ("
@@ -203,21 +204,22 @@ def destroy_expired_keys(conn: psycopg.Connection, now: datetime, batch: int) ->
     return conn.execute(query, {"now": now, "batch": batch}).fetchall()
 
 
-def expired_clips(conn: psycopg.Connection, now: datetime, batch: int) -> list[tuple[str, str]]:
-    """Lock up to ``batch`` clips due for deletion: ``(clip_id, path)``.
+def due_clips(conn: psycopg.Connection, now: datetime) -> list[tuple[str, str]]:
+    """Every clip due for deletion at ``now``: ``(clip_id, path)``, in one scan.
 
-    Due: the key is gone, or the camera-day expired and no active hold keeps it.
+    Due: its key is gone (shredded), or its camera-day expired and no active
+    hold keeps it.  The caller holds the vault lock, so no hold can change
+    meanwhile, and new clips are never due (the vault refuses expired footage).
     """
     query = (
         "WITH " + _KEEP +
         " SELECT c.clip_id, c.path FROM vault_clips c JOIN keep USING (camera_id)"
         "   LEFT JOIN vault_holds h ON h.hold_id = c.hold_id"
-        "  WHERE c.key_id IS NULL"
+        "  WHERE NOT EXISTS (SELECT 1 FROM vault_keys k WHERE k.key_id = c.key_id)"
         "     OR (c.day + 1 + keep.keep_days <= (%(now)s AT TIME ZONE 'UTC')::date"
         "         AND (c.hold_id IS NULL OR NOT " + _ACTIVE_HOLD + "))"
-        "  LIMIT %(batch)s FOR UPDATE OF c SKIP LOCKED"
     )
-    return conn.execute(query, {"now": now, "batch": batch}).fetchall()
+    return conn.execute(query, {"now": now}).fetchall()
 
 
 def delete_clips(conn: psycopg.Connection, clip_ids: list[str]) -> int:

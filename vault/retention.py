@@ -96,20 +96,21 @@ def run_retention(
 
         clip_ids: list[str] = []
         missing = 0
-        while True:
-            rows = q.expired_clips(conn, now, batch)
+        due = q.due_clips(conn, now)
+        conn.commit()
+        for first in range(0, len(due), batch):
+            rows = due[first:first + batch]
+            # Files first, then rows: a crash in between leaves rows whose files are
+            # gone, which the next run deletes (files_already_missing counts them).
             for _clip_id, relative in rows:
-                path = vault.path_of(relative)
                 try:
-                    path.unlink()
+                    vault.path_of(relative).unlink()
                 except FileNotFoundError:
                     missing += 1
             q.delete_clips(conn, [clip_id for clip_id, _ in rows])
             conn.commit()
             clip_ids.extend(clip_id for clip_id, _ in rows)
             tick("clips", len(rows))
-            if len(rows) < batch:
-                break
         step_done("clips")
 
         receipt = {

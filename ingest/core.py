@@ -64,9 +64,13 @@ class IngestReport:
                 counts[part.split(":", 1)[0]] += 1
         return counts
 
-    def merge(self, other: "IngestReport") -> None:
-        """Add ``other``'s counts (used when a file is ingested chunk by chunk)."""
-        offset = self.received
+    def merge(self, other: "IngestReport", row_offset: int | None = None) -> None:
+        """Add ``other``'s counts (a file ingested chunk by chunk, a worker's batches).
+
+        ``other``'s reasons are re-keyed by ``row_offset`` (default: the rows
+        received so far, so positions continue).
+        """
+        offset = self.received if row_offset is None else row_offset
         self.received += other.received
         self.accepted += other.accepted
         self.duplicates += other.duplicates

@@ -312,10 +312,11 @@ def validate(
     n = len(frame)
     out = _Collector(n)
     for flag, field, message in (("_not_object", "event", "must be a JSON object"),
+                                 ("_bad_json", "event", "is not valid JSON"),
                                  ("_water_not_object", "water", "must be an object with state and confidence"),
                                  ("_model_not_object", "model", "must be an object with name and version")):
         out.add(_marker(frame, flag), field, message)
-    not_object = _marker(frame, "_not_object")
+    not_object = _marker(frame, "_not_object") | _marker(frame, "_bad_json")
     # A non-object event has no fields at all: one reason says it all.
     field_out = _Collector(n)
     event_id = _text(frame, "event_id", field_out, max_len=64)

@@ -1,0 +1,108 @@
+"""``hexops ingest file|retention|stream|publish|worker``: bringing detections in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from cli import CliError, get_context
+
+
+def register(root: click.Group) -> None:
+    root.add_command(ingest)
+
+
+@click.group()
+def ingest() -> None:
+    """Ingest detection events (schema hexops.detections/1) and manage retention."""
+
+
+def _parse_age(text: str) -> float:
+    """'90s', '45m', '6h', '7d' -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError) as exc:
+        raise click.BadParameter(f"{text!r}: expected a number with s, m, h or d") from exc
+
+
+def _parse_now(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: expected an ISO-8601 time") from exc
+    if value.tzinfo is None:
+        raise click.BadParameter(f"{text!r}: give a UTC offset (e.g. 2026-11-21T12:00:00+00:00)")
+    return value
+
+
+@ingest.command("file")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
+              help="File format (default: from the suffix).")
+@click.option("--chunk-rows", type=click.IntRange(1_000, 2_000_000), default=200_000, show_default=True,
+              help="Events per transaction; bounds memory.")
+@click.option("--max-age", default="6h", show_default=True,
+              help="Late-event window: older events are rejected (backfills raise it, e.g. 7d).")
+@click.option("--now", "now_text", default=None, help="Reference time for the age checks (ISO-8601).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def file_command(ctx: click.Context, path: Path, fmt: str | None, chunk_rows: int, max_age: str,
+                 now_text: str | None, quiet: bool) -> None:
+    """Backfill events from a JSON Lines, CSV or Parquet file."""
+    from geodata.db import connect
+    from ingest.errors import IngestError
+    from ingest.file_ingest import ingest_file
+
+    url = get_context(ctx).database_url()
+    try:
+        with connect(url) as conn:
+            report = ingest_file(conn, path, fmt=fmt, chunk_rows=chunk_rows, max_age_s=_parse_age(max_age),
+                                 now=_parse_now(now_text), progress=not quiet)
+    except IngestError as exc:
+        raise CliError(str(exc)) from exc
+    click.echo(f"{path}: {report.received} events: {report.accepted} accepted, "
+               f"{report.duplicates} duplicate, {report.rejected} rejected")
+    if report.rejected:
+        counts = ", ".join(f"{field} {n}" for field, n in report.reason_counts().most_common())
+        click.echo(f"  rejections by field: {counts}")
+        for row, reason in list(report.reasons.items())[:10]:
+            click.echo(f"  row {row}: {reason}")
+        if report.rejected > 10:
+            click.echo(f"  ... {report.rejected - 10} more in the ingest_quarantine table")
+
+
+@ingest.command("retention")
+@click.option("--now", "now_text", default=None, help="Reference time (ISO-8601, default now).")
+@click.option("--keep", multiple=True, metavar="TABLE=DAYS",
+              help="Change a table's keep_days before sweeping (stored).")
+@click.pass_context
+def retention_command(ctx: click.Context, now_text: str | None, keep: tuple[str, ...]) -> None:
+    """Drop whole day partitions older than each table's keep_days."""
+    from geodata import ingest_retention
+    from geodata.db import connect
+    from ingest.errors import IngestError
+    from ingest.retention import run_retention
+
+    url = get_context(ctx).database_url()
+    try:
+        with connect(url) as conn:
+            for item in keep:
+                table, _, days = item.partition("=")
+                if not days.isdigit() or int(days) < 1:
+                    raise CliError(f"--keep {item!r}: expected TABLE=DAYS with DAYS >= 1")
+                try:
+                    ingest_retention.set_keep_days(conn, table, int(days))
+                except ValueError as exc:
+                    raise CliError(f"--keep {item!r}: {exc}") from exc
+            dropped = run_retention(conn, now=_parse_now(now_text))
+            days = ingest_retention.keep_days(conn)
+    except IngestError as exc:
+        raise CliError(str(exc)) from exc
+    for table, gone in dropped.items():
+        shown = ", ".join(d.isoformat() for d in gone) if gone else "nothing"
+        click.echo(f"{table} (keep {days[table]} days): dropped {shown}")

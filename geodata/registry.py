@@ -166,3 +166,12 @@ def count_between(conn: psycopg.Connection, table: str, column: str, start, end)
             sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)),
         (start, end),
     ).fetchone()[0])
+
+
+def any_between(conn: psycopg.Connection, table: str, column: str, start, end) -> bool:
+    """Whether ``table`` has a row whose ``column`` lies in ``[start, end)``."""
+    return bool(conn.execute(
+        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} >= %s AND {} < %s)").format(
+            sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)),
+        (start, end),
+    ).fetchone()[0])

@@ -39,7 +39,8 @@ class DemoCity:
         ``camera_id``, ``owner_code``, ``kind``, ``status``, ``geometry``
         (Point), ``fov`` (Polygon), ``fov_area_m2`` (m2, EPSG:2326),
         ``h3_r8``/``h3_r9``/``h3_r10``, ``district_code`` and simulator inputs
-        (``anchor``, ``footfall``, ``max_countable``, ``heading_deg``).
+        (``anchor``, ``footfall``, ``max_countable``) and the wedge's
+        ``heading_deg``, ``angle_deg``, ``near_m``, ``range_m``.
     event_zones : GeoDataFrame
         ``zone_id``, ``name``, ``capacity`` (people), ``area_m2``,
         ``peak_density_p_m2``, ``geometry`` (Polygon).

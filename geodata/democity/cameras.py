@@ -141,7 +141,8 @@ def build_cameras(rng: np.random.Generator, n_cameras: int, zones: gpd.GeoDataFr
     geopandas.GeoDataFrame
         ``camera_id``, ``owner_code``, ``kind``, ``status``, ``geometry``
         (Point, EPSG:4326), ``fov`` (Polygon, EPSG:4326), ``fov_area_m2``,
-        ``heading_deg``, ``h3_r8``/``h3_r9``/``h3_r10`` (BIGINT cells),
+        the wedge's ``heading_deg``, ``angle_deg``, ``near_m`` and
+        ``range_m``, ``h3_r8``/``h3_r9``/``h3_r10`` (BIGINT cells),
         ``anchor``, ``footfall`` (relative) and ``max_countable`` (boxes the
         detector can separate before it saturates).
     """
@@ -179,6 +180,9 @@ def build_cameras(rng: np.random.Generator, n_cameras: int, zones: gpd.GeoDataFr
             "fov": gpd.GeoSeries(fov, crs="EPSG:4326"),
             "fov_area_m2": area,
             "heading_deg": heading,
+            "angle_deg": angle,
+            "near_m": params[:, 0],
+            "range_m": far,
             "anchor": [r["anchor"] for r in rows],
             "footfall": np.array([r["footfall"] for r in rows], dtype=float),
             "max_countable": np.floor(countable).astype(int),

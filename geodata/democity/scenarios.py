@@ -232,3 +232,14 @@ RAINSTORM = Rainstorm(
     lone_wet_camera="HKPF-LONE-TM",
     lone_wet_camera_at=(113.9760, 22.3915),
 )
+
+
+#: Detection windows the demo loads by default (UTC bounds): the fireworks
+#: evening, 2026-10-01 17:00-23:30 HKT, and the storm afternoon, 2026-10-02
+#: 13:00-19:00 HKT.  Each camera-window fans out into five camera-minute
+#: rows, so the whole 48 hours (about 15 million camera-minute rows for
+#: 5,200 cameras) is left to ``hexops city load --full``.
+SCENARIO_WINDOWS: tuple[tuple[datetime, datetime], ...] = (
+    (FIREWORKS.build_start - timedelta(hours=1), FIREWORKS.dispersed_by + timedelta(hours=1)),
+    (RAINSTORM.start - timedelta(hours=1), RAINSTORM.end + timedelta(hours=1)),
+)

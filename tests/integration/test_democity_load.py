@@ -67,3 +67,11 @@ def test_the_fireworks_fill_the_densest_zone_beyond_four_people_per_square_metre
         ).fetchone()
     assert density > 4.0
     assert saturated > 0
+
+
+def test_the_demo_step_run_again_ingests_nothing(small_city_db):
+    from services.democity import load_demo_city
+
+    lines: list[str] = []
+    assert load_demo_city(small_city_db, lines.append, n_cameras=300) == 0
+    assert any("skipped" in line for line in lines)

@@ -172,3 +172,14 @@ def test_the_cli_reports_a_bad_file_as_an_error_and_lists_cameras(city_db, tmp_p
     ids = CliRunner().invoke(build_cli(), ["cameras", "list", "--ids-only"], env=env).output.split()
     assert "LCSD-TST-01" in ids and "HKPF-LONE-TM" in ids
     assert ids == sorted(ids)
+
+
+def test_a_generated_city_file_loads_back_with_the_same_fields_of_view(city_db, small_city, tmp_path):
+    result = CliRunner().invoke(build_cli(), ["city", "generate", str(tmp_path), "--cameras", "300"])
+    assert result.exit_code == 0, result.output
+    summary = _load(city_db, load_cameras, tmp_path / "cameras.geojson")
+    assert summary.rows == 300
+    with psycopg.connect(city_db) as conn:
+        areas = dict(conn.execute("SELECT camera_id, fov_area_m2 FROM cameras").fetchall())
+    expected = dict(zip(small_city.cameras["camera_id"], small_city.cameras["fov_area_m2"]))
+    assert all(areas[c] == pytest.approx(a, rel=1e-6) for c, a in expected.items())

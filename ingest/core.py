@@ -138,6 +138,7 @@ def ingest_events(
     policy: IngestPolicy | None = None,
     registry: CameraRegistry | None = None,
     first_row: int = 1,
+    owner: str | None = None,
 ) -> IngestReport:
     """Validate, de-duplicate and aggregate a batch of detection events.
 
@@ -160,6 +161,9 @@ def ingest_events(
     first_row : int
         Row number (as in the source, 1-based) of ``events``' first row,
         recorded with quarantined events.
+    owner : str, optional
+        Department code of a device's token: events naming a camera of
+        another department are rejected.
 
     Returns
     -------
@@ -173,7 +177,7 @@ def ingest_events(
     with conn.transaction():
         if registry is None:
             registry = camera_registry(conn)
-        checked = validate(events, registry, now, policy)
+        checked = validate(events, registry, now, policy, owner=owner)
         valid = checked.valid
         for pos, reasons in checked.reasons.items():
             report.outcomes[pos] = REJECTED

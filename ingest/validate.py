@@ -294,7 +294,8 @@ def _arrow_times(col: pd.Series) -> np.ndarray | None:
 
 
 def validate(
-    frame: pd.DataFrame, registry: CameraRegistry, now: dt.datetime, policy: IngestPolicy
+    frame: pd.DataFrame, registry: CameraRegistry, now: dt.datetime, policy: IngestPolicy,
+    owner: str | None = None,
 ) -> Validated:
     """Check every event of ``frame`` against the schema, the registry and the clock.
 
@@ -308,6 +309,9 @@ def validate(
         Known cameras.
     now : datetime
         The reference time (timezone-aware, UTC).
+    owner : str, optional
+        A device's department: its events may only name cameras that
+        department owns.
     """
     n = len(frame)
     out = _Collector(n)
@@ -342,6 +346,10 @@ def validate(
                   lambda v: f"unknown camera {_short(v)}", camera_id)
     retired = (camera_idx >= 0) & registry.retired_mask(camera_idx)
     field_out.add(retired, "camera_id", lambda v: f"camera {_short(v)} is retired", camera_id)
+
+    if owner is not None:
+        foreign = (camera_idx >= 0) & (registry.owners[np.maximum(camera_idx, 0)] != owner)
+        field_out.add(foreign, "camera_id", lambda v: f"camera {_short(v)} is not owned by {owner}", camera_id)
 
     times_ok = ~field_out.bad
     now_ns = int(pd.Timestamp(now).tz_convert("UTC").value)

@@ -89,7 +89,8 @@ def allow(*roles: str, layer: str | None = None, scope: str | None = None):
     """Declare which roles may call a Flask view.
 
     ``layer``: a partner also needs a live grant of that layer.  ``scope``:
-    the caller must hold that token scope (``detections:write``).
+    a caller using an API token must hold that scope (``detections:write``);
+    password sessions are not narrowed by scopes.
     """
     unknown = [r for r in roles if r not in ROLES and r != PUBLIC]
     if unknown:
@@ -117,7 +118,9 @@ def role_allowed(
         return True
     if user is None or user.role not in roles:
         return False
-    if scope is not None and scope not in user.scopes:
+    # Scopes narrow what a token may do; a person signed in with a password
+    # session acts with their role's full powers.
+    if scope is not None and user.via_token and scope not in user.scopes:
         return False
     if user.role == "partner" and layer is not None:
         return layer in user.layers

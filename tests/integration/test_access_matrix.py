@@ -1,0 +1,218 @@
+"""The role-by-route matrix: every Flask route, Dash page and Dash callback, for every role.
+
+Routes and pages are enumerated from the live objects at test time (the
+Flask ``url_map``, ``dash.page_registry``, the Dash callback map), so a route
+another engineer adds tomorrow is covered without editing this file.  What
+each role should get is derived from the route's own declaration by
+:func:`expected`, written here independently of ``dashboard.access``, and the
+important routes are pinned by :data:`PINNED` so that a wrong declaration
+cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import dash
+import pytest
+from werkzeug.routing import Rule
+
+from tests.fixtures.sharing import DSD_LAYERS
+
+ROLES = ("commander", "event_manager", "partner", "admin", "device")
+GUEST = "guest"
+PUBLIC = "__public__"
+READERS = {"commander", "event_manager", "partner", "admin"}
+PEOPLE = {"commander", "event_manager", "partner", "admin"}
+
+#: Who must be let in, for the routes that matter most (partner: with the demo DSD grants).
+PINNED: dict[str, set[str]] = {
+    "/admin": {"admin"},
+    "/admin/vault": {"admin"},
+    "/api/v1/audit.csv": {"admin"},
+    "/ogcapi": READERS,
+    "/ogcapi/collections": READERS,
+    "/ogcapi/collections/<collection_id>/items": READERS,
+    "/tiles/<collection_id>/<int:z>/<int:x>/<int:y>.mvt": READERS,
+    "/login": {GUEST, *ROLES},
+    "/auth/login": {GUEST, *ROLES},
+    "/api/v1/whoami": set(ROLES),
+}
+#: Dash's own plumbing: scripts, the layout shell and the callback graph (no data).
+DASH_PLUMBING = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/_reload-hash", "/_dash-layout",
+                 "/_dash-dependencies")
+#: Scopes of each role's token; the gateway holds every write scope a gateway may be given.
+SCOPES = {"commander": {"layers:read"}, "event_manager": {"layers:read"}, "partner": {"layers:read"},
+          "admin": {"layers:read", "admin"}, "device": {"detections:write", "rainfall:write"}}
+
+
+def expected(role: str, roles: frozenset[str] | None, layers: list[str] | tuple[str, ...] = (),
+             scope: str | None = None) -> bool:
+    """Deny by default: a route is open to a role only if declared, granted and scoped."""
+    if roles is None:
+        return False
+    if PUBLIC in roles:
+        return True
+    if role == GUEST or role not in roles:
+        return False
+    if scope is not None and scope not in SCOPES[role]:
+        return False
+    return role != "partner" or all(layer in DSD_LAYERS for layer in layers)
+
+
+@pytest.fixture(scope="module")
+def matrix_app(module_db_url):
+    """The real Dash + Flask app on a migrated database, with one token per role."""
+    from app import AppContext
+    from dashboard import create_app
+    from settings import Settings
+    from tests.fixtures.auth import create_user, grant_layers, issue_token
+
+    grant_layers(module_db_url, "DSD", DSD_LAYERS)
+    tokens = {}
+    for role in ROLES:
+        name = f"matrix-{role.replace('_', '-')}"
+        create_user(module_db_url, name, role, department={"partner": "DSD", "device": "HKPF"}.get(role))
+        tokens[role] = issue_token(module_db_url, name, scopes=sorted(SCOPES[role]))
+    context = AppContext(Settings(state_dir=Path(tempfile.mkdtemp(prefix="hexops-matrix-")),
+                                  database_url=module_db_url))
+    app = create_app(context)
+    client = app.server.test_client()
+    client.get("/login")  # the first request lets Dash register its page router
+    yield app, client, tokens
+    context.close()
+
+
+def _headers(tokens: dict[str, str], role: str) -> dict[str, str]:
+    return {} if role == GUEST else {"Authorization": f"Bearer {tokens[role]}"}
+
+
+def _denied(response) -> bool:
+    # Read and close: a streamed body (CSV export) holds a pooled connection until closed.
+    response.get_data()
+    response.close()
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code in (301, 302, 303) and response.headers.get("Location", "").startswith(
+        "/login?next=")
+
+
+_SAMPLE_ARGS = {"collection_id": "rainfall", "z": 13, "x": 6694, "y": 3574}
+
+
+def _sample_path(rule: Rule) -> str:
+    values = {}
+    for name in rule.arguments:
+        converter = type(rule._converters[name]).__name__
+        values[name] = _SAMPLE_ARGS.get(name, 1 if "Integer" in converter else "x")
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _flask_routes(app) -> list[tuple[Rule, object]]:
+    routes = []
+    for rule in app.server.url_map.iter_rules():
+        if rule.rule in ("/", "/<path:path>") or rule.rule.startswith(DASH_PLUMBING) \
+                or rule.rule == "/_dash-update-component":
+            continue  # Dash's index (checked per page below) and plumbing
+        routes.append((rule, app.server.view_functions[rule.endpoint]))
+    return routes
+
+
+def test_the_matrix_covers_the_routes_of_every_area(matrix_app):
+    app, _, _ = matrix_app
+    rules = {rule.rule for rule, _ in _flask_routes(app)}
+    assert {"/ogcapi/collections", "/api/v1/audit.csv", "/auth/login"} <= rules
+    assert {"/admin", "/login"} <= {p["path"] for p in dash.page_registry.values()}
+
+
+def test_every_flask_route_admits_exactly_the_roles_its_declaration_names(matrix_app):
+    app, client, tokens = matrix_app
+    wrong = []
+    for rule, view in _flask_routes(app):
+        roles = getattr(view, "_hexops_roles", None)
+        layer = getattr(view, "_hexops_layer", None)
+        scope = getattr(view, "_hexops_scope", None)
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        path = _sample_path(rule)
+        for role in (GUEST, *ROLES):
+            want = expected(role, roles, [layer] if layer else [], scope)
+            if rule.rule in PINNED:
+                assert want == (role in PINNED[rule.rule]), f"{rule.rule} is declared wrongly for {role}"
+            kwargs = {"json": {}} if method != "GET" else {}
+            response = client.open(path, method=method, headers=_headers(tokens, role), **kwargs)
+            if want == _denied(response):
+                wrong.append(f"{method} {path} as {role}: {response.status_code}, expected "
+                             f"{'allowed' if want else 'denied'}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_dash_page_admits_exactly_its_declared_roles_on_load_and_on_navigation(matrix_app):
+    app, client, tokens = matrix_app
+    wrong = []
+    for page in dash.page_registry.values():
+        if "<" in page["path"]:
+            continue  # path templates are covered by their callbacks
+        roles = frozenset(page["allowed_roles"]) if page.get("allowed_roles") is not None else None
+        for role in (GUEST, *ROLES):
+            want = expected(role, roles, page.get("layers") or [])
+            if role == "device" and PUBLIC not in (roles or ()):
+                want = False  # gateways never open pages
+            if page["path"] in PINNED:
+                assert want == (role in PINNED[page["path"]]), f"page {page['path']} declared wrongly for {role}"
+            loaded = client.get(page["relative_path"], headers=_headers(tokens, role))
+            navigated = client.post("/_dash-update-component", headers=_headers(tokens, role), json={
+                "output": ".._pages_content.children..._pages_store.data..",
+                "outputs": [{"id": "_pages_content", "property": "children"},
+                            {"id": "_pages_store", "property": "data"}],
+                "inputs": [{"id": "_pages_location", "property": "pathname", "value": page["relative_path"]},
+                           {"id": "_pages_location", "property": "search", "value": ""}],
+                "changedPropIds": ["_pages_location.pathname"], "state": []})
+            for how, response in (("load", loaded), ("navigation", navigated)):
+                if want == _denied(response):
+                    wrong.append(f"{page['path']} ({how}) as {role}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _owner(output_id: str) -> dict | None:
+    for page in dash.page_registry.values():
+        prefix = page.get("id_prefix")
+        if prefix and (output_id == prefix or output_id.startswith(prefix + "-")):
+            return page
+    return None
+
+
+def test_every_dash_callback_is_refused_to_roles_its_page_does_not_admit(matrix_app):
+    app, client, tokens = matrix_app
+    wrong = []
+    for output in app.callback_map:
+        if "_pages_content" in output or "_pages_dummy" in output:
+            continue
+        ids = [part.lstrip(".").split(".")[0] for part in output.replace("..", " ").split()]
+        ids = [str(json.loads(i).get("type", "")) if i.startswith("{") else i for i in ids]
+        owners = [_owner(i) for i in ids]
+        for role in (GUEST, *ROLES):
+            if None in owners:
+                want = False  # a callback no page owns is refused to everyone
+            else:
+                want = all(expected(role, frozenset(p["allowed_roles"]), p.get("layers") or [])
+                           for p in owners) and role != "device"
+            if want:
+                continue  # executing it with made-up inputs would prove nothing
+            response = client.post("/_dash-update-component", headers=_headers(tokens, role),
+                                   json={"output": output, "outputs": [], "inputs": [], "state": [],
+                                         "changedPropIds": []})
+            if not _denied(response):
+                wrong.append(f"callback {output} as {role}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_partner_without_a_grant_is_refused_a_layer_route_it_would_otherwise_reach(matrix_app):
+    app, client, tokens = matrix_app
+    for rule, view in _flask_routes(app):
+        layer = getattr(view, "_hexops_layer", None)
+        roles = getattr(view, "_hexops_roles", frozenset())
+        if layer and layer not in DSD_LAYERS and "partner" in roles and "GET" in rule.methods:
+            response = client.get(_sample_path(rule), headers=_headers(tokens, "partner"))
+            assert response.status_code == 403, rule.rule

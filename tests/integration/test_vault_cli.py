@@ -100,3 +100,49 @@ def test_the_demo_step_analyses_and_stores_a_clip_once_and_runs_a_sweep(vault_db
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").fetchone()[0] == 2
         assert conn.execute("SELECT sum(wet_s) > 0 FROM detections_camera_minute").fetchone()[0]
     assert sum("detection events" in line for line in said) == 1
+
+
+def test_rotating_the_kek_from_the_command_line_keeps_clips_readable_under_the_new_key_only(hexops, tmp_path):
+    video = tmp_path / "clip.avi"
+    video.write_bytes(os.urandom(3000))
+    code, out = hexops("vault", "put", str(video), "--camera", "CAM-1", "--recorded-at", "2026-11-20T09:00:00Z")
+    clip_id = out.strip().splitlines()[-1]
+    new_kek = tmp_path / "kek-2027"
+    code, out = hexops("vault", "rotate-kek", "--generate", "--new-kek-file", str(new_kek), "--user", "root")
+    assert code == 0 and "re-wrapped 1 key(s)" in out, out
+    assert new_kek.stat().st_mode & 0o777 == 0o600
+    code, out = hexops("vault", "get", clip_id, "--reason", "r", "--out", str(tmp_path / "new.avi"), "--user", "ada",
+                       env={"HEXOPS_VAULT_KEK_FILE": str(new_kek)})
+    assert code == 0 and (tmp_path / "new.avi").read_bytes() == video.read_bytes(), out
+    code, out = hexops("vault", "get", clip_id, "--reason", "r", "--out", str(tmp_path / "old.avi"), "--user", "ada")
+    assert code == 1 and "wrapped by KEK" in out
+
+
+def test_the_retention_worker_sweeps_on_start_and_stops_cleanly_on_sigterm(vault_db, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psycopg
+
+    env = {**os.environ, "HEXOPS_DATABASE_URL": vault_db, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen([sys.executable, "-c", "from app import main; main()", "retention", "worker",
+                             "--every", "1h"], env=env, cwd=Path(__file__).resolve().parents[2],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        runs = 0
+        while runs == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with psycopg.connect(vault_db) as conn:
+                runs = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").fetchone()[0]
+        assert runs == 1
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "retention worker stopped" in output

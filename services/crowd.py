@@ -65,6 +65,11 @@ def load_layouts(conn) -> dict[str, CrowdLayout]:
     return out
 
 
+def latest_data_time(conn) -> datetime | None:
+    """The latest minute with detections (UTC): the pages' "now" for historical or delayed data."""
+    return q.detection_time_range(conn)[1]
+
+
 def _densities(conn, layouts, at: datetime) -> dict[str, np.ndarray]:
     latest = q.latest_camera_counts(conn, at, STEP)
     return {k: crowd_snapshot(layouts[k], latest)[0]["density"].to_numpy() for k in KINDS}

@@ -30,6 +30,9 @@ def layout():
                     html.Span("hexops", className="shell-brand"),
                     html.Nav(_nav_links(), className="shell-nav"),
                     html.Span(who, id="shell-user", className="shell-user"),
+                    # A plain link (full page load): signing out is a server route, not a page.
+                    html.A("Sign out" if user is not None else "Sign in", id="shell-auth",
+                           href="/auth/logout" if user is not None else "/login", className="shell-auth-link"),
                 ],
                 className="shell-header",
             ),

@@ -12,6 +12,9 @@ difference from the reference, ignoring pixels inside person and vehicle boxes
   changed strongly and the road's own texture (lane markings, asphalt grain)
   is gone, which we measure as the loss of gradient energy against the reference.
 
+Global exposure changes (dusk, cloud, auto-exposure) are compensated by
+matching the off-road part's median lightness to the reference first.
+
 Thresholds are per-deployment calibration values (see :class:`WaterThresholds`);
 the defaults suit the synthetic scenes in :mod:`ingest.video.synthetic` and are
 a starting point, not a validated model.
@@ -80,7 +83,30 @@ class WaterEstimator:
             raise ValueError(f"road mask {self.mask.shape} does not match the reference {height}x{width}")
         self.thresholds = thresholds
         self._ref_lab = cv2.cvtColor(reference_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
-        self._ref_energy = _gradient_energy(cv2.cvtColor(reference_bgr, cv2.COLOR_BGR2GRAY))
+        ref_gray = cv2.cvtColor(reference_bgr, cv2.COLOR_BGR2GRAY)
+        self._ref_energy = _gradient_energy(ref_gray)
+        self._ref_gray_median = float(np.median(ref_gray[~self.mask])) if (~self.mask).any() else 0.0
+
+    def _exposure_gain(self, lab: np.ndarray) -> float:
+        """Lightness gain that brings the scene outside the road back to the reference.
+
+        Dusk, cloud and auto-exposure darken or brighten the whole frame; water
+        changes only the road.  Matching the median lightness of the off-road
+        part keeps a uniformly darker dry road from reading as wet.
+        """
+        off_road = ~self.mask
+        if not off_road.any():
+            return 1.0
+        now = float(np.median(lab[..., 0][off_road]))
+        ref = float(np.median(self._ref_lab[..., 0][off_road]))
+        return 1.0 if now < 1.0 else float(np.clip(ref / now, 0.25, 4.0))
+
+    def _gray_gain(self, gray: np.ndarray) -> float:
+        off_road = ~self.mask
+        if not off_road.any():
+            return 1.0
+        now = float(np.median(gray[off_road]))
+        return 1.0 if now < 1.0 else float(np.clip(self._ref_gray_median / now, 0.25, 4.0))
 
     def estimate(self, frame_bgr: np.ndarray, boxes: np.ndarray | None = None) -> WaterEstimate:
         """State of the road in ``frame_bgr``; ``boxes`` (x1, y1, x2, y2 pixels) are excluded."""
@@ -92,12 +118,15 @@ class WaterEstimator:
         if not mask.any():
             return WaterEstimate("dry", 0.0, 0.0, 0.0)
         lab = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+        lab[..., 0] *= self._exposure_gain(lab)
         # OpenCV's 8-bit Lab scales L to 0..255; rescale to CIE units before Delta-E.
         diff = (lab - self._ref_lab) * np.array([100 / 255, 1, 1], np.float32)
         delta_e = np.sqrt((diff ** 2).sum(axis=2))
         changed = float((delta_e[mask] > self.thresholds.changed_delta_e).mean())
         ref_energy = float(self._ref_energy[mask].sum())
-        energy = float(_gradient_energy(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY))[mask].sum())
+        gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        # Gradients scale with exposure too: compare them at the reference's exposure.
+        energy = float(_gradient_energy(gray)[mask].sum()) * self._gray_gain(gray)
         texture_loss = 0.0 if ref_energy == 0 else float(np.clip(1.0 - energy / ref_energy, 0.0, 1.0))
         t = self.thresholds
         if changed >= t.flooded_fraction and texture_loss >= t.flooded_texture_loss:

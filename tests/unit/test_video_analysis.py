@@ -160,3 +160,13 @@ def test_windows_are_valid_events_that_never_overlap_and_cover_every_sample(offs
     assert len({e["event_id"] for e in events}) == len(events)
     for r in results:
         assert any(e["window_start"] <= r.at < e["window_end"] for e in events)
+
+
+@pytest.mark.parametrize("gain", [0.55, 0.8, 1.3])
+def test_a_dry_road_under_different_light_is_still_dry_but_wet_stays_wet(gain):
+    reference = street_frame(0)
+    estimator = WaterEstimator(reference)
+    relit = np.clip(street_frame(3).astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    assert estimator.estimate(relit).state == "dry"
+    wet = np.clip(street_frame(3, water="wet").astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    assert estimator.estimate(wet).state == "wet"

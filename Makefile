@@ -8,7 +8,7 @@ HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
 .PHONY: demo test setup system-deps venv serve db-up db-down clean \
-        bench bench-map bench-ingest bench-risk bench-alerts bench-video
+        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity
 
 setup: system-deps venv
 
@@ -56,6 +56,9 @@ bench-alerts: setup
 
 bench-video: setup
 	$(PY) -m bench.video
+
+bench-democity: setup
+	$(PY) -m bench.democity
 
 clean:
 	-$(HEXOPS) db down

@@ -119,8 +119,10 @@ def _scatter_on_land(rng, cx: float, cy: float, spread: float, n: int, land_m) -
         ys[off] = cy + rng.normal(0, spread, off.sum())
     # A coastal anchor whose spread keeps reaching the sea: pull the rest ashore.
     off = ~shapely.contains_xy(land_m, xs, ys)
+    # Five metres inland, not on the coastline itself (which is not "on land").
+    ashore = land_m.buffer(-5.0) if off.any() else land_m
     for i in np.flatnonzero(off):
-        nearest = nearest_points(land_m, shapely.Point(xs[i], ys[i]))[0]
+        nearest = nearest_points(ashore, shapely.Point(xs[i], ys[i]))[0]
         xs[i], ys[i] = nearest.x, nearest.y
     return xs, ys
 

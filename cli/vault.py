@@ -130,3 +130,18 @@ def rotate_kek(ctx: click.Context, new_kek_file: Path, generate: bool, user: str
     count = _run(lambda: svc.rotate_kek(get_context(ctx), new_kek_file, actor=user or "system:cli"))
     click.echo(f"re-wrapped {count} key(s); now set HEXOPS_VAULT_KEK_FILE={new_kek_file} "
                "and destroy the old KEK")
+
+
+@vault_group.command("fsck")
+@click.option("--delete-orphans", is_flag=True, help="Remove clip files no row points at (older than an hour).")
+@_USER
+@click.pass_context
+def fsck(ctx: click.Context, delete_orphans: bool, user: str | None) -> None:
+    """Compare the vault directory with the database: orphan files, rows whose file is gone."""
+    from services import vault as svc
+
+    report = _run(lambda: svc.fsck(get_context(ctx), delete_orphans=delete_orphans, actor=user or "system:cli"))
+    click.echo(json.dumps({"orphan_files": [str(p) for p in report.orphans], "removed": report.removed,
+                           "clips_without_file": report.missing}, indent=2))
+    if report.missing:
+        raise CliError(f"{len(report.missing)} clip(s) have no file: footage was lost outside hexops")

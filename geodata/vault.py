@@ -222,6 +222,11 @@ def due_clips(conn: psycopg.Connection, now: datetime) -> list[tuple[str, str]]:
     return conn.execute(query, {"now": now}).fetchall()
 
 
+def all_clip_paths(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """``(path, clip_id)`` of every clip row (for the vault consistency check)."""
+    return conn.execute("SELECT path, clip_id FROM vault_clips").fetchall()
+
+
 def delete_clips(conn: psycopg.Connection, clip_ids: list[str]) -> int:
     return conn.execute("DELETE FROM vault_clips WHERE clip_id = ANY(%s)", (clip_ids,)).rowcount
 

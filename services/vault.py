@@ -94,6 +94,14 @@ def rotate_kek(context, new_kek_file: Path, *, actor: str) -> int:
             q.unlock(conn)
 
 
+def fsck(context, *, delete_orphans: bool, actor: str):
+    """Check the vault directory against the database (see :mod:`vault.fsck`)."""
+    from vault import fsck as vault_fsck
+
+    with context.db.connection() as conn:
+        return vault_fsck.check(open_vault(context), conn, delete_orphans=delete_orphans, actor=actor)
+
+
 @dataclass(frozen=True)
 class RetentionStatus:
     """What the admin page shows: clips by days to expiry, holds, and the last sweep."""

@@ -145,3 +145,25 @@ def test_the_per_owner_retention_sets_when_a_camera_day_expires(vault_db):
         day = RECORDED.date()
         assert q.expiry(conn, "CAM-1", day) == datetime(2026, 12, 22, tzinfo=timezone.utc)
         assert q.expiry(conn, "CAM-2", day) == datetime(2026, 11, 29, tzinfo=timezone.utc)
+
+
+def test_fsck_finds_old_orphan_files_and_rows_whose_file_is_gone(vault_db, test_vault, clip_file):
+    import time
+
+    from vault.fsck import MIN_ORPHAN_AGE_S, check
+
+    kept = put(vault_db, test_vault, clip_file)
+    lost = put(vault_db, test_vault, clip_file)
+    test_vault.path_of(f"CAM-1/{RECORDED.date()}/{lost}.hxv").unlink()
+    day_dir = test_vault.root / f"CAM-1/{RECORDED.date()}"
+    orphan = day_dir / "deadbeef.h9.hxv"
+    fresh = day_dir / ".x.hxv.123.part"
+    orphan.write_bytes(b"ciphertext")
+    fresh.write_bytes(b"being written")
+    later = time.time() + MIN_ORPHAN_AGE_S / 2
+    os.utime(orphan, (later - MIN_ORPHAN_AGE_S * 2, later - MIN_ORPHAN_AGE_S * 2))
+    with psycopg.connect(vault_db) as conn:
+        report = check(test_vault, conn, delete_orphans=True, now_s=later)
+    assert report.orphans == [orphan] and report.removed == 1 and report.missing == [lost]
+    assert not orphan.exists() and fresh.exists()
+    assert test_vault.path_of(f"CAM-1/{RECORDED.date()}/{kept}.hxv").exists()

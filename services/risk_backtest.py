@@ -7,13 +7,14 @@ incident history before trusting its map.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analytics.risk import BacktestResult, build_counts, make_models, parse_horizon, run_backtest
+from analytics.risk import BacktestResult, CountMatrix, build_counts, make_models, parse_horizon, run_backtest
 from analytics.risk.errors import RiskInputError
 from analytics.risk.events import ColumnMapping, PreparedEvents, prepare_events
 
@@ -29,6 +30,7 @@ class FileBacktest:
     result: BacktestResult
     report: dict
     prepared: PreparedEvents
+    matrix: CountMatrix
     plot_path: Path | None = None
 
 
@@ -81,7 +83,9 @@ def backtest_file(
         raise RiskInputError(f"dates must be YYYY-MM-DD: {exc}") from None
     if end <= start:
         raise RiskInputError(f"--test-until {test_until} must be after --train-until {train_until}")
+    clock = time.perf_counter()
     prepared = prepare_events(read_table(Path(path)), mapping, resolution)
+    prepare_s = time.perf_counter() - clock
     events = prepared.events
     if event_type is not None:
         events = events[events["type"] == event_type]
@@ -97,6 +101,7 @@ def backtest_file(
     matrix = build_counts(events, origin=origin, end=start + n_test * bin_width, bin_width=bin_width, cells=cells)
     result = run_backtest(matrix, make_models(models), n_back, n_back + n_test, progress=progress)
     report = result.as_json()
+    report["seconds"]["prepare"] = round(prepare_s, 2)
     report.update(
         {
             "file": str(path),
@@ -108,7 +113,7 @@ def backtest_file(
             "rows_used": int(len(events)),
         }
     )
-    return FileBacktest(result, report, prepared)
+    return FileBacktest(result, report, prepared, matrix)
 
 
 def write_report(outcome: FileBacktest, json_path: Path) -> Path:

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from analytics.patrol.model import PatrolParams, travel_minutes
 
@@ -34,7 +35,9 @@ def unit_bases(lat: np.ndarray, lon: np.ndarray, risk: np.ndarray, units: int, s
     scale = np.cos(np.radians(np.mean(lat)))
     xy = np.column_stack([lat, lon * scale])
     weights = np.asarray(risk, dtype=float) + 1e-9
-    km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed).fit(xy, sample_weight=weights)
+    # One thread: OpenMP workers spinning on a busy shared machine slow k-means down.
+    with threadpool_limits(limits=1):
+        km = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed).fit(xy, sample_weight=weights)
     centres = km.cluster_centers_
     centres = np.column_stack([centres[:, 0], centres[:, 1] / scale])
     if n_clusters < units:

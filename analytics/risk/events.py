@@ -79,27 +79,25 @@ def points_to_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.nda
     )
 
 
+#: An explicit UTC offset (or Z) at the end of a time string.
+_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+
+
 def _parse_times(raw: pd.Series, tz: str) -> pd.Series:
-    parsed = pd.to_datetime(raw, errors="coerce", utc=False, format="mixed")
-    if getattr(parsed.dtype, "tz", None) is not None:
-        return parsed.dt.tz_convert("UTC")
-    # Mixed offsets come back as objects; normalise each value.
-    if parsed.dtype == object:
-        return pd.Series([_one_time(v, tz) for v in raw], index=raw.index, dtype="datetime64[ns, UTC]")
-    # Clock times in the skipped DST hour move forward; repeated ones are read
-    # as the first (summer-time) occurrence, so no real incident is refused.
-    summer = np.ones(len(parsed), dtype=bool)
-    return parsed.dt.tz_localize(tz, ambiguous=summer, nonexistent="shift_forward").dt.tz_convert("UTC")
-
-
-def _one_time(value: object, tz: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return pd.NaT
-    if ts is pd.NaT:
-        return pd.NaT
-    return ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize(tz).tz_convert("UTC")
+    """UTC times; strings with an offset keep it, the others are local to ``tz``."""
+    text = raw.str.strip()
+    has_offset = text.str.contains(_OFFSET, regex=True, na=False)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    if has_offset.any():
+        out[has_offset] = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="mixed")
+    naive = ~has_offset
+    if naive.any():
+        local = pd.to_datetime(text[naive], errors="coerce", format="mixed")
+        # Clock times in the skipped DST hour move forward; repeated ones are read
+        # as the first (summer-time) occurrence, so no real incident is refused.
+        summer = np.ones(len(local), dtype=bool)
+        out[naive] = local.dt.tz_localize(tz, ambiguous=summer, nonexistent="shift_forward").dt.tz_convert("UTC")
+    return out
 
 
 def prepare_events(frame: pd.DataFrame, mapping: ColumnMapping, resolution: int = 9) -> PreparedEvents:

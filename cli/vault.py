@@ -67,6 +67,18 @@ def get(ctx: click.Context, clip_id: str, reason: str, out: Path, user: str | No
     click.echo(f"wrote {size} bytes to {out}")
 
 
+@vault_group.command("list")
+@click.option("--camera", "camera_id", default=None, help="Only this camera's clips.")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_context
+def list_clips(ctx: click.Context, camera_id: str | None, limit: int) -> None:
+    """List clips (newest first) as JSON lines: id, camera, time, size, hold, expiry."""
+    from services import vault as svc
+
+    for row in _run(lambda: svc.list_clips(get_context(ctx), camera_id, limit)):
+        click.echo(json.dumps(row, default=str))
+
+
 @vault_group.group("hold")
 def hold_group() -> None:
     """Evidence holds: clips kept past retention for a case."""

@@ -222,6 +222,18 @@ def due_clips(conn: psycopg.Connection, now: datetime) -> list[tuple[str, str]]:
     return conn.execute(query, {"now": now}).fetchall()
 
 
+def list_clips(conn: psycopg.Connection, camera_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """Newest clips first (optionally of one camera), with expiry and hold; no key material."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT clip_id, camera_id, recorded_at, size_bytes, hold_id, "
+            "       hexops_vault_expiry(camera_id, day) AS expires_at "
+            "  FROM vault_clips WHERE %(camera)s::text IS NULL OR camera_id = %(camera)s "
+            " ORDER BY recorded_at DESC LIMIT %(limit)s",
+            {"camera": camera_id, "limit": limit},
+        ).fetchall()
+
+
 def all_clip_paths(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """``(path, clip_id)`` of every clip row (for the vault consistency check)."""
     return conn.execute("SELECT path, clip_id FROM vault_clips").fetchall()

@@ -68,6 +68,11 @@ def release_hold(context, hold_id: int, *, user: str | None, reason: str) -> Non
         holds.release_hold(vault, conn, hold_id, user=user, reason=reason)
 
 
+def list_clips(context, camera_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    with context.db.connection() as conn:
+        return q.list_clips(conn, camera_id, limit)
+
+
 def list_holds(context, include_released: bool = False, now: datetime | None = None) -> list[dict[str, Any]]:
     with context.db.connection() as conn:
         return q.list_holds(conn, now or datetime.now(timezone.utc), include_released)

@@ -36,6 +36,8 @@ def test_put_get_hold_release_and_expire_a_clip_from_the_command_line(hexops, tm
     assert code == 0, out
     clip_id = out.strip().splitlines()[-1]
 
+    code, out = hexops("vault", "list", "--camera", "CAM-1")
+    assert code == 0 and clip_id in out and "2026-11-01 01:00:00+00:00" in out, out
     code, out = hexops("vault", "get", clip_id, "--reason", "incident 9", "--out", str(tmp_path / "o.avi"),
                        "--user", "ada")
     assert code == 0, out

@@ -119,10 +119,29 @@ def cell_ids(conn: psycopg.Connection, resolution: int) -> np.ndarray:
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
-def cell_values(
+@dataclass(frozen=True)
+class SparseValues:
+    """Values of the cells that have any (ascending H3 order); every other cell has ``fill``.
+
+    Attributes
+    ----------
+    cells : numpy.ndarray of int64
+        H3 ids with a value, ascending.
+    values : numpy.ndarray of float64
+    fill : float
+        The value of every other cell: NaN (no data) for detection metrics,
+        0 for incident counts.
+    """
+
+    cells: np.ndarray
+    values: np.ndarray
+    fill: float
+
+
+def cell_values_sparse(
     conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
-) -> np.ndarray:
-    """Values of ``metric`` per hex cell over ``[start, end)``, aligned to :func:`cell_geometry`.
+) -> SparseValues:
+    """Values of ``metric`` over ``[start, end)`` for the hexes that have one.
 
     Parameters
     ----------
@@ -133,6 +152,52 @@ def cell_values(
     start, end : datetime
         Timezone-aware window bounds (stored and compared in UTC).
 
+    Notes
+    -----
+    Only hexes with reports (or incidents) in the window come back, which is
+    what keeps a value update small: a few percent of the city's hexes hold
+    cameras.  No report is no data (NaN), never zero people.
+    """
+    _check_resolution(resolution)
+    window_s = _check_window(start, end)
+    params = {"res": resolution, "start": start, "end": end, "window_s": window_s}
+    if metric in _DETECTION_VALUE:
+        query = sql.SQL(
+            "SELECT d.h3, {value} FROM detections_hex_5min d"
+            " WHERE d.resolution = %(res)s AND d.bucket >= %(start)s AND d.bucket < %(end)s"
+            " GROUP BY d.h3 ORDER BY d.h3"
+        ).format(value=_DETECTION_VALUE[metric])
+        fill = float("nan")
+    elif metric == "incidents":
+        query = sql.SQL(
+            "SELECT i.{cell}, count(*) FROM incidents i"
+            " WHERE i.occurred_at >= %(start)s AND i.occurred_at < %(end)s"
+            " GROUP BY i.{cell} ORDER BY i.{cell}"
+        ).format(cell=sql.Identifier(_CELL_COLUMN[resolution]))
+        fill = 0.0
+    else:
+        raise HeatmapQueryError(f"metric: expected one of {sorted(METRICS)}, got {metric!r}")
+    rows = conn.execute(query, params).fetchall()
+    cells = np.array([r[0] for r in rows], dtype=np.int64)
+    values = np.array([np.nan if r[1] is None else float(r[1]) for r in rows], dtype=float)
+    return SparseValues(cells, values, fill)
+
+
+def densify(cell_order: np.ndarray, sparse: SparseValues) -> np.ndarray:
+    """Spread sparse values over ``cell_order`` (ascending H3 ids); cells off the map are dropped."""
+    dense = np.full(len(cell_order), sparse.fill, dtype=float)
+    if len(cell_order) and len(sparse.cells):
+        pos = np.clip(np.searchsorted(cell_order, sparse.cells), 0, len(cell_order) - 1)
+        found = cell_order[pos] == sparse.cells
+        dense[pos[found]] = sparse.values[found]
+    return dense
+
+
+def cell_values(
+    conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
+) -> np.ndarray:
+    """Values of ``metric`` per hex cell over ``[start, end)``, aligned to :func:`cell_geometry`.
+
     Returns
     -------
     numpy.ndarray of float64
@@ -140,29 +205,8 @@ def cell_values(
         detection metric where no camera reported in the window (no data is
         not zero).  Incident counts are 0 where none occurred.
     """
-    _check_resolution(resolution)
-    window_s = _check_window(start, end)
-    params = {"res": resolution, "start": start, "end": end, "window_s": window_s}
-    if metric in _DETECTION_VALUE:
-        query = sql.SQL(
-            "SELECT v.value FROM hex_cells c LEFT JOIN ("
-            " SELECT d.h3, {value} AS value FROM detections_hex_5min d"
-            " WHERE d.resolution = %(res)s AND d.bucket >= %(start)s AND d.bucket < %(end)s"
-            " GROUP BY d.h3) v ON v.h3 = c.h3"
-            " WHERE c.resolution = %(res)s ORDER BY c.h3"
-        ).format(value=_DETECTION_VALUE[metric])
-    elif metric == "incidents":
-        query = sql.SQL(
-            "SELECT coalesce(v.n, 0) FROM hex_cells c LEFT JOIN ("
-            " SELECT i.{cell} AS h3, count(*) AS n FROM incidents i"
-            " WHERE i.occurred_at >= %(start)s AND i.occurred_at < %(end)s"
-            " GROUP BY i.{cell}) v ON v.h3 = c.h3"
-            " WHERE c.resolution = %(res)s ORDER BY c.h3"
-        ).format(cell=sql.Identifier(_CELL_COLUMN[resolution]))
-    else:
-        raise HeatmapQueryError(f"metric: expected one of {sorted(METRICS)}, got {metric!r}")
-    rows = conn.execute(query, params).fetchall()
-    return np.array([np.nan if r[0] is None else float(r[0]) for r in rows], dtype=float)
+    sparse = cell_values_sparse(conn, metric, resolution, start, end)
+    return densify(cell_ids(conn, resolution), sparse)
 
 
 def data_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:

@@ -11,10 +11,16 @@ for as long as the cell set does not change (its ``version``)::
      "rings": [dx, dy, ...]}          # each vertex relative to its centre
 
 Values payload (``hexops.hexvalues/1``), what a page's callback pushes
-into a map's values Store::
+into a map's values Store, dense or sparse::
 
     {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
-     "values": [1.5, null, ...]}      # aligned to the geometry's cells
+     "values": [1.5, null, ...]}      # dense: one per geometry cell, in order
+    {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
+     "index": [17, 240, ...],         # sparse: positions in the geometry's order
+     "values": [1.5, 0.2, ...], "fill": null}   # every other cell: fill (null = no data)
+
+Only a few percent of hexes hold cameras, so the sparse form is what the
+city map sends (~1,100 values rather than ~10,900 at res 9).
 
 Coordinates are WGS84 (EPSG:4326); quantising at 1e-5 degrees moves a
 vertex by at most ~0.6 m, far below the ~174 m edge of a res-9 hex.
@@ -25,6 +31,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
@@ -113,7 +120,7 @@ def _round(values: np.ndarray, digits: int = 3) -> list[float | None]:
 
 
 def values_document(resolution: int, version: str, values: np.ndarray) -> dict:
-    """The ``hexops.hexvalues/1`` document for values already in the geometry's order."""
+    """The ``hexops.hexvalues/1`` document for dense values already in the geometry's order."""
     return {
         "schema": "hexops.hexvalues/1",
         "resolution": resolution,
@@ -122,16 +129,50 @@ def values_document(resolution: int, version: str, values: np.ndarray) -> dict:
     }
 
 
+def sparse_document(resolution: int, version: str, cell_order: np.ndarray, sparse: q.SparseValues) -> dict:
+    """The sparse form: positions in the geometry's order of the cells that have a value.
+
+    ``{"index": [i, ...], "values": [v, ...], "fill": null | number}``; every
+    cell not listed has ``fill`` (null: no data).  Cells off the map are dropped.
+    """
+    pos = np.clip(np.searchsorted(cell_order, sparse.cells), 0, max(len(cell_order) - 1, 0))
+    found = (cell_order[pos] == sparse.cells) if len(cell_order) else np.zeros(0, dtype=bool)
+    fill = None if math.isnan(sparse.fill) else sparse.fill
+    return {
+        "schema": "hexops.hexvalues/1",
+        "resolution": resolution,
+        "version": version,
+        "index": pos[found].tolist(),
+        "values": _round(sparse.values[found]),
+        "fill": fill,
+    }
+
+
+_ids_cache: dict[tuple[int, str], np.ndarray] = {}
+
+
+def _cell_order(conn: psycopg.Connection, resolution: int) -> tuple[str, np.ndarray]:
+    """The cell-set version and ascending H3 ids of ``resolution``, cached per version."""
+    version = q.cell_version(conn, resolution)
+    with _cache_lock:
+        ids = _ids_cache.get((resolution, version))
+    if ids is None:
+        ids = q.cell_ids(conn, resolution)
+        with _cache_lock:
+            _ids_cache[(resolution, version)] = ids
+    return version, ids
+
+
 def metric_values(
     conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
 ) -> dict:
     """Values of a built-in metric (see :data:`METRICS`) over ``[start, end)`` for the map.
 
-    Returns the ``hexops.hexvalues/1`` document, aligned to the geometry of
+    Returns the sparse ``hexops.hexvalues/1`` document for the geometry of
     ``resolution`` (H3 res 8, 9 or 10).
     """
-    version = q.cell_version(conn, resolution)
-    return values_document(resolution, version, q.cell_values(conn, metric, resolution, start, end))
+    version, order = _cell_order(conn, resolution)
+    return sparse_document(resolution, version, order, q.cell_values_sparse(conn, metric, resolution, start, end))
 
 
 def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int, float]) -> dict:
@@ -140,18 +181,34 @@ def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int
     Cells absent from ``by_cell`` get null (drawn as no data); cells not in
     ``hex_cells`` are dropped (they are not on land).
     """
-    version = q.cell_version(conn, resolution)
-    cells = q.cell_ids(conn, resolution)
-    values = np.array([by_cell.get(int(c), np.nan) for c in cells.tolist()], dtype=float)
-    return values_document(resolution, version, values)
+    version, order = _cell_order(conn, resolution)
+    cells = np.array(sorted(int(c) for c in by_cell), dtype=np.int64)
+    values = np.array([by_cell[int(c)] for c in cells.tolist()], dtype=float)
+    return sparse_document(resolution, version, order, q.SparseValues(cells, values, float("nan")))
+
+
+#: How long "the latest data" is reused before asking the database again (seconds).
+LATEST_TTL_S = 60.0
+_latest_cache: dict[str, tuple[float, datetime | None]] = {}
 
 
 def window_default(conn: psycopg.Connection) -> datetime | None:
-    """End of the latest 5-minute bucket with detections (UTC), the map's default window end."""
+    """End of the latest 5-minute bucket with detections (UTC), the map's default window end.
+
+    Finding it scans the newest aggregates, so it is remembered per database
+    for :data:`LATEST_TTL_S` seconds; a map a minute behind live is fine.
+    """
+    key = conn.info.dsn
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _latest_cache.get(key)
+    if cached is not None and now - cached[0] < LATEST_TTL_S:
+        return cached[1]
     _, last = q.data_time_range(conn)
-    if last is None:
-        return None
-    return last + timedelta(minutes=5)
+    latest = None if last is None else last + timedelta(minutes=5)
+    with _cache_lock:
+        _latest_cache[key] = (now, latest)
+    return latest
 
 
 def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:

@@ -126,8 +126,19 @@ def test_the_cell_version_changes_when_the_cell_set_changes(conn):
 
 def test_a_page_can_align_its_own_values_to_the_map_order(conn):
     document = heatmap.align_values(conn, 9, {R9[3]: 0.7, R9[0]: 2.0, 12345: 9.0})
-    assert document["values"] == [2.0, None, None, 0.7, None, None, None]
+    # Positions in the geometry's order; the cell that is not a land hex is dropped.
+    assert (document["index"], document["values"], document["fill"]) == ([0, 3], [2.0, 0.7], None)
     assert document["version"] == q.cell_version(conn, 9)
+
+
+def test_metric_values_list_only_the_hexes_that_have_a_value(conn):
+    people = heatmap.metric_values(conn, "people", 9, *HOUR)
+    assert people["index"] == [0, 1] and people["fill"] is None
+    assert people["values"] == [round((300 * 4 + 300 * 2) / 3600, 3), 0.75]
+    incidents = heatmap.metric_values(conn, "incidents", 9, *HOUR)
+    assert incidents["fill"] == 0
+    dense = q.cell_values(conn, "incidents", 9, *HOUR)
+    assert incidents["index"] == [i for i, v in enumerate(dense) if v > 0]
 
 
 def test_the_city_map_view_defaults_to_the_latest_data(conn):

@@ -1,0 +1,48 @@
+"""Data of the naive map in ``bench.map``: every res-9 hex as a GeoJSON feature, plus values.
+
+What a straightforward Plotly page would send: full-precision polygons
+(WGS84, EPSG:4326) and one value per hex, all inside the figure.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import psycopg
+
+from geodata import heatmap as q
+from geodata.h3cells import cell_to_str
+from services.heatmap import window_default
+
+RESOLUTION = 9
+WINDOW = timedelta(hours=3)
+
+
+def _listed(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in values.tolist()]
+
+
+def naive_figure_data(url: str) -> tuple[list[dict], list[str], list, list]:
+    """Features, their ids, people values and vehicle values (the city map's default window).
+
+    Returns
+    -------
+    features : list of dict
+        GeoJSON Polygon features (closed rings, lon/lat), ``id`` the H3 string.
+    ids : list of str
+    people, vehicles : list of float or None
+        Values per hex over the 3 hours ending at the latest data.
+    """
+    with psycopg.connect(url) as conn:
+        geometry = q.cell_geometry(conn, RESOLUTION)
+        end = window_default(conn)
+        people = q.cell_values(conn, "people", RESOLUTION, end - WINDOW, end)
+        vehicles = q.cell_values(conn, "vehicles", RESOLUTION, end - WINDOW, end)
+    ids = [cell_to_str(c) for c in geometry.cells.tolist()]
+    features = []
+    for cell_id, ring in zip(ids, geometry.rings):
+        closed = ring.tolist() + [ring[0].tolist()]
+        features.append({"type": "Feature", "id": cell_id, "properties": {},
+                         "geometry": {"type": "Polygon", "coordinates": [closed]}})
+    return features, ids, _listed(people), _listed(vehicles)

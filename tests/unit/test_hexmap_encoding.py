@@ -1,0 +1,82 @@
+"""The map's compact payloads and the Dash component, without a database."""
+
+from __future__ import annotations
+
+import h3.api.basic_int as h3i
+import numpy as np
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
+from geodata.heatmap import CellGeometry
+from services.heatmap import SCALE, encode_geometry, values_document
+
+
+def _geometry(cells: list[int]) -> CellGeometry:
+    cells = sorted(set(cells))
+    rings = [np.array([(lng, lat) for lat, lng in h3i.cell_to_boundary(c)]) for c in cells]
+    centroids = np.array([(lng, lat) for lat, lng in (h3i.cell_to_latlng(c) for c in cells)]).reshape(-1, 2)
+    return CellGeometry(9, np.array(cells, dtype=np.int64), centroids, rings)
+
+
+def _decode(document: dict) -> list[np.ndarray]:
+    centres = np.cumsum(np.array(document["centres"], dtype=np.int64).reshape(-1, 2), axis=0)
+    offsets = np.array(document["rings"], dtype=np.int64).reshape(-1, 2)
+    starts = np.concatenate([[0], np.cumsum(document["ring_sizes"])]).astype(int)
+    return [(centres[i] + offsets[starts[i]:starts[i + 1]]) / document["scale"] for i in range(len(starts) - 1)]
+
+
+# Hong Kong and its surroundings, WGS84 degrees.
+hk_points = st.tuples(st.floats(22.15, 22.56), st.floats(113.83, 114.44))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(hk_points, min_size=1, max_size=30))
+def test_decoded_hex_vertices_are_within_half_a_quantum_of_the_true_ones(points):
+    geometry = _geometry([h3i.latlng_to_cell(lat, lng, 9) for lat, lng in points])
+    document = orjson.loads(orjson.dumps(encode_geometry(geometry, "v1")))
+    for ring, decoded in zip(geometry.rings, _decode(document)):
+        assert decoded.shape == ring.shape
+        assert np.abs(decoded - ring).max() <= 0.5 / SCALE + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(hk_points, min_size=1, max_size=30))
+def test_geometry_keeps_the_ascending_cell_order_that_values_rely_on(points):
+    geometry = _geometry([h3i.latlng_to_cell(lat, lng, 9) for lat, lng in points])
+    document = encode_geometry(geometry, "v1")
+    ints = [h3i.str_to_int(c) for c in document["cells"]]
+    assert ints == sorted(ints) == geometry.cells.tolist()
+
+
+def test_the_geometry_of_a_city_is_far_smaller_than_geojson():
+    centre = h3i.latlng_to_cell(22.30, 114.17, 9)
+    cells = list(h3i.grid_disk(centre, 20))
+    geometry = _geometry(cells)
+    compact = len(orjson.dumps(encode_geometry(geometry, "v1")))
+    geojson = len(orjson.dumps([
+        {"type": "Feature", "id": h3i.int_to_str(c), "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [ring.tolist() + [ring[0].tolist()]]}}
+        for c, ring in zip(geometry.cells.tolist(), geometry.rings)
+    ]))
+    assert compact * 2.5 < geojson
+
+
+def test_values_become_short_numbers_and_missing_values_become_null():
+    document = values_document(9, "v1", np.array([0.0, np.nan, 1.23456789, 12345.678]))
+    assert document["values"] == [0, None, 1.23, 12300.0]
+    assert document["schema"] == "hexops.hexvalues/1"
+
+
+def test_every_part_of_the_map_carries_the_page_prefix():
+    component = hex_map("drainage", resolutions=(9, 8), colors="water")
+    ids = hexmap_ids("drainage")
+    found = {child.id for child in component.children if getattr(child, "id", None)}
+    assert component.id == ids.container
+    assert found == {ids.values, ids.view, ids.selected, ids.ack}
+    assert all(i.startswith("drainage-") for i in found | {component.id})
+    props = component.to_plotly_json()["props"]
+    assert props["data-resolutions"] == "[8,9]"
+    assert props["data-resolution"] == "9"
+    assert orjson.loads(props["data-colors"]) == SCALES["water"]

@@ -113,3 +113,97 @@ def load_incidents(ctx, file, time_col, lat_col, lon_col, x_col, y_col, type_col
         click.echo(f"{file}: {problem}", err=True)
     click.echo(f"{file}: {report.inserted} incident(s) loaded, {report.skipped} already known, "
                f"{len(report.problems)} row(s) refused")
+
+
+@risk.command()
+@click.option("--resolution", default=9, show_default=True, type=click.Choice(["8", "9", "10"]))
+@click.option("--horizon", default="1d", show_default=True, type=click.Choice(["shift", "1d", "7d"]))
+@click.option("--type", "event_type", default=None, help="Only incidents of this type.")
+@click.option("--model", default="auto", show_default=True,
+              type=click.Choice(["auto", "kde", "hawkes", "gbm"]), help="auto: best of the stored backtest.")
+@click.option("--as-of", default=None, help="ISO time to forecast from (default: now or the last incident).")
+@click.pass_context
+def forecast(ctx, resolution, horizon, event_type, model, as_of) -> None:
+    """Forecast the next shift, day or week for every hex and store it (with a short backtest)."""
+    import pandas as pd
+
+    from analytics.risk.errors import RiskError
+    from geodata import risk as risk_sql
+    from services.risk import compute_forecast
+
+    when = pd.Timestamp(as_of).tz_localize("Asia/Hong_Kong") if as_of and pd.Timestamp(as_of).tzinfo is None \
+        else (pd.Timestamp(as_of) if as_of else None)
+    try:
+        with get_context(ctx).db.connection() as conn:
+            run_id = compute_forecast(conn, resolution=int(resolution), horizon=horizon, event_type=event_type,
+                                      model=model, as_of=when, progress=True)
+            run = risk_sql.get_run(conn, run_id)
+    except RiskError as exc:
+        raise CliError(str(exc)) from exc
+    click.echo(f"forecast {run_id}: {run['model']} for {run['window_start']:%Y-%m-%d %H:%M} UTC + {horizon}")
+    for name, metrics in run["backtest"]["models"].items():
+        click.echo(f"  backtest {name:<7} PAI@5% {metrics['pai_5']:.2f}  hit rate@5% {metrics['hit_rate_5']:.2f}")
+
+
+@risk.command("audit")
+@click.option("--horizon", default="1d", show_default=True, type=click.Choice(["shift", "1d", "7d"]))
+@click.option("--days", default=28, show_default=True, help="Span of public reports and patrol plans compared.")
+@click.option("--limit", default=1.5, show_default=True, help="Flag districts whose share ratio exceeds this.")
+@click.pass_context
+def audit_cmd(ctx, horizon, days, limit) -> None:
+    """Per district: shares of predicted risk, patrol attention and public reports; flags."""
+    from geodata import risk as risk_sql
+    from services.risk import audit_report
+
+    with get_context(ctx).db.connection() as conn:
+        run = risk_sql.latest_run(conn, 9, horizon, None)
+        if run is None:
+            raise CliError(f"no {horizon} forecast yet: run `hexops risk forecast --horizon {horizon}`")
+        frame = audit_report(conn, run["run_id"], days=days, limit=limit)
+    click.echo(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+@patrol.command("plan")
+@click.option("--district", required=True, help="District code.")
+@click.option("--units", required=True, type=click.IntRange(1, 500))
+@click.option("--shift-start", default=None, help="ISO time (Hong Kong if no offset); default: the forecast's window.")
+@click.option("--shift-hours", default=8.0, show_default=True, type=click.FloatRange(1, 12))
+@click.option("--revisit-interval", default=90.0, show_default=True, help="Minutes between visits to one hex.")
+@click.option("--cap", default=3, show_default=True, help="Visits one hex may get in a shift.")
+@click.option("--holdout-share", default=0.1, show_default=True, help="Share of the high-risk pool held out.")
+@click.option("--seed", default=None, type=int, help="Seed of the random choices (default: from the shift start).")
+@click.option("--created-by", default="cli", show_default=True)
+@click.pass_context
+def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, cap, holdout_share, seed,
+             created_by) -> None:
+    """Plan a shift's patrols in a district from the newest forecast."""
+    import pandas as pd
+
+    from analytics.risk.errors import RiskError
+    from geodata import risk as risk_sql
+    from services.patrol import create_plan, plan_detail
+
+    settings = {"revisit_interval_minutes": revisit_interval, "max_visits_per_hex": cap,
+                "holdout_share": holdout_share}
+    if seed is not None:
+        settings["seed"] = seed
+    try:
+        with get_context(ctx).db.connection() as conn:
+            if shift_start is None:
+                run = risk_sql.latest_run(conn, 9, "shift", None) or risk_sql.latest_run(conn, 9, "1d", None)
+                if run is None:
+                    raise CliError("no forecast yet: run `hexops risk forecast --horizon shift` first")
+                start = pd.Timestamp(run["window_start"])
+            else:
+                start = pd.Timestamp(shift_start)
+                start = start.tz_localize("Asia/Hong_Kong") if start.tzinfo is None else start
+            plan_id = create_plan(conn, district=district, units=units, shift_start=start, shift_hours=shift_hours,
+                                  created_by=created_by, settings=settings)
+            detail = plan_detail(conn, plan_id)
+    except RiskError as exc:
+        raise CliError(str(exc)) from exc
+    visits, hexes = detail["visits"], detail["hexes"]
+    click.echo(f"plan {plan_id}: {units} unit(s), {len(visits)} visits to {visits['h3'].nunique()} hexes, "
+               f"{int((hexes['role'] == 'holdout').sum())} held out; expected incidents covered "
+               f"{detail['plan']['objective']:.2f}")
+    click.echo(f"export: /api/v1/patrol/plans/{plan_id}.csv, .geojson, /print")

@@ -27,9 +27,10 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
-#: Relative tolerance under which a region's fields of view are treated as
-#: not overlapping (so the costly overlay is skipped): 0.1 % of the area.
-_OVERLAP_TOLERANCE = 1e-3
+#: Relative difference between the summed and the unioned area below which a
+#: region's fields of view are taken as not overlapping (so the costly
+#: overlay is skipped): floating-point noise only, never a real sliver.
+_OVERLAP_TOLERANCE = 1e-9
 
 _TO_HK1980 = Transformer.from_crs("EPSG:4326", "EPSG:2326", always_xy=True)
 

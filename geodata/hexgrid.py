@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.h3cells import RESOLUTIONS
+from geodata.registry import prepare_district_parts
 
 
 def land_cells(land: BaseGeometry, resolutions: tuple[int, ...] = RESOLUTIONS) -> pd.DataFrame:
@@ -83,14 +84,15 @@ def assign_hex_districts(conn: psycopg.Connection) -> int:
     district, so no land cell is left without one while districts exist.
     Returns the number of cells updated.
     """
+    prepare_district_parts(conn)
     n = conn.execute(
-        "UPDATE hex_cells h SET district_code = d.code FROM districts d "
+        "UPDATE hex_cells h SET district_code = d.code FROM pg_temp.district_parts d "
         "WHERE ST_Intersects(d.geom, h.centroid) AND h.district_code IS DISTINCT FROM d.code"
     ).rowcount
     n += conn.execute(
         "UPDATE hex_cells h SET district_code = ("
-        "  SELECT d.code FROM districts d ORDER BY d.geom <-> h.centroid LIMIT 1) "
-        "WHERE NOT EXISTS (SELECT 1 FROM districts d WHERE ST_Intersects(d.geom, h.centroid))"
+        "  SELECT d.code FROM pg_temp.district_parts d ORDER BY d.geom <-> h.centroid LIMIT 1) "
+        "WHERE NOT EXISTS (SELECT 1 FROM pg_temp.district_parts d WHERE ST_Intersects(d.geom, h.centroid))"
     ).rowcount
     return n
 

@@ -62,6 +62,20 @@ POINT_TABLES: dict[str, str] = {"cameras": "location", "incidents": "geom", "rai
 NEAREST_DISTRICT_DEG = 0.02
 
 
+def prepare_district_parts(conn: psycopg.Connection) -> None:
+    """(Re)build the temporary table ``district_parts``: districts cut into pieces of at most 64 vertices.
+
+    Real boundaries have thousands of vertices per district; testing tens of
+    thousands of points against small indexed pieces is much faster than
+    against the whole polygons.
+    """
+    conn.execute("DROP TABLE IF EXISTS pg_temp.district_parts")
+    conn.execute("CREATE TEMP TABLE district_parts AS "
+                 "SELECT code, ST_Subdivide(geom, 64) AS geom FROM districts")
+    conn.execute("CREATE INDEX ON pg_temp.district_parts USING gist (geom)")
+    conn.execute("ANALYZE pg_temp.district_parts")
+
+
 def assign_point_districts(conn: psycopg.Connection, tables: tuple[str, ...] = tuple(POINT_TABLES)) -> None:
     """Refresh the district of the points in ``tables`` (cameras, incidents, rain readings).
 
@@ -69,18 +83,19 @@ def assign_point_districts(conn: psycopg.Connection, tables: tuple[str, ...] = t
     pier, or off a coarse outline) takes the nearest within about 2 km, else
     none.
     """
+    prepare_district_parts(conn)
     for table in tables:
         ident, col = sql.Identifier(table), sql.Identifier(POINT_TABLES[table])
         conn.execute(sql.SQL(
-            "UPDATE {t} p SET district_code = d.code FROM districts d "
+            "UPDATE {t} p SET district_code = d.code FROM pg_temp.district_parts d "
             "WHERE ST_Intersects(d.geom, p.{c}) AND p.district_code IS DISTINCT FROM d.code"
         ).format(t=ident, c=col))
         conn.execute(sql.SQL(
             "UPDATE {t} p SET district_code = ("
-            "  SELECT d.code FROM districts d WHERE ST_DWithin(d.geom, p.{c}, %s)"
+            "  SELECT d.code FROM pg_temp.district_parts d WHERE ST_DWithin(d.geom, p.{c}, %s)"
             "  ORDER BY d.geom <-> p.{c} LIMIT 1) "
             "WHERE p.{c} IS NOT NULL AND NOT EXISTS ("
-            "  SELECT 1 FROM districts d WHERE ST_Intersects(d.geom, p.{c}))"
+            "  SELECT 1 FROM pg_temp.district_parts d WHERE ST_Intersects(d.geom, p.{c}))"
         ).format(t=ident, c=col), (NEAREST_DISTRICT_DEG,))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from geodata import hexgrid, registry
 from geodata.democity import scenarios

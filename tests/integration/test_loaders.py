@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import psycopg
 import pytest
@@ -183,3 +185,17 @@ def test_a_generated_city_file_loads_back_with_the_same_fields_of_view(city_db, 
         areas = dict(conn.execute("SELECT camera_id, fov_area_m2 FROM cameras").fetchall())
     expected = dict(zip(small_city.cameras["camera_id"], small_city.cameras["fov_area_m2"]))
     assert all(areas[c] == pytest.approx(a, rel=1e-6) for c, a in expected.items())
+
+
+REAL_DISTRICTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "hk" / "districts_2001.geojson"
+
+
+@pytest.mark.skipif(not REAL_DISTRICTS.exists(),
+                    reason=f"the real district boundaries are not on this machine ({REAL_DISTRICTS}); optional check")
+def test_the_real_district_boundaries_load_over_the_demo_ones(small_city_db):
+    summary = _load(small_city_db, load_districts, REAL_DISTRICTS)
+    assert (summary.rows, summary.removed) == (18, 0)
+    with psycopg.connect(small_city_db) as conn:
+        assert hexgrid.hexes_without_district(conn) == 0
+        lone = conn.execute("SELECT district_code FROM cameras WHERE camera_id = 'HKPF-LONE-TM'").fetchone()[0]
+    assert lone == "L"

@@ -29,7 +29,8 @@ def window_starts(start: datetime, end: datetime, step_s: int) -> pd.DatetimeInd
     """Starts (UTC) of the ``step_s`` windows covering ``[start, end)``, aligned to the epoch."""
     t0 = pd.Timestamp(start).tz_convert("UTC").floor(f"{step_s}s")
     t1 = pd.Timestamp(end).tz_convert("UTC")
-    return pd.date_range(t0, t1, freq=f"{step_s}s", inclusive="left")
+    starts = pd.date_range(t0, t1, freq=f"{step_s}s")
+    return starts[starts < t1]
 
 
 def simulate_rainfall(city, start: datetime, end: datetime, step_s: int = 300) -> pd.DataFrame:

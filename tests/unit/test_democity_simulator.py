@@ -118,3 +118,8 @@ def test_the_city_is_busier_in_the_evening_than_before_dawn(small_city):
     assert by_hour.loc[18] > 4 * by_hour.loc[4]
     vehicles = street.groupby(street["window_start"].dt.tz_convert("Asia/Hong_Kong").dt.hour)["vehicles"].mean()
     assert vehicles.loc[8] > 3 * vehicles.loc[3]
+
+
+def test_an_empty_span_gives_no_events_and_no_readings(small_city):
+    assert len(simulate_detections(small_city, scenarios.DEMO_START, scenarios.DEMO_START)) == 0
+    assert len(simulate_rainfall(small_city, scenarios.DEMO_START, scenarios.DEMO_START)) == 0

@@ -1,8 +1,10 @@
 """Load the demo city into PostGIS: districts, hex cells, cameras, incidents, detections.
 
 Each part is skipped when it is already there, so loading twice is fast and
-writes nothing new.  Every part is written in one transaction.  Detections
-go through :func:`ingest.core.ingest_events` like any other source.
+writes nothing new.  ``load_city`` is one transaction (each part a
+savepoint), committed at the end, also on a connection the caller passes;
+detections are committed chunk by chunk and go through
+:func:`ingest.core.ingest_events` like any other source.
 """
 
 from __future__ import annotations

@@ -53,7 +53,9 @@ def layout(at: str | None = None, **_query) -> html.Div:
                     html.Div(id="drainage-asof", className="asof"),
                     html.Div(id="drainage-signal", className="rain-signal"),
                     html.Div(dcc.Slider(-REPLAY_HOURS * 60, 0, 5, value=0, marks=marks, id="drainage-replay",
-                                        updatemode="mouseup"), className="replay"),
+                                        updatemode="mouseup"), className="replay",
+                             # The slider needs room for its hour marks; the shared stylesheet has no rule for it.
+                             style={"flex": "1 1 420px", "minWidth": "420px"}),
                 ],
                 className="map-controls",
             ),

@@ -52,7 +52,9 @@ def layout(at: str | None = None, **_query) -> html.Div:
                     html.H1("Crowds", className="page-title"),
                     html.Div(id="crowd-asof", className="asof"),
                     html.Div(dcc.Slider(-REPLAY_HOURS * 60, 0, 5, value=0, marks=marks, id="crowd-replay",
-                                        updatemode="mouseup"), className="replay"),
+                                        updatemode="mouseup"), className="replay",
+                             # The slider needs room for its hour marks; the shared stylesheet has no rule for it.
+                             style={"flex": "1 1 420px", "minWidth": "420px"}),
                 ],
                 className="map-controls",
             ),
@@ -83,7 +85,7 @@ def _eta(value: float) -> str:
 
 
 def _zone_table(panel) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("Zone", "People (band)", "Capacity", "p/m\u00b2", "LOS",
+    head = html.Tr([html.Th(h) for h in ("Zone", "People (band)", "of capacity", "p/m\u00b2", "LOS",
                                          "to 2", "to 4", "to 5.5")])
     rows = []
     for zone_id, z in panel.iterrows():

@@ -199,3 +199,12 @@ def test_the_real_district_boundaries_load_over_the_demo_ones(small_city_db):
         assert hexgrid.hexes_without_district(conn) == 0
         lone = conn.execute("SELECT district_code FROM cameras WHERE camera_id = 'HKPF-LONE-TM'").fetchone()[0]
     assert lone == "L"
+
+
+def test_the_cli_refuses_a_districts_file_without_names(city_db, tmp_path):
+    square = Polygon([(114.10, 22.20), (114.20, 22.20), (114.20, 22.25), (114.10, 22.25)])
+    gpd.GeoDataFrame({"code": ["Z"]}, geometry=[square], crs="EPSG:4326").to_file(tmp_path / "d.geojson")
+    result = CliRunner().invoke(build_cli(), ["load", "districts", str(tmp_path / "d.geojson")],
+                                env={"HEXOPS_DATABASE_URL": city_db})
+    assert result.exit_code == 1
+    assert "column name_en: missing" in result.output

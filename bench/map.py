@@ -190,7 +190,7 @@ def measure_hexops(driver, base: str) -> dict:
     return {"first": firsts, "warm": warm, "update": updates, "bytes": sizes, "cells": cells}
 
 
-def run(database_url: str | None = None) -> dict:
+def run(database_url: str | None = None, screenshot: str | None = None) -> dict:
     """Measure both maps; ``database_url`` reuses a loaded demo database instead of building one."""
     from app import AppContext, create_server
     from dashboard import access
@@ -215,6 +215,10 @@ def run(database_url: str | None = None) -> dict:
         # The benchmark measures drawing, not signing in: every request is a commander's.
         access.set_user_resolver(lambda: access.User("bench", "commander"))
         hexops = measure_hexops(driver, hexops_base)
+        if screenshot:
+            driver.get(hexops_base + "/")
+            _wait(driver, _HEXOPS_DRAWN % 0)
+            driver.save_screenshot(screenshot)
     finally:
         if driver is not None:
             driver.quit()
@@ -247,7 +251,9 @@ def run(database_url: str | None = None) -> dict:
 
 def main() -> None:
     # HEXOPS_BENCH_DATABASE_URL: a database already holding the demo city (skips loading).
-    result = run(os.environ.get("HEXOPS_BENCH_DATABASE_URL") or None)
+    # HEXOPS_BENCH_SCREENSHOT: also save a PNG of the hexops map (docs/img/city-map.png).
+    result = run(os.environ.get("HEXOPS_BENCH_DATABASE_URL") or None,
+                 os.environ.get("HEXOPS_BENCH_SCREENSHOT") or None)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

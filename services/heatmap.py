@@ -92,9 +92,33 @@ def _encoded(document: dict, version: str) -> EncodedPayload:
     return EncodedPayload(version, raw, gzip.compress(raw, compresslevel=6))
 
 
+#: How long a cell-set version (and "the latest data") is reused before asking the
+#: database again (seconds).  Hex cells change only when a city is (re)loaded.
+CACHE_TTL_S = 60.0
+_version_cache: dict[tuple[str, int], tuple[float, str]] = {}
+
+
+def cell_version(conn: psycopg.Connection, resolution: int) -> str:
+    """:func:`geodata.heatmap.cell_version`, remembered per database for :data:`CACHE_TTL_S`.
+
+    Geometry, value positions and the client's check all use this one
+    function, so within the TTL they agree even if the cells changed.
+    """
+    key = (conn.info.dsn, resolution)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _version_cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    version = q.cell_version(conn, resolution)
+    with _cache_lock:
+        _version_cache[key] = (now, version)
+    return version
+
+
 def geometry_payload(conn: psycopg.Connection, resolution: int) -> EncodedPayload:
     """The encoded geometry of ``resolution``, built once per cell-set version."""
-    version = q.cell_version(conn, resolution)
+    version = cell_version(conn, resolution)
     key = (resolution, version)
     with _cache_lock:
         cached = _geometry_cache.get(key)
@@ -153,7 +177,7 @@ _ids_cache: dict[tuple[int, str], np.ndarray] = {}
 
 def _cell_order(conn: psycopg.Connection, resolution: int) -> tuple[str, np.ndarray]:
     """The cell-set version and ascending H3 ids of ``resolution``, cached per version."""
-    version = q.cell_version(conn, resolution)
+    version = cell_version(conn, resolution)
     with _cache_lock:
         ids = _ids_cache.get((resolution, version))
     if ids is None:
@@ -187,8 +211,6 @@ def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int
     return sparse_document(resolution, version, order, q.SparseValues(cells, values, float("nan")))
 
 
-#: How long "the latest data" is reused before asking the database again (seconds).
-LATEST_TTL_S = 60.0
 _latest_cache: dict[str, tuple[float, datetime | None]] = {}
 
 
@@ -196,13 +218,13 @@ def window_default(conn: psycopg.Connection) -> datetime | None:
     """End of the latest 5-minute bucket with detections (UTC), the map's default window end.
 
     Finding it scans the newest aggregates, so it is remembered per database
-    for :data:`LATEST_TTL_S` seconds; a map a minute behind live is fine.
+    for :data:`CACHE_TTL_S` seconds; a map a minute behind live is fine.
     """
     key = conn.info.dsn
     now = time.monotonic()
     with _cache_lock:
         cached = _latest_cache.get(key)
-    if cached is not None and now - cached[0] < LATEST_TTL_S:
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
         return cached[1]
     _, last = q.data_time_range(conn)
     latest = None if last is None else last + timedelta(minutes=5)
@@ -281,6 +303,9 @@ def city_map_view(
     document["label"] = METRIC_LABELS[metric]
     if metric == "water":
         document["domain"] = [0, 1]
+    else:
+        # Counts are heavy-tailed (a harbour-front crowd against quiet streets).
+        document["scale"] = "sqrt"
     return MapView(document, start, end)
 
 

@@ -170,7 +170,9 @@
     this.values = dense(doc, g.n);
     this.shown = g;
     this._colour(doc);
-    this.redraw();
+    // New values are drawn at once (one frame sooner); pan and zoom are coalesced by redraw().
+    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    this._draw();
   };
 
   HexMap.prototype.setValues = function (doc) {
@@ -185,18 +187,22 @@
 
   HexMap.prototype._colour = function (doc) {
     var values = this.values, colors = doc.colors || this.colors, nbins = colors.length;
-    var discrete = !!doc.labels, lo, hi;
+    var discrete = !!doc.labels, lo, hi, sqrt = doc.scale === "sqrt";
     if (discrete) { lo = 0; hi = nbins; } else if (doc.domain) { lo = doc.domain[0]; hi = doc.domain[1]; } else {
       var present = values.filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
       lo = present.length && present[0] < 0 ? present[0] : 0;
       hi = present.length ? present[Math.min(present.length - 1, Math.floor(present.length * 0.98))] : 1;
       if (!(hi > lo)) { hi = lo + 1; }
     }
+    // Counts are heavy-tailed: a square-root scale keeps the ordinary hexes distinguishable.
+    var f = sqrt ? function (x) { return Math.sqrt(Math.max(x, 0)); } : function (x) { return x; };
+    var flo = f(lo), fspan = f(hi) - flo;
+    function scaled(x) { return (f(x) - flo) / fspan; }
     var bins = new Int16Array(values.length);
     for (var i = 0; i < values.length; i++) {
       var v = values[i];
       if (v === null || v === undefined) { bins[i] = -1; continue; }
-      var b = discrete ? Math.round(v) : Math.floor((v - lo) / (hi - lo) * nbins);
+      var b = discrete ? Math.round(v) : Math.floor(scaled(v) * nbins);
       bins[i] = b < 0 ? 0 : (b >= nbins ? nbins - 1 : b);
     }
     this.bins = bins;
@@ -205,7 +211,8 @@
     for (i = 0; i <= nbins; i++) { order.push([]); }
     for (i = 0; i < bins.length; i++) { order[bins[i] + 1].push(i); }
     this.order = order;
-    this.legend = {colors: colors, lo: lo, hi: hi, labels: doc.labels || null, label: doc.label || ""};
+    var mid = sqrt ? Math.pow((Math.sqrt(Math.max(lo, 0)) + Math.sqrt(hi)) / 2, 2) : (lo + hi) / 2;
+    this.legend = {colors: colors, lo: lo, hi: hi, mid: mid, labels: doc.labels || null, label: doc.label || ""};
   };
 
   // Values in the geometry's order, from either form of hexops.hexvalues/1.
@@ -253,12 +260,14 @@
     var k = this._k(), cx = this.center[0], cy = this.center[1];
     if (this.tileUrl) { this._drawTiles(ctx); }
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * (w / 2 - cx * k), dpr * (h / 2 - cy * k));
-    var g = this.shown, drawn = 0;
+    var g = this.shown, drawn = 0, markers = this.zoom >= 12.5;
+    // Zoomed out, cameras are a faint texture under the hexes; zoomed in, markers on top.
+    if (this.cameras && !markers) { this._drawCameras(ctx, k); }
     if (g && this.doc && this.bins) {
       drawn = this._drawHexes(ctx, g, k);
     }
     if (this.outlines) { this._drawOutlines(ctx, k); }
-    if (this.cameras && this.zoom >= 12.5) { this._drawCameras(ctx, k); }
+    if (this.cameras && markers) { this._drawCameras(ctx, k); }
     if (g && this.selected !== null) { this._drawSelected(ctx, g, k); }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (this.legend) { this._drawLegend(ctx); }
@@ -316,14 +325,21 @@
       });
     });
     ctx.stroke(path);
-    if (this.zoom >= 10.8) {
+    if (this.zoom >= 10.3) {
       var dpr = this.dpr, w = this.width, h = this.height, cx = this.center[0], cy = this.center[1];
       ctx.save(); ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.font = "600 13px system-ui, sans-serif"; ctx.textAlign = "center";
       ctx.lineWidth = 3; ctx.strokeStyle = "rgba(8, 11, 16, 0.9)"; ctx.fillStyle = "#f3f6fa";
+      var placed = [];
       this.outlines.forEach(function (d) {
         var x = w / 2 + (d.lx - cx) * k, y = h / 2 + (d.ly - cy) * k;
         if (x < 0 || y < 0 || x > w || y > h) { return; }
+        // Skip a name that would overlap one already drawn (small districts crowd the harbour).
+        var half = ctx.measureText(d.name).width / 2 + 4;
+        var box = [x - half, y - 14, x + half, y + 4];
+        var clash = placed.some(function (b) { return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]; });
+        if (clash) { return; }
+        placed.push(box);
         ctx.strokeText(d.name, x, y); ctx.fillText(d.name, x, y);
       });
       ctx.restore();
@@ -331,9 +347,16 @@
   };
 
   HexMap.prototype._drawCameras = function (ctx, k) {
-    var c = this.cameras, r = 2.5 / k, half = Math.max(this.width, this.height) / k;
+    var c = this.cameras, r = 2.5 / k, half = Math.max(this.width, this.height) / k, i;
+    if (this.zoom < 12.5) {
+      // Zoomed out, 5,000 cameras are a texture: faint 1.5 px squares rather than markers.
+      var d = 1.5 / k;
+      ctx.fillStyle = "rgba(150, 225, 255, 0.5)";
+      for (i = 0; i < c.n; i++) { ctx.fillRect(c.x[i] - d / 2, c.y[i] - d / 2, d, d); }
+      return;
+    }
     ctx.fillStyle = "#e6fbff"; ctx.lineWidth = 1 / k; ctx.strokeStyle = "#081018";
-    for (var i = 0; i < c.n; i++) {
+    for (i = 0; i < c.n; i++) {
       if (Math.abs(c.x[i] - this.center[0]) > half || Math.abs(c.y[i] - this.center[1]) > half) { continue; }
       ctx.beginPath(); ctx.arc(c.x[i], c.y[i], r, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
     }
@@ -362,6 +385,7 @@
       for (i = 0; i < n; i++) { ctx.fillText(L.labels[i] || "", x + i * sw, y); }
     } else {
       ctx.fillText(fmt(L.lo), x, y);
+      ctx.textAlign = "center"; ctx.fillText(fmt(L.mid), x + n * sw / 2, y);
       ctx.textAlign = "right"; ctx.fillText("\u2265 " + fmt(L.hi), x + n * sw, y);
     }
     ctx.fillStyle = NO_DATA; ctx.fillRect(x + n * sw + 12, y - 30, 14, 14);

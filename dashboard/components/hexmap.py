@@ -31,7 +31,8 @@ What goes through the stores
   Optional keys drawn by the renderer: ``"label"`` (legend title with
   units), ``"domain": [lo, hi]`` (default: 0 .. 98th percentile),
   ``"colors": [...]`` (overrides the component's scale) and
-  ``"labels": [...]`` (discrete values 0, 1, 2... named in the legend).
+  ``"labels": [...]`` (discrete values 0, 1, 2... named in the legend) and
+  ``"scale": "sqrt"`` (square-root colour scale for heavy-tailed counts).
 - ``ids.view`` (the map writes): ``{"resolution": r, "zoom": z}``; with
   several ``resolutions`` the map switches to a coarser one when zoomed out
   and your callback must answer with values of ``resolution``.
@@ -55,7 +56,7 @@ from dash.dependencies import ClientsideFunction, Input, Output
 #: Colour scales (low to high), chosen to stay readable on the dark map.
 SCALES: dict[str, list[str]] = {
     # Dark purple to bright yellow: counts of people, vehicles, incidents.
-    "heat": ["#2b1b4a", "#4b1f6f", "#7a2582", "#a83279", "#d1486a", "#ef6f4d", "#fb9e3a", "#fcd34d"],
+    "heat": ["#3a2f8f", "#5b2a9c", "#8a2a9a", "#b5328a", "#d9486f", "#f06c4e", "#fb9b3a", "#fde047"],
     # Pale to deep cyan-blue: water on the road.
     "water": ["#16324f", "#1b4f7a", "#1d6fa5", "#2a8fc9", "#4cb0e0", "#7fd0f0", "#b9ebff"],
     # Yellow to red: risk scores.

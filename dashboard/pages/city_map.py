@@ -69,7 +69,7 @@ def layout(**_query) -> html.Div:
             html.Div(
                 [
                     hex_map("map", resolutions=(8, 9, 10), colors="heat", show_districts=True,
-                            show_cameras=True, tile_url=tile_url, height="calc(100vh - 190px)"),
+                            show_cameras=True, tile_url=tile_url, height="calc(100vh - 235px)"),
                     html.Aside(
                         [html.H2("Selected hex"),
                          html.Div("Click a hex to see its district and cameras.", id="map-cell")],

@@ -7,25 +7,10 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard import access
-from dashboard.access import User
+from tests.fixtures.auth import create_user, login
 from tests.fixtures.hexmap import R9, insert_map_fixture
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def sign_in_as_commander():
-    """Call after starting the app: every request is a commander's (stands in for the login page)."""
-    previous = []
-
-    def sign_in() -> None:
-        previous.append(access._resolver)
-        access.set_user_resolver(lambda: User("test-commander", "commander"))
-
-    yield sign_in
-    if previous:
-        access.set_user_resolver(previous[0])
 
 
 def _drawn(browser, after: int = 0):
@@ -35,11 +20,11 @@ def _drawn(browser, after: int = 0):
     return seq > after and seq
 
 
-def test_the_home_page_draws_every_hex_and_a_click_selects_one(db_url, start_live_app, browser,
-                                                               sign_in_as_commander):
+def test_the_home_page_draws_every_hex_and_a_click_selects_one(db_url, start_live_app, browser):
     insert_map_fixture(db_url)
+    create_user(db_url, "map-commander", "commander")
     live = start_live_app(db_url)
-    sign_in_as_commander()
+    login(browser, live.base_url, "map-commander")
     browser.get(live.base_url + "/")
     wait = WebDriverWait(browser, 60)
     seq = wait.until(lambda b: _drawn(b))

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import dash
-from flask import Flask, g, jsonify, redirect, request
+from flask import Flask, g, jsonify, make_response, redirect, request
 from markupsafe import escape
 
 #: People's roles, and ``device`` for edge gateways that post detections
@@ -193,15 +193,24 @@ def _page_for_callback() -> dict | None:
             "layers": sorted({lay for p in pages for lay in (p.get("layers") or [])})}
 
 
+#: Set on every refusal made here, so a client (and the role matrix test) can
+#: tell the access layer's refusal from a view's own 403.
+DENIED_HEADER = "X-Hexops-Denied"
+
+
 def _deny(user: User | None, wants_html: bool):
     if user is None and wants_html:
-        return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
-    if user is not None and wants_html:
-        return (f"<!doctype html><title>hexops: forbidden</title><h1>Forbidden</h1>"
-                f"<p>{escape(user.username)} ({escape(user.role)}) may not open {escape(request.path)}.</p>"
-                f"<p><a href=\"/\">Home</a> &middot; <a href=\"/auth/logout\">Sign out</a></p>", 403)
-    status = 401 if user is None else 403
-    return jsonify({"error": "not signed in" if user is None else "forbidden", "path": request.path}), status
+        response = redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+    elif user is not None and wants_html:
+        response = make_response(
+            f"<!doctype html><title>hexops: forbidden</title><h1>Forbidden</h1>"
+            f"<p>{escape(user.username)} ({escape(user.role)}) may not open {escape(request.path)}.</p>"
+            f"<p><a href=\"/\">Home</a> &middot; <a href=\"/auth/logout\">Sign out</a></p>", 403)
+    else:
+        response = jsonify({"error": "not signed in" if user is None else "forbidden", "path": request.path})
+        response.status_code = 401 if user is None else 403
+    response.headers[DENIED_HEADER] = "access"
+    return response
 
 
 def authorise_request(server: Flask):

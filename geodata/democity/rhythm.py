@@ -224,3 +224,24 @@ def water_states(camera_ids: np.ndarray, times: pd.DatetimeIndex, rain_recent: n
         state[wet, lone[0]] = "wet"
         confidence[wet, lone[0]] = 0.7 + 0.2 * uniform[wet, lone[0]]
     return state, confidence
+
+
+def zone_crowded_window(zone_id: str, density_p_m2: float | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """When a fireworks zone's mean density is above ``density_p_m2`` (UTC, to the minute).
+
+    Parameters
+    ----------
+    zone_id : str
+    density_p_m2 : float, optional
+        People per square metre; default the scenario's alert density.
+
+    Returns
+    -------
+    (first, last) minute at or above the density, or None if the zone never gets there.
+    """
+    fw = scenarios.FIREWORKS
+    threshold = fw.alert_density_p_m2 if density_p_m2 is None else density_p_m2
+    peak = {z.zone_id: z.peak_density_p_m2 for z in fw.zones}[zone_id]
+    minutes = pd.date_range(fw.build_start, fw.dispersed_by, freq="1min")
+    above = minutes[crowd_curve(minutes) * peak >= threshold]
+    return (above[0], above[-1]) if len(above) else None

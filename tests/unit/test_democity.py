@@ -136,3 +136,15 @@ def test_incidents_repeat_near_each_other_more_than_chance(small_city):
     rng = np.random.default_rng(0)
     by_chance = np.mean([close_in_time(rng.permutation(days)) for _ in range(5)])
     assert close_in_time(days) > 1.4 * by_chance
+
+
+def test_the_crowded_window_of_an_expected_zone_spans_the_show():
+    from geodata.democity.rhythm import zone_crowded_window
+
+    for zone in scenarios.FIREWORKS.expected_zones:
+        first, last = zone_crowded_window(zone)
+        assert scenarios.FIREWORKS.build_start < first < scenarios.FIREWORKS.show_start
+        assert scenarios.FIREWORKS.show_end < last < scenarios.FIREWORKS.dispersed_by
+    assert zone_crowded_window("KTRP") is None
+    first, _ = zone_crowded_window(scenarios.FIREWORKS.densest_zone, 4.0)
+    assert first.tz_convert("Asia/Hong_Kong").hour == 20

@@ -52,8 +52,9 @@ def place_hold(
     Raises
     ------
     HoldError
-        No clips, an unknown, already held or already expired clip, or a
-        ``until`` in the past.
+        No clips, an unknown or already expired (and unheld) clip, or a
+        ``until`` in the past.  A clip already held for another case is
+        linked to this hold too, without re-encrypting it again.
     """
     now = now or datetime.now(timezone.utc)
     require_role(conn, vault.role_lookup, user, HOLD_ROLES, f"place a hold for case {case_id}")
@@ -88,18 +89,22 @@ def _rekey_under_new_hold(
         clip = q.clip(conn, clip_id, for_update=True)
         if clip is None:
             raise ClipNotFound(f"case {case_id}: clip {clip_id} is not in the vault")
-        if clip["hold_id"] is not None:
-            raise HoldError(f"case {case_id}: clip {clip_id} is already under hold {clip['hold_id']}")
-        if clip["expires_at"] <= now:
+        held = q.clip_is_held(conn, clip_id, now)
+        if clip["expires_at"] <= now and not held:
             raise HoldError(f"case {case_id}: clip {clip_id} expired {clip['expires_at'].isoformat()}")
-        old_key = vault.unwrap_clip_key(clip)
-        relative = str(Path(clip["path"]).with_suffix(f".h{hold_id}.hxv"))
-        target = vault.path_of(relative)
-        written.append(target)
-        with open(vault.path_of(clip["path"]), "rb") as src, atomic_file(target) as dst:
-            crypto.reencrypt_stream(old_key, hold_key, clip_id, src, dst, vault.chunk_size)
-        q.move_clip_under_hold(conn, clip_id, hold_id, key_id, relative)
-        old_files.append(vault.path_of(clip["path"]))
+        if clip["hold_id"] is None:
+            # First hold on this clip: take it out of the day key's reach.
+            old_key = vault.unwrap_clip_key(clip)
+            relative = str(Path(clip["path"]).with_suffix(f".h{hold_id}.hxv"))
+            target = vault.path_of(relative)
+            written.append(target)
+            with open(vault.path_of(clip["path"]), "rb") as src, atomic_file(target) as dst:
+                crypto.reencrypt_stream(old_key, hold_key, clip_id, src, dst, vault.chunk_size)
+            q.move_clip_under_hold(conn, clip_id, hold_id, key_id, relative)
+            old_files.append(vault.path_of(clip["path"]))
+        # A clip already under an earlier hold's key is not re-encrypted: the link alone
+        # keeps it, and keeps that key alive, for as long as this hold is active.
+        q.link_clip_to_hold(conn, clip_id, hold_id)
     audit.record(conn, actor=user, action="hold.place", target=f"hold:{hold_id}", reason=reason,
                  details={"case_id": case_id, "clips": clip_ids,
                           "until": until.isoformat() if until else None})

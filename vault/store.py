@@ -184,10 +184,7 @@ class Vault:
         clip = q.clip(conn, clip_id)
         if clip is None:
             raise ClipNotFound(f"clip {clip_id}: not in the vault")
-        held = False
-        if clip["hold_id"] is not None:
-            hold = q.hold(conn, clip["hold_id"])
-            held = hold["released_at"] is None and (hold["until"] is None or hold["until"] > now)
+        held = q.clip_is_held(conn, clip_id, now)
         if clip["expires_at"] <= now and not held:
             raise KeyDestroyed(
                 f"clip {clip_id}: past retention since {clip['expires_at'].isoformat()} and awaiting "

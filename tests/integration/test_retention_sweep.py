@@ -194,12 +194,27 @@ def test_a_hold_on_a_missing_clip_is_rolled_back_and_leaves_the_others_as_they_w
     get(vault_db, test_vault, "kept", tmp_path / "k.avi", now=BEFORE_EXPIRY)
 
 
-def test_a_partner_cannot_place_a_hold_and_a_clip_cannot_be_held_twice(vault_db, test_vault, clips):
+def test_a_partner_cannot_place_a_hold(vault_db, test_vault, clips):
     with psycopg.connect(vault_db) as conn, pytest.raises(Exception, match="role 'partner'"):
         place_hold(test_vault, conn, case_id="C", clip_ids=["kept"], user="pat", reason="r", now=BEFORE_EXPIRY)
-    hold(vault_db, test_vault, ["kept"])
-    with psycopg.connect(vault_db) as conn, pytest.raises(HoldError, match="already under hold"):
-        place_hold(test_vault, conn, case_id="C2", clip_ids=["kept"], user="ada", reason="r", now=BEFORE_EXPIRY)
+
+
+def test_a_clip_in_two_cases_survives_until_both_holds_end(vault_db, test_vault, clips, signing_key, tmp_path):
+    first = hold(vault_db, test_vault, ["kept"])
+    with psycopg.connect(vault_db) as conn:
+        placed = place_hold(test_vault, conn, case_id="CASE-9", clip_ids=["kept"], user="ada",
+                            reason="second case", now=BEFORE_EXPIRY)
+    assert placed.superseded == []  # already out of the day key's reach: not re-encrypted again
+    with psycopg.connect(vault_db) as conn:
+        release_hold(test_vault, conn, first, user="root", reason="case 7 closed")
+    assert sweep(vault_db, test_vault, signing_key).signed["receipt"]["holds_shredded"] == []
+    get(vault_db, test_vault, "kept", tmp_path / "kept.avi")   # still under hold 1's key, kept by hold 2
+    assert (tmp_path / "kept.avi").read_bytes() == clips["kept"][1]
+    with psycopg.connect(vault_db) as conn:
+        release_hold(test_vault, conn, placed.hold_id, user="root", reason="case 9 closed")
+    result = sweep(vault_db, test_vault, signing_key)
+    assert result.clips_deleted == 1
+    assert result.signed["receipt"]["holds_shredded"] == sorted([first, placed.hold_id])
 
 
 def test_an_owner_with_shorter_retention_loses_its_clips_first(vault_db, test_vault, clips, signing_key):

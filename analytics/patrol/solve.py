@@ -9,15 +9,16 @@ only chosen after its earlier ones.
 
 Large plans split the city into one sector per unit (risk-weighted k-means
 on the candidates, each hex to its nearest base) and solve each unit's
-knapsack exactly with HiGHS (``scipy.optimize.milp``).  The joint problem
+knapsack exactly with OR-Tools' knapsack solver.  The joint problem
 (every unit may take any hex) is a generalised assignment MILP;
-:func:`solve_exact` solves it for small instances so the benchmark can report
+:func:`solve_exact` solves it with HiGHS (``scipy.optimize.milp``) for small instances so the benchmark can report
 the sector heuristic's gap.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from ortools.algorithms.python import knapsack_solver
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 from sklearn.cluster import KMeans
@@ -25,8 +26,10 @@ from threadpoolctl import threadpool_limits
 
 from analytics.patrol.model import PatrolParams, travel_minutes
 
-#: Relative MIP gap HiGHS may stop at (each sector's knapsack is near-exact).
+#: Relative MIP gap HiGHS may stop at in the exact joint MILP.
 MIP_GAP = 1e-4
+#: Integer profit units per expected incident in the sector knapsacks.
+VALUE_SCALE = 1e6
 
 
 def unit_bases(lat: np.ndarray, lon: np.ndarray, risk: np.ndarray, units: int, seed: int) -> np.ndarray:
@@ -54,17 +57,23 @@ def visit_costs(lat, lon, bases: np.ndarray, params: PatrolParams) -> np.ndarray
 
 
 def _knapsack(values: np.ndarray, costs: np.ndarray, budget: float) -> np.ndarray:
-    """Visits per hex maximising value within budget; ``values`` hexes x slots, ``costs`` per hex."""
+    """Visits per hex maximising value within budget; ``values`` hexes x slots, ``costs`` per hex (min).
+
+    OR-Tools' branch-and-bound knapsack solver needs integers: costs are
+    rounded *up* to tenths of a minute and the budget down, so a chosen set
+    always fits; values keep six significant decimals of an incident.
+    """
     n_hex, n_slot = values.shape
     if n_hex == 0:
         return np.zeros(0, dtype=int)
-    c = -values.ravel()
-    a = np.repeat(costs, n_slot)[None, :]
-    res = milp(c, constraints=LinearConstraint(a, -np.inf, budget), integrality=np.ones(c.size),
-               bounds=Bounds(0, 1), options={"mip_rel_gap": MIP_GAP})
-    if res.x is None:
-        return np.zeros(n_hex, dtype=int)
-    return np.rint(res.x).reshape(n_hex, n_slot).sum(axis=1).astype(int)
+    solver = knapsack_solver.KnapsackSolver(
+        knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER, "patrol-sector")
+    profits = np.rint(values.ravel() * VALUE_SCALE).astype(np.int64)
+    weights = np.repeat(np.ceil(costs * 10.0).astype(np.int64), n_slot)
+    solver.init(profits.tolist(), [weights.tolist()], [int(np.floor(budget * 10.0))])
+    solver.solve()
+    taken = np.array([solver.best_solution_contains(i) for i in range(profits.size)], dtype=int)
+    return taken.reshape(n_hex, n_slot).sum(axis=1)
 
 
 def solve_sectors(lat, lon, risk, bases: np.ndarray, params: PatrolParams) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""``hexops load rainfall|lowlying`` and ``hexops flood advance``."""
+"""``hexops load rainfall|lowlying|crews`` and ``hexops flood advance``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def register(root: click.Group) -> None:
     root.add_command(flood)
     load_group.add_command(load_rainfall)
     load_group.add_command(load_lowlying)
+    load_group.add_command(load_crews)
 
 
 @click.command("rainfall")
@@ -35,6 +36,16 @@ def load_lowlying(ctx: click.Context, file: Path) -> None:
     from services.flood import load_low_lying_file
 
     click.echo(f"loaded {_run(ctx, lambda conn: load_low_lying_file(conn, file))} low-lying places")
+
+
+@click.command("crews")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def load_crews(ctx: click.Context, file: Path) -> None:
+    """Drainage crews CSV: crew_id, name, depot_id, depot_name, lon, lat (the depot, EPSG:4326)."""
+    from services.flood import load_crews_file
+
+    click.echo(f"loaded {_run(ctx, lambda conn: load_crews_file(conn, file))} crews")
 
 
 @click.group()

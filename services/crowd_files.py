@@ -204,3 +204,43 @@ def read_rainfall_csv(path: str | Path) -> pd.DataFrame:
     if missing:
         raise LoadError(str(path), [f"line 1: missing column(s) {', '.join(sorted(missing))}"])
     return validate_rainfall(records, str(path), lambda i: f"line {i + 2}")
+
+
+def read_crews_csv(path: str | Path) -> pd.DataFrame:
+    """Drainage crews CSV: ``crew_id``, ``name``, ``depot_id``, ``depot_name``, ``lon``, ``lat``
+    (the depot's position, EPSG:4326).  A depot named twice must sit at the same place."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            records = list(reader)
+            columns = set(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LoadError(str(path), [f"file: cannot be read as CSV ({exc})"]) from exc
+    missing = {"crew_id", "name", "depot_id", "depot_name", "lon", "lat"} - columns
+    if missing:
+        raise LoadError(str(path), [f"line 1: missing column(s) {', '.join(sorted(missing))}"])
+    problems: list[str] = []
+    out = []
+    depots: dict[str, tuple[float | None, float | None, int]] = {}
+    for i, rec in enumerate(records):
+        sub: list[str] = []
+        crew = _text(rec.get("crew_id"), "crew_id", 0, sub, 64)
+        name = _text(rec.get("name"), "name", 0, sub)
+        depot = _text(rec.get("depot_id"), "depot_id", 0, sub, 64)
+        depot_name = _text(rec.get("depot_name"), "depot_name", 0, sub)
+        lon = _number(rec.get("lon"), "lon", 0, sub, lambda v: -180 <= v <= 180, "a longitude")
+        lat = _number(rec.get("lat"), "lat", 0, sub, lambda v: -90 <= v <= 90, "a latitude")
+        if depot is not None and lon is not None and lat is not None:
+            first = depots.setdefault(depot, (lon, lat, i + 2))
+            if (first[0], first[1]) != (lon, lat):
+                sub.append(f"row 0, field lon: depot {depot!r} is placed elsewhere on line {first[2]}")
+        problems += [p.replace("row 0", f"line {i + 2}", 1) for p in sub]
+        out.append((crew, name, depot, depot_name, lon, lat))
+    seen: dict[str, int] = {}
+    for i, (crew, *_rest) in enumerate(out):
+        if crew is not None and crew in seen:
+            problems.append(f"line {i + 2}, field crew_id: {crew!r} repeats line {seen[crew]}")
+        seen.setdefault(crew, i + 2)
+    if problems:
+        raise LoadError(str(path), problems)
+    return pd.DataFrame(out, columns=["crew_id", "name", "depot_id", "depot_name", "lon", "lat"])

@@ -251,3 +251,13 @@ def load_low_lying_file(conn, path) -> int:
     from services.crowd_files import read_low_lying
 
     return q.upsert_low_lying(conn, read_low_lying(path))
+
+
+def load_crews_file(conn, path) -> int:
+    """Load drainage crews and their depots from a CSV (one transaction; LoadError on bad lines)."""
+    from services.crowd_files import read_crews_csv
+
+    crews = read_crews_csv(path)
+    depots = crews.drop_duplicates("depot_id")
+    q.upsert_depots(conn, list(zip(depots["depot_id"], depots["depot_name"], depots["lon"], depots["lat"])))
+    return q.upsert_crews(conn, list(zip(crews["crew_id"], crews["depot_id"], crews["name"])))

@@ -106,3 +106,16 @@ def test_low_lying_places_load_with_a_default_prior(run, tmp_path):
     result = run("load", "lowlying", f)
     assert result.exit_code == 0, result.output
     assert run.count("low_lying_places") == 1
+
+
+def test_crews_load_with_their_depots_and_a_misplaced_depot_is_refused(run, tmp_path):
+    good = _write(tmp_path / "crews.csv", "crew_id,name,depot_id,depot_name,lon,lat\n"
+                  "K1,Kowloon 1,KLN,Kowloon depot,114.154,22.337\nK2,Kowloon 2,KLN,Kowloon depot,114.154,22.337\n")
+    result = run("load", "crews", good)
+    assert result.exit_code == 0, result.output
+    assert run.count("drainage_crews") == 2 and run.count("drainage_depots") == 1
+    bad = _write(tmp_path / "bad.csv", "crew_id,name,depot_id,depot_name,lon,lat\n"
+                 "E1,East 1,HKE,East depot,114.23,22.27\nE2,East 2,HKE,East depot,114.10,22.27\n")
+    result = run("load", "crews", bad)
+    assert result.exit_code == 1 and "line 3, field lon: depot 'HKE' is placed elsewhere on line 2" in result.output
+    assert run.count("drainage_crews") == 2

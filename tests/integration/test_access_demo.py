@@ -13,18 +13,21 @@ import requests
 from services import accounts
 
 
-@pytest.fixture
-def demo_context(db_url):
+@pytest.fixture(scope="module")
+def demo_context(module_db_url):
+    """A database the demo step has run on twice (it must be idempotent)."""
     from app import AppContext
     from settings import Settings
 
-    context = AppContext(Settings(state_dir=Path(tempfile.mkdtemp(prefix="hexops-demo-")), database_url=db_url))
+    context = AppContext(Settings(state_dir=Path(tempfile.mkdtemp(prefix="hexops-demo-")),
+                                  database_url=module_db_url))
+    accounts.demo_step(context, lambda _m: None)
+    accounts.demo_step(context, lambda _m: None)
     yield context
     context.close()
 
 
 def test_the_demo_creates_one_user_per_role_and_writes_their_credentials(demo_context):
-    accounts.demo_step(demo_context, lambda _m: None)
     credentials = json.loads((demo_context.settings.state_dir / "demo-credentials.json").read_text())
     roles = {name: c["role"] for name, c in credentials.items()}
     assert roles == {"commander": "commander", "event-manager": "event_manager", "drainage-partner": "partner",
@@ -34,7 +37,6 @@ def test_the_demo_creates_one_user_per_role_and_writes_their_credentials(demo_co
 
 
 def test_the_drainage_department_is_granted_water_layers_only(demo_context):
-    accounts.demo_step(demo_context, lambda _m: None)
     with demo_context.db.connection() as conn:
         from geodata.grants import live_layers
 
@@ -42,9 +44,7 @@ def test_the_drainage_department_is_granted_water_layers_only(demo_context):
     assert layers == {"flood_alerts", "flood_states", "rainfall", "water_states"}
 
 
-def test_running_the_demo_twice_keeps_working_credentials_and_one_grant_per_layer(demo_context):
-    accounts.demo_step(demo_context, lambda _m: None)
-    accounts.demo_step(demo_context, lambda _m: None)
+def test_after_running_twice_the_credentials_work_and_each_layer_has_one_grant(demo_context):
     credentials = json.loads((demo_context.settings.state_dir / "demo-credentials.json").read_text())
     policy = accounts.Policy()
     with demo_context.db.connection() as conn:
@@ -61,7 +61,6 @@ def test_the_demo_partner_signs_in_and_lands_on_a_page_it_may_open(demo_context,
 
     from dashboard import access
 
-    accounts.demo_step(demo_context, lambda _m: None)
     credentials = json.loads((demo_context.settings.state_dir / "demo-credentials.json").read_text())
     live = start_live_app(demo_context.settings.database_url)
     response = requests.post(live.base_url + "/auth/login", allow_redirects=False, timeout=30,

@@ -106,3 +106,90 @@ def retention_command(ctx: click.Context, now_text: str | None, keep: tuple[str,
     for table, gone in dropped.items():
         shown = ", ".join(d.isoformat() for d in gone) if gone else "nothing"
         click.echo(f"{table} (keep {days[table]} days): dropped {shown}")
+
+
+def _servers(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+@ingest.command("stream")
+@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True,
+              help="NATS server URL(s), comma-separated.")
+@click.option("--replicas", type=click.IntRange(1, 5), default=1, show_default=True,
+              help="Stream replicas (3 on a 3-node JetStream cluster).")
+def stream_command(nats_urls: str, replicas: int) -> None:
+    """Create the detections stream (hexops.detections.<owner>.<district>) if missing."""
+    import asyncio
+
+    import nats
+
+    from ingest.stream import ensure_stream
+
+    async def create():
+        nc = await nats.connect(servers=_servers(nats_urls))
+        try:
+            return await ensure_stream(nc.jetstream(), replicas=replicas)
+        finally:
+            await nc.close()
+
+    info = asyncio.run(create())
+    click.echo(f"stream {info.config.name}: subjects {info.config.subjects}, replicas {info.config.num_replicas}, "
+               f"{info.state.messages} messages waiting")
+
+
+@ingest.command("publish")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None)
+@click.option("--batch-events", type=click.IntRange(1, 5_000), default=1_000, show_default=True,
+              help="Events per published batch (stay under NATS's 1 MB message limit).")
+@click.pass_context
+def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | None, batch_events: int) -> None:
+    """Publish a file's events to the stream as gateway batches, by owner and district."""
+    import asyncio
+
+    from geodata.db import connect
+    from ingest.errors import IngestError
+    from ingest.publish import file_batches
+    from ingest.registry import camera_registry
+    from ingest.stream import publish_batches
+
+    with connect(get_context(ctx).database_url()) as conn:
+        registry = camera_registry(conn)
+    try:
+        n = asyncio.run(publish_batches(_servers(nats_urls), file_batches(path, fmt, registry, batch_events)))
+    except IngestError as exc:
+        raise CliError(str(exc)) from exc
+    click.echo(f"{path}: published {n} batches")
+
+
+@ingest.command("worker")
+@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True)
+@click.option("--durable", default="hexops-ingest", show_default=True,
+              help="Consumer name; workers with the same name share the load.")
+@click.option("--subjects", default="hexops.detections.>", show_default=True,
+              help="Subject filter, e.g. hexops.detections.HKPF.> for one owner's pool.")
+@click.option("--fetch-batch", type=click.IntRange(1, 1_000), default=64, show_default=True,
+              help="Batches per transaction.")
+@click.option("--ack-wait", type=float, default=30.0, show_default=True,
+              help="Seconds before an unacked batch is redelivered.")
+@click.option("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
+@click.option("--stats-file", type=click.Path(path_type=Path), default=None,
+              help="Append one JSON line per commit (events, latencies): for benchmarks.")
+@click.pass_context
+def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: str, fetch_batch: int,
+                   ack_wait: float, idle_exit: float | None, stats_file: Path | None) -> None:
+    """Run an ingest worker: durable JetStream pull consumer, ack after commit."""
+    import asyncio
+
+    from ingest.stream import Worker
+
+    worker = Worker(_servers(nats_urls), get_context(ctx).database_url(), durable=durable, subjects=subjects,
+                    fetch_batch=fetch_batch, ack_wait_s=ack_wait, stats_file=stats_file)
+    click.echo(f"worker {durable} on {subjects}: consuming", err=True)
+    try:
+        stats = asyncio.run(worker.run(idle_exit_s=idle_exit))
+    except KeyboardInterrupt:
+        stats = worker.stats
+    click.echo(f"worker {durable}: {stats.batches} batches in {stats.transactions} transactions; "
+               f"{stats.accepted} accepted, {stats.duplicates} duplicate, {stats.rejected} rejected")

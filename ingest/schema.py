@@ -171,6 +171,6 @@ def make_batch(events: list[dict], gateway_id: str) -> dict:
 def nest_event(row: dict[str, Any]) -> dict[str, Any]:
     """A flat event row in the nested batch form."""
     out = {k: v for k, v in row.items() if k not in ("water_state", "water_confidence", "model_name", "model_version")}
-    out["water"] = {"state": row["water_state"], "confidence": row["water_confidence"]}
-    out["model"] = {"name": row["model_name"], "version": row["model_version"]}
+    out["water"] = {"state": row.get("water_state"), "confidence": row.get("water_confidence")}
+    out["model"] = {"name": row.get("model_name"), "version": row.get("model_version")}
     return out

@@ -8,7 +8,7 @@ HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
 .PHONY: demo test setup system-deps venv serve db-up db-down clean \
-        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity
+        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit
 
 setup: system-deps venv
 
@@ -40,7 +40,7 @@ db-down: venv
 test: setup
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: bench-map bench-ingest bench-risk bench-alerts bench-video
+bench: bench-map bench-ingest bench-risk bench-alerts bench-video bench-audit
 
 bench-map: setup
 	$(PY) -m bench.map
@@ -59,6 +59,9 @@ bench-video: setup
 
 bench-democity: setup
 	$(PY) -m bench.democity
+
+bench-audit: setup
+	$(PY) -m bench.audit
 
 clean:
 	-$(HEXOPS) db down

@@ -28,7 +28,8 @@ class DrainageView:
     ----------
     at : datetime
     states : dict
-        ``{H3 res-9 cell: state code}`` (index into :data:`analytics.flood.STATES`) of hexes not normal.
+        ``{H3 res-9 cell: state code}`` (index into :data:`analytics.flood.STATES`) of every
+        watched hex (one with cameras or a low-lying place).
     alerts : pandas.DataFrame
         Transitions in the hours before ``at``, newest first.
     rain : pandas.DataFrame
@@ -74,8 +75,11 @@ def data_end(conn) -> datetime | None:
 
 def drainage_view(conn, at: datetime, hours: float = 6.0) -> DrainageView:
     """Flood states, recent transitions, rain and crews as of ``at``."""
+    from services.flood import flood_layout
+
     states = q.states_at(conn, at)
-    codes = {int(h): STATES.index(s) for h, s in zip(states["h3"], states["state"]) if s != "normal"}
+    codes = {int(h): 0 for h in flood_layout(conn)["hexes"]}
+    codes.update({int(h): STATES.index(s) for h, s in zip(states["h3"], states["state"])})
     alerts = q.list_transitions(conn, at - timedelta(hours=hours), at).sort_values("at", ascending=False)
     alerts["hex"] = [h3i.int_to_str(int(h)) for h in alerts["h3"]]
     rain = rain_q.latest_readings(conn, at, timedelta(minutes=30)).sort_values("mm_per_h", ascending=False)

@@ -38,6 +38,8 @@ def record(
     ----------
     conn : psycopg.Connection
         The caller's connection; the entry is part of its transaction.
+        Extending the chain takes a lock held until that transaction ends,
+        so record near the end of a long transaction, not at its start.
     actor : str
         User name, token name or ``system:<job>``.
     action : str

@@ -51,3 +51,30 @@ def test_the_home_page_draws_every_hex_and_a_click_selects_one(db_url, start_liv
         canvas, int(x - rect["width"] / 2), int(y - rect["height"] / 2)).click().perform()
     wait.until(lambda b: b.find_elements(By.ID, "map-cell-id"))
     assert browser.find_element(By.ID, "map-cell-id").text == format(R9[0], "x")
+
+
+def _wheel(browser, delta_y: float) -> None:
+    browser.execute_script(
+        "var c = document.querySelector('#map-hexmap canvas'), r = c.getBoundingClientRect();"
+        "c.dispatchEvent(new WheelEvent('wheel', {deltaY: arguments[0], clientX: r.left + r.width / 2,"
+        " clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));",
+        delta_y,
+    )
+
+
+def test_zooming_switches_to_finer_or_coarser_hexes_with_their_own_values(db_url, start_live_app, browser):
+    insert_map_fixture(db_url)
+    create_user(db_url, "zoom-commander", "commander")
+    live = start_live_app(db_url)
+    login(browser, live.base_url, "zoom-commander")
+    browser.get(live.base_url + "/")
+    wait = WebDriverWait(browser, 60)
+    wait.until(lambda b: _drawn(b))
+    element = browser.find_element(By.ID, "map-hexmap")
+    # The fixture covers one res-8 hex, so its first view is close enough for res 10.
+    _wheel(browser, -100)
+    wait.until(lambda b: element.get_attribute("data-drawn-resolution") == "10")
+    assert "H3 res 10" in browser.find_element(By.ID, "map-window").text
+    _wheel(browser, 3000)
+    wait.until(lambda b: element.get_attribute("data-drawn-resolution") == "8")
+    assert element.get_attribute("data-drawn-cells") == "1"

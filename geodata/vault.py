@@ -131,13 +131,6 @@ def clip(conn: psycopg.Connection, clip_id: str, for_update: bool = False) -> di
         return cur.execute(query, (clip_id,)).fetchone()
 
 
-def hold_key(conn: psycopg.Connection, hold_id: int) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT key_id, kek_id, wrapped FROM vault_keys WHERE kind = 'hold' AND hold_id = %s", (hold_id,)
-        ).fetchone()
-
-
 def user_role(conn: psycopg.Connection, username: str) -> str | None:
     """The role of an enabled user from the accounts table, or None if unknown or disabled."""
     if conn.execute("SELECT to_regclass('users')").fetchone()[0] is None:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from geodata import vault as q
 from vault import crypto, receipts
-from vault.errors import HoldError, KeyDestroyed, TamperedClip
+from vault.errors import KeyDestroyed, TamperedClip
 from vault.holds import place_hold, release_hold
 from vault.keys import public_key_hex
 from vault.retention import run_retention

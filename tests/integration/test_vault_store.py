@@ -9,7 +9,6 @@ import psycopg
 import pytest
 
 from geodata import vault as q
-from tests.fixtures.vault import add_camera  # noqa: F401  (documents where cameras come from)
 from vault.errors import AccessDenied, TamperedClip, VaultError, WrongKek
 from vault.keys import Kek
 from vault.rotation import rotate_kek

@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> dict:
     results.update(bench_retention(args.cameras, args.days, args.clips_per_day, args.naive_sample))
     results["targets"] = {
         "onnx_fps_ge_30": None if results.get("onnx_fps") is None else results["onnx_cameras_at_1hz"] >= 30,
+        # The same target judged by CPU time, which the shared machine's load barely moves.
+        "onnx_cpu_bound_ge_30": (None if results.get("onnx_fps") is None
+                                 else results["onnx_fps_2_cores_cpu_bound"] >= 30),
         "retention_sweep_1m_s_le_30": results["retention_sweep_1m_s"] <= 30,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

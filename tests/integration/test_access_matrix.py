@@ -29,6 +29,8 @@ PEOPLE = {"commander", "event_manager", "partner", "admin"}
 
 #: Who must be let in, for the routes that matter most (partner: with the demo DSD grants).
 PINNED: dict[str, set[str]] = {
+    "/": {"commander", "event_manager", "admin"},
+    "/drainage": {"partner", "commander", "admin"},
     "/admin": {"admin"},
     "/admin/vault": {"admin"},
     "/api/v1/audit.csv": {"admin"},

@@ -18,8 +18,6 @@ from vault.errors import AccessDenied
 #: (operational need) and admins only.  Partners and event managers see
 #: aggregates, never video; devices only upload.
 VIEW_ROLES = frozenset({"commander", "admin"})
-#: Storing clips: the ingest side (devices) and admins.
-PUT_ROLES = frozenset({"device", "admin"})
 #: Evidence holds change what the law says we must delete: admins and commanders.
 HOLD_ROLES = frozenset({"commander", "admin"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -65,3 +66,19 @@ def test_hexops_video_analyse_ingests_a_file_with_the_default_detector(vault_db,
     assert result.exit_code == 0, result.output
     assert "3 events, 3 accepted" in result.output
     assert all(r[3] > 0 for r in minute_rows(vault_db))
+
+
+SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models" / "pedestrian_ssdlite.onnx"
+
+
+@pytest.mark.skipif(not SHARED_MODEL.is_file(), reason=f"shared model absent: {SHARED_MODEL}")
+def test_the_shared_onnx_detector_runs_from_the_command_line(vault_db, wet_video, tmp_path, monkeypatch):
+    video, ref = wet_video
+    monkeypatch.setenv("HEXOPS_DATABASE_URL", vault_db)
+    monkeypatch.setenv("HEXOPS_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("HEXOPS_MODELS_DIR", str(SHARED_MODEL.parent))
+    result = CliRunner().invoke(build_cli(), ["video", "analyse", str(video), "--camera", "CAM-1", "--start",
+                                              START.isoformat(), "--reference", str(ref), "--rate", "0.2",
+                                              "--model", "pedestrian_ssdlite", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count('"model_name": "pedestrian_ssdlite"') == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 
@@ -71,6 +72,27 @@ def worker(ctx: click.Context, every: str) -> None:
             click.echo(f"retention sweep failed: {exc.message}", err=True)
         stop.wait(interval)
     click.echo("retention worker stopped")
+
+
+@retention_group.command("policy")
+@click.option("--owner", default=None, help="Department code of camera owners ('*' for the default).")
+@click.option("--days", type=int, default=None, help="Days of video to keep for that owner.")
+@click.option("--user", default=lambda: os.environ.get("HEXOPS_USER"), help="Who changes it (audited).")
+@click.pass_context
+def policy(ctx: click.Context, owner: str | None, days: int | None, user: str | None) -> None:
+    """Show retention per camera owner, or set it with --owner and --days."""
+    from services import vault as svc
+    from vault.errors import VaultError
+
+    if (owner is None) != (days is None):
+        raise CliError("--owner and --days go together")
+    try:
+        if owner is not None:
+            svc.set_retention(get_context(ctx), owner, days, actor=user or "system:cli")
+        for code, keep in svc.retention_policy(get_context(ctx)):
+            click.echo(f"{code}\t{keep} days")
+    except VaultError as exc:
+        raise CliError(str(exc)) from exc
 
 
 @retention_group.command("status")

@@ -79,6 +79,15 @@ def set_keep_days(conn: psycopg.Connection, owner_code: str, keep_days: int) -> 
     )
 
 
+def retention_policy(conn: psycopg.Connection) -> list[tuple[str, int]]:
+    """``(owner_code, keep_days)`` rows; owner ``'*'`` is the default."""
+    return conn.execute("SELECT owner_code, keep_days FROM vault_retention_policy ORDER BY owner_code").fetchall()
+
+
+def department_exists(conn: psycopg.Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM departments WHERE code = %s", (code,)).fetchone() is not None
+
+
 def day_key(conn: psycopg.Connection, camera_id: str, day: date) -> dict[str, Any] | None:
     """The wrapped day key of a camera-day: ``{key_id, kek_id, wrapped}`` or None."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -68,6 +68,31 @@ def release_hold(context, hold_id: int, *, user: str | None, reason: str) -> Non
         holds.release_hold(vault, conn, hold_id, user=user, reason=reason)
 
 
+def set_retention(context, owner_code: str, keep_days: int, *, actor: str) -> None:
+    """Set how many days an owner's video is kept (``'*'``: the default); audited."""
+    from geodata import audit
+    from vault.errors import VaultError
+
+    if not 1 <= keep_days <= 3650:
+        raise VaultError(f"--days: {keep_days} is outside 1..3650")
+    with context.db.connection() as conn:
+        if owner_code != "*" and not q.department_exists(conn, owner_code):
+            raise VaultError(f"--owner: {owner_code!r} is not a department code")
+        q.lock(conn)
+        try:
+            with conn.transaction():
+                q.set_keep_days(conn, owner_code, keep_days)
+                audit.record(conn, actor=actor, action="retention.policy", target=owner_code,
+                             details={"keep_days": keep_days})
+        finally:
+            q.unlock(conn)
+
+
+def retention_policy(context) -> list[tuple[str, int]]:
+    with context.db.connection() as conn:
+        return q.retention_policy(conn)
+
+
 def list_clips(context, camera_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     with context.db.connection() as conn:
         return q.list_clips(conn, camera_id, limit)

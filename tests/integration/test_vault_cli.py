@@ -148,3 +148,17 @@ def test_the_retention_worker_sweeps_on_start_and_stops_cleanly_on_sigterm(vault
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and "retention worker stopped" in output
+
+
+def test_retention_is_set_per_camera_owner_from_the_command_line_and_audited(hexops, vault_db):
+    import psycopg
+
+    code, out = hexops("retention", "policy", "--owner", "HD", "--days", "7", "--user", "root")
+    assert code == 0 and "HD\t7 days" in out and "*\t30 days" in out, out
+    code, out = hexops("retention", "policy", "--owner", "NOPE", "--days", "7")
+    assert code == 1 and "'NOPE' is not a department code" in out
+    code, out = hexops("retention", "policy", "--owner", "HD", "--days", "0")
+    assert code == 1 and "--days: 0 is outside" in out
+    with psycopg.connect(vault_db) as conn:
+        assert conn.execute("SELECT actor, target FROM audit_log WHERE action = 'retention.policy'").fetchall() == [
+            ("root", "HD")]

@@ -41,6 +41,11 @@ def lock(conn: psycopg.Connection) -> None:
     conn.execute("SELECT pg_advisory_lock(%s)", (VAULT_LOCK_KEY,))
 
 
+def lock_shared_for_transaction(conn: psycopg.Connection) -> None:
+    """Wait out a running sweep or KEK rotation, then block new ones until this transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (VAULT_LOCK_KEY,))
+
+
 def without_jit(conn: psycopg.Connection) -> None:
     """Turn JIT off for this session: the sweep's scans are costed high enough to trigger it,
     and compiling took about half of a 200,000-row due-clips query (0.4 of 0.8 s)."""

@@ -99,7 +99,10 @@ class Vault:
         context = day_key_context(camera_id, day)
         row = q.day_key(conn, camera_id, day)
         if row is None:
-            # Two writers may race to create the day key; the loser reads the winner's.
+            # A new key must not slip past a KEK rotation (it would stay wrapped by the old
+            # KEK), so creating one waits for the vault lock.  Two writers may race to
+            # create the same day key; the loser reads the winner's.
+            q.lock_shared_for_transaction(conn)
             q.insert_day_key(conn, camera_id, day, self.kek.kek_id, self.kek.wrap(os.urandom(32), context))
             row = q.day_key(conn, camera_id, day)
         return row["key_id"], self.kek.unwrap(row["wrapped"], context, row["kek_id"])

@@ -166,3 +166,19 @@ def test_fsck_finds_old_orphan_files_and_rows_whose_file_is_gone(vault_db, test_
     assert report.orphans == [orphan] and report.removed == 1 and report.missing == [lost]
     assert not orphan.exists() and fresh.exists()
     assert test_vault.path_of(f"CAM-1/{RECORDED.date()}/{kept}.hxv").exists()
+
+
+def test_a_new_day_key_waits_while_a_rotation_or_sweep_holds_the_vault_lock(vault_db, test_vault, clip_file):
+    import threading
+
+    done = threading.Event()
+    with psycopg.connect(vault_db) as holder:
+        q.lock(holder)
+        holder.commit()
+        worker = threading.Thread(target=lambda: (put(vault_db, test_vault, clip_file), done.set()))
+        worker.start()
+        assert not done.wait(1.0)          # blocked behind the lock...
+        q.unlock(holder)
+        holder.commit()
+    worker.join(30)
+    assert done.is_set()                   # ...and through once it is released

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import threading
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
 
 from tests.fixtures.auth import create_user, login
 from tests.fixtures.hexmap import R9, insert_map_fixture
@@ -78,3 +82,69 @@ def test_zooming_switches_to_finer_or_coarser_hexes_with_their_own_values(db_url
     _wheel(browser, 3000)
     wait.until(lambda b: element.get_attribute("data-drawn-resolution") == "8")
     assert element.get_attribute("data-drawn-cells") == "1"
+
+
+class _TileServer:
+    """A raster tile server on loopback: every tile is solid green; requests are recorded."""
+
+    def __init__(self):
+        import cv2
+        import numpy as np
+        from werkzeug.serving import make_server
+        from werkzeug.wrappers import Response
+
+        ok, png = cv2.imencode(".png", np.full((256, 256, 3), (0, 200, 0), dtype=np.uint8))
+        assert ok
+        self.paths: list[str] = []
+
+        def app(environ, start_response):
+            self.paths.append(environ["PATH_INFO"])
+            return Response(png.tobytes(), mimetype="image/png")(environ, start_response)
+
+        self._http = make_server("127.0.0.1", 0, app, threaded=True)
+        self.template = f"http://127.0.0.1:{self._http.server_port}/{{z}}/{{x}}/{{y}}.png"
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._http.shutdown()
+
+
+def test_a_configured_tile_server_is_drawn_under_the_hexes(db_url, browser, tmp_path):
+    from app import AppContext, create_server
+    from settings import Settings
+
+    insert_map_fixture(db_url)
+    create_user(db_url, "tile-commander", "commander")
+    tiles = _TileServer()
+    context = AppContext(Settings(state_dir=tmp_path, database_url=db_url, tile_url=tiles.template))
+    http = make_server("127.0.0.1", 0, create_server(context), threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{http.server_port}"
+    try:
+        login(browser, base_url, "tile-commander")
+        browser.get(base_url + "/")
+        WebDriverWait(browser, 60).until(lambda b: _drawn(b))
+        zoom = browser.execute_script("return window.hexops.hexmap.maps['map-hexmap'].zoom;")
+        z = math.floor(zoom)
+        # The XYZ tile holding the fixture's centre (Central, 22.283 N 114.158 E) at that zoom.
+        lat = math.radians(22.2830)
+        x = math.floor((114.1580 + 180) / 360 * 2**z)
+        y = math.floor((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * 2**z)
+        WebDriverWait(browser, 30).until(lambda b: f"/{z}/{x}/{y}.png" in tiles.paths)
+        assert all(p.startswith(f"/{z}/") for p in tiles.paths)
+        # Once drawn, a corner of the map away from the hexes shows the green tile.
+        WebDriverWait(browser, 30).until(lambda b: _corner_is_green(b))
+    finally:
+        http.shutdown()
+        context.close()
+        tiles.stop()
+
+
+def _corner_is_green(browser) -> bool:
+    import cv2
+    import numpy as np
+
+    canvas = browser.find_element(By.CSS_SELECTOR, "#map-hexmap canvas")
+    image = cv2.imdecode(np.frombuffer(canvas.screenshot_as_png, np.uint8), cv2.IMREAD_COLOR)
+    b, g, r = image[image.shape[0] - 8, image.shape[1] - 8].tolist()
+    return g > 150 and r < 60 and b < 60

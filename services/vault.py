@@ -52,13 +52,15 @@ def place_hold(context, *, case_id: str, clip_ids: list[str], user: str | None, 
     vault = open_vault(context)
     with context.db.connection() as conn:
         q.lock(conn)
+        conn.commit()  # the session lock stays; the hold below is then its own transaction
         try:
-            with conn.transaction():
-                placed = holds.place_hold(vault, conn, case_id=case_id, clip_ids=clip_ids, user=user,
-                                          reason=reason, until=until)
+            placed = holds.place_hold(vault, conn, case_id=case_id, clip_ids=clip_ids, user=user,
+                                      reason=reason, until=until)
+            # Committed: only now may the day-key copies go.
             placed.remove_superseded()
         finally:
             q.unlock(conn)
+            conn.commit()
     return placed.hold_id
 
 

@@ -43,11 +43,12 @@ def place_hold(
 ) -> "PlacedHold":
     """Place a hold on ``clip_ids`` for ``case_id``.
 
-    Runs in the caller's transaction; the caller must hold the vault lock
-    (:func:`geodata.vault.lock`) so a retention run cannot shred a day key
-    while its clips are being re-keyed.  The superseded day-key files are
-    returned, not removed: the caller removes them after it commits, so a
-    rollback still finds every clip's file where its row says.
+    Atomic: its own transaction, or a savepoint when the caller has one open.
+    The caller should hold the vault lock (:func:`geodata.vault.lock`) so a
+    retention run cannot shred a day key while its clips are being re-keyed.
+    The superseded day-key files are returned, not removed: the caller removes
+    them once the enclosing transaction has committed, so a rollback still
+    finds every clip's file where its row says.
 
     Raises
     ------

@@ -50,6 +50,8 @@ def test_put_get_hold_release_and_expire_a_clip_from_the_command_line(hexops, tm
                        "--user", "ada")
     assert code == 0, out
     hold_id = out.split()[1]
+    files = sorted(p.name for p in (tmp_path / "state" / "vault" / "clips").rglob("*.hxv"))
+    assert files == [f"{clip_id}.h{hold_id}.hxv"]   # re-keyed; the day-key copy removed after commit
     code, out = hexops("vault", "hold", "list")
     assert "HK-2026-118" in out
 

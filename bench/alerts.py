@@ -133,8 +133,9 @@ def vectorised_refresh(layout: dict, data: dict, now_s: float) -> dict:
     for kind in ("hex", "zone"):
         est, eta = crowd_snapshot(layout[kind], latest, data["hist_min"], data[f"hist_{kind}"])
         is_open, below = data[f"alerts_{kind}"]
+        # The previous step projected everywhere, so one projection raises as in the naive loop.
         out[kind] = (est, step_alerts(is_open, below, est["density"].to_numpy(), eta, DEFAULT_THRESHOLDS, now_s,
-                                      AlertConfig()))
+                                      AlertConfig(), projected_before=np.ones_like(is_open)))
     cam = layout["hex"].camera_ids.get_indexer(latest.index)
     state, lower = data["flood"]
     out["flood"] = flood_refresh(

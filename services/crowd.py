@@ -25,8 +25,10 @@ from analytics.crowd import (
     GroundShares,
     crowd_snapshot,
     ground_shares,
+    minutes_to_thresholds,
     step_alerts,
     to_hk1980,
+    trend_slopes,
 )
 from geodata import audit
 from geodata import crowd as q
@@ -132,6 +134,8 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
         if cursor is None:
             return {"steps": 0, "raised": 0, "cleared": 0}
         cursor -= STEP
+    if cursor + STEP > until:
+        return {"steps": 0, "raised": 0, "cleared": 0}
     layouts = load_layouts(conn)
     k = len(thresholds)
     state = {}
@@ -151,10 +155,16 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
         s["alert_id"][i, j] = row.alert_id
         s["peak"][i, j] = row.peak_density or 0.0
     history = {kind: [] for kind in KINDS}
-    for t in (cursor - STEP, cursor):
+    for t in (cursor - 2 * STEP, cursor - STEP, cursor):
         for kind, dens in _densities(conn, layouts, t).items():
             history[kind].append(dens)
     hist_min = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
+    # Whether each projection already reached its threshold at the cursor (for persistence).
+    for kind in KINDS:
+        slope = trend_slopes(np.append(hist_min, 0.0), np.column_stack(history[kind]))
+        eta = minutes_to_thresholds(history[kind][-1], slope, thresholds)
+        state[kind]["projected"] = eta <= config.horizon_min
+        history[kind] = history[kind][-2:]
     raised = cleared = steps = 0
     t = cursor + STEP
     while t <= until:
@@ -165,10 +175,11 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
             dens = est["density"].to_numpy()
             history[kind] = history[kind][-1:] + [dens]
             s = state[kind]
-            step = step_alerts(s["open"], s["below"], dens, eta, thresholds, t.timestamp(), config)
+            step = step_alerts(s["open"], s["below"], dens, eta, thresholds, t.timestamp(), config,
+                               projected_before=s["projected"])
             raised += _write_step(conn, kind, layouts[kind].regions, thresholds, s, step, dens, t)
             cleared += int(step.cleared.sum())
-            s["open"], s["below"] = step.open, step.below_since
+            s["open"], s["below"], s["projected"] = step.open, step.below_since, step.projected
         steps += 1
         if progress is not None:
             progress(t)

@@ -4,8 +4,10 @@ Every (region, threshold) pair is one machine with two stored facts: whether
 an alert is open, and since when the value has been clearly below (NaN while
 it is not).  A step is vectorised over all pairs:
 
-- *raise*: no open alert, and the density is at or above the threshold or
-  its projection reaches it within ``horizon_min`` minutes;
+- *raise*: no open alert, and the density is at or above the threshold, or
+  its projection has reached it within ``horizon_min`` minutes in this step
+  and the one before (a trend fitted on three noisy points must persist
+  before it calls anyone; a real crossing raises at once);
 - *hold*: an open alert stays open while the value is above the lower
   hysteresis line ``threshold * (1 - hysteresis)`` or the projection still
   reaches the threshold within the horizon;
@@ -54,6 +56,9 @@ class AlertStep:
         Which machines raised or cleared an alert in this step.
     cause : ndarray of object
         For raised alerts, ``'density'`` or ``'projection'``; else None.
+    projected : ndarray of bool
+        Where the projection reached the threshold within the horizon in this
+        step: the next step's ``projected_before``.
     """
 
     open: np.ndarray
@@ -61,6 +66,7 @@ class AlertStep:
     raised: np.ndarray
     cleared: np.ndarray
     cause: np.ndarray
+    projected: np.ndarray
 
 
 def step_alerts(
@@ -71,6 +77,7 @@ def step_alerts(
     thresholds: tuple[float, ...],
     now_s: float,
     config: AlertConfig = AlertConfig(),
+    projected_before: np.ndarray | None = None,
 ) -> AlertStep:
     """Advance every machine by one observation.
 
@@ -88,13 +95,19 @@ def step_alerts(
         People per m2.
     now_s : float
         Time of the observation (seconds since the epoch, UTC).
+    config : AlertConfig
+    projected_before : ndarray of bool, regions x thresholds, optional
+        ``AlertStep.projected`` of the previous step; None when unknown (the
+        first step of a run), in which case a projection alone raises nothing.
     """
     thr = np.asarray(thresholds, dtype=float)[None, :]
     dens = np.asarray(density, dtype=float)[:, None]
     known = ~np.isnan(dens)
     at_or_above = known & (dens >= thr)
     projected = known & (np.asarray(minutes_to) <= config.horizon_min)
-    trigger = at_or_above | projected
+    persisted = projected & (np.zeros_like(projected) if projected_before is None
+                             else np.asarray(projected_before, dtype=bool))
+    trigger = at_or_above | persisted
     clearly_below = known & (dens < thr * (1.0 - config.hysteresis)) & ~projected
 
     was_open = np.asarray(is_open, dtype=bool)
@@ -108,4 +121,5 @@ def step_alerts(
     open_new = (was_open & ~cleared) | raised
     below_new = np.where(open_new, below_new, np.nan)
     cause = np.where(raised, np.where(at_or_above, "density", "projection"), None).astype(object)
-    return AlertStep(open=open_new, below_since=below_new, raised=raised, cleared=cleared, cause=cause)
+    return AlertStep(open=open_new, below_since=below_new, raised=raised, cleared=cleared, cause=cause,
+                     projected=projected)

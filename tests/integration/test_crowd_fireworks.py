@@ -31,6 +31,11 @@ def test_every_expected_zone_alerts_at_two_people_per_m2_before_the_show_and_no_
     assert (zone["raised_at"] <= FW.show_start).all()
 
 
+def test_no_zone_or_hex_raises_a_second_alert_for_the_same_threshold_during_the_night(fireworks):
+    assert len(fireworks) > len(FW.expected_zones)
+    assert not fireworks.duplicated(["region_kind", "region_id", "threshold"]).any()
+
+
 def test_the_densest_zone_alerts_first_on_its_rising_trend(fireworks):
     zone = fireworks[(fireworks["region_kind"] == "zone") & (fireworks["threshold"] == 2.0)]
     first = zone.sort_values("raised_at").iloc[0]

@@ -145,11 +145,22 @@ def test_an_alert_clears_only_after_the_density_stays_below_for_the_hold():
     assert events == [("raised", 0.0), ("cleared", 660.0)]
 
 
-def test_a_rising_trend_raises_before_the_threshold_is_reached():
-    step = step_alerts(np.zeros((1, 1), bool), np.full((1, 1), np.nan), np.array([1.5]),
-                       np.array([[5.0]]), (2.0,), 0.0, AlertConfig(horizon_min=10))
-    assert step.raised[0, 0] and step.cause[0, 0] == "projection"
+def test_a_rising_trend_raises_before_the_threshold_once_the_projection_persists():
+    closed, never = np.zeros((1, 1), bool), np.full((1, 1), np.nan)
+    first = step_alerts(closed, never, np.array([1.5]), np.array([[5.0]]), (2.0,), 0.0, AlertConfig(horizon_min=10))
+    assert not first.raised[0, 0] and first.projected[0, 0]
+    second = step_alerts(first.open, first.below_since, np.array([1.6]), np.array([[4.0]]), (2.0,), 300.0,
+                         AlertConfig(horizon_min=10), projected_before=first.projected)
+    assert second.raised[0, 0] and second.cause[0, 0] == "projection"
 
+
+def test_a_one_step_blip_in_the_trend_raises_nothing():
+    closed, never = np.zeros((1, 1), bool), np.full((1, 1), np.nan)
+    blip = step_alerts(closed, never, np.array([1.6]), np.array([[8.0]]), (2.0,), 0.0, AlertConfig(),
+                       projected_before=np.zeros((1, 1), bool))
+    after = step_alerts(blip.open, blip.below_since, np.array([1.5]), np.array([[np.inf]]), (2.0,), 300.0,
+                        AlertConfig(), projected_before=blip.projected)
+    assert not blip.raised.any() and not after.raised.any()
 
 
 def test_a_city_snapshot_aligns_cameras_by_id_and_projects_the_trend():

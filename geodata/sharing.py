@@ -326,3 +326,10 @@ def tile(conn: psycopg.Connection, collection: Collection, z: int, x: int, y: in
     params.update(z=z, x=x, y=y, layer=collection.id)
     row = conn.execute(statement, params).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def newest(conn: psycopg.Connection, collection: Collection, resolution: int | None) -> datetime | None:
+    """The latest ``t`` in the collection (at ``resolution`` for hexagon layers), or None when empty."""
+    statement = sql.SQL("SELECT max(s.t) FROM ({source}) s").format(source=sql.SQL(collection.source))
+    row = conn.execute(statement, {"res": collection.resolution(resolution), "k": 1}).fetchone()
+    return row[0] if row else None

@@ -9,7 +9,10 @@ suppressed below k for everyone, because these are the shared views.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -77,10 +80,43 @@ def read_item(conn: psycopg.Connection, user: User, collection_id: str, fid: str
     return collection, feature
 
 
+_NEWEST_TTL_S = 60.0
+_newest_cache: dict[tuple[str, str, int | None], tuple[float, datetime | None]] = {}
+_newest_lock = threading.Lock()
+
+
+def newest_time(conn: psycopg.Connection, collection: q.Collection, resolution: int | None) -> datetime | None:
+    """The collection's latest time, remembered for a minute per database.
+
+    A map view asks for a score of tiles at once; one ``max(t)`` scan serves them all.
+    """
+    key = (conn.info.dsn, collection.id, collection.resolution(resolution))
+    now = time.monotonic()
+    with _newest_lock:
+        hit = _newest_cache.get(key)
+        if hit is not None and now - hit[0] < _NEWEST_TTL_S:
+            return hit[1]
+    value = q.newest(conn, collection, resolution)
+    with _newest_lock:
+        _newest_cache[key] = (now, value)
+    return value
+
+
 def read_tile(conn: psycopg.Connection, user: User, collection_id: str, z: int, x: int, y: int,
-              query: q.ItemQuery) -> bytes:
-    """A vector tile; the H3 resolution follows the zoom (see :func:`analytics.sharing.resolution_for_zoom`)."""
+              query: q.ItemQuery, default_window: timedelta | None = None) -> bytes:
+    """A vector tile; the H3 resolution follows the zoom (see :func:`analytics.sharing.resolution_for_zoom`).
+
+    Without ``query.start``/``end``, a temporal collection is drawn over
+    ``default_window`` ending at its newest data, so a map of a quiet (or
+    replayed) city is not blank.
+    """
     collection = collection_for(conn, user, collection_id)
-    data = q.tile(conn, collection, z, x, y, resolution_for_zoom(z), replace(query, resolution=None))
+    resolution = resolution_for_zoom(z)
+    if query.start is None and query.end is None and collection.temporal and default_window is not None:
+        end = newest_time(conn, collection, resolution)
+        if end is None:
+            return b""
+        query = replace(query, start=end - default_window, end=end)
+    data = q.tile(conn, collection, z, x, y, resolution, replace(query, resolution=None))
     _audit_read(conn, user, f"tiles/{collection.id}/{z}/{x}/{y}", {"bytes": len(data)})
     return data

@@ -3,13 +3,14 @@
 Web-mercator XYZ tiles (EPSG:3857, extent 4096) built by PostGIS
 (``ST_AsMVT``); hexagon layers use the H3 resolution that suits the zoom.
 Each tile holds the newest feature of each hexagon or gauge within
-``datetime`` (default: the last ``HEXOPS_TILE_WINDOW_MINUTES``, 60).  The
+``datetime`` (default: the ``HEXOPS_TILE_WINDOW_MINUTES``, 60, up to the
+collection's newest data).  The
 same grants and k-suppression as the OGC API apply.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -32,12 +33,10 @@ def tile(collection_id: str, z: int, x: int, y: int):
         if not 0 <= z <= 24 or not (0 <= x < 2**z and 0 <= y < 2**z):
             raise ParameterError(f"tile: {z}/{x}/{y} is not a tile of the web-mercator grid")
         start, end = parse_datetime(request.args.get("datetime"))
-        if start is None and end is None:
-            end = datetime.now(timezone.utc)
-            start = end - timedelta(minutes=float(settings.extra.get("HEXOPS_TILE_WINDOW_MINUTES", 60)))
+        window = timedelta(minutes=float(settings.extra.get("HEXOPS_TILE_WINDOW_MINUTES", 60)))
         query = ItemQuery(start=start, end=end, k=k_anonymity(settings.extra))
         with app_context().db.connection() as conn:
-            data = sharing.read_tile(conn, access.current_user(), collection_id, z, x, y, query)
+            data = sharing.read_tile(conn, access.current_user(), collection_id, z, x, y, query, window)
     except ParameterError as exc:
         return jsonify({"code": "InvalidParameterValue", "description": str(exc)}), 400
     except sharing.NotGranted:

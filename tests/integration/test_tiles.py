@@ -77,3 +77,19 @@ def test_an_old_window_shows_the_old_bucket_and_a_recent_window_the_new(sharing_
                                                   datetime=window), "water_states")}
     assert props[cell_to_str(sharing_world.big)]["wet_fraction"] == 0
     assert cell_to_str(sharing_world.small) not in props
+
+
+def test_without_datetime_a_tile_shows_the_newest_data_even_when_it_is_weeks_old(db_url, start_live_app):
+    from datetime import datetime, timedelta, timezone
+
+    from tests.fixtures.sharing import make_users, seed
+
+    seeded = seed(db_url, datetime.now(timezone.utc) - timedelta(days=30))
+    tokens = make_users(db_url)
+    live = start_live_app(db_url)
+    lat, lon = cell_to_latlng(seeded["small"])
+    x, y = tile_of(lat, lon, 13)
+    response = requests.get(f"{live.base_url}/tiles/water_states/13/{x}/{y}.mvt",
+                            headers=bearer(tokens[PARTNER]), timeout=30)
+    props = {p["h3"]: p for p in _features(response, "water_states")}
+    assert props[cell_to_str(seeded["small"])]["state"] == "flooded"

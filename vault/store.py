@@ -174,7 +174,9 @@ class Vault:
     ) -> int:
         """Decrypt a clip to ``out`` for ``user``, recording ``clip.view`` in the audit log.
 
-        ``out`` appears only once every chunk verified.  Returns bytes written.
+        ``out`` appears only once every chunk verified and the audit entry has
+        committed (this commits ``conn``; do not call it inside an explicit
+        ``conn.transaction()`` block).  Returns bytes written.
 
         Raises
         ------
@@ -194,16 +196,26 @@ class Vault:
                 "shredding; it is not released"
             )
         key = self.unwrap_clip_key(clip)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pending = out.with_name(f".{out.name}.{uuid.uuid4().hex}.part")
         try:
-            # Recorded before any byte is released, inside a savepoint: a failed
-            # decryption rolls the view back, a released clip is never unaudited.
+            # The view is recorded in a savepoint that a failed decryption rolls back...
             with conn.transaction():
                 audit.record(conn, actor=user, action="clip.view", target=clip_id, reason=reason,
                              details={"camera_id": clip["camera_id"], "bytes": clip["size_bytes"],
                                       "held": held})
-                with open(self.path_of(clip["path"]), "rb") as src, atomic_file(out) as dst:
-                    return crypto.decrypt_stream(key, clip_id, src, dst)
+                with open(self.path_of(clip["path"]), "rb") as src, open(pending, "wb") as dst:
+                    size = crypto.decrypt_stream(key, clip_id, src, dst)
+                    dst.flush()
+                    os.fsync(dst.fileno())
+            # ...and committed before the clip appears under its name: never released unaudited.
+            conn.commit()
+            os.replace(pending, out)
+            fsync_dir(out.parent)
+            return size
         except TamperedClip as exc:
             audit.record(conn, actor=user, action="clip.tampered", target=clip_id, reason=str(exc),
                          details={"camera_id": clip["camera_id"], "path": clip["path"]})
             raise
+        finally:
+            pending.unlink(missing_ok=True)

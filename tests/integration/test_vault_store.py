@@ -182,3 +182,14 @@ def test_a_new_day_key_waits_while_a_rotation_or_sweep_holds_the_vault_lock(vaul
         holder.commit()
     worker.join(30)
     assert done.is_set()                   # ...and through once it is released
+
+
+def test_the_view_is_on_record_before_the_decrypted_clip_appears(vault_db, test_vault, clip_file, tmp_path):
+    clip_id = put(vault_db, test_vault, clip_file)
+    conn = psycopg.connect(vault_db)
+    try:
+        test_vault.get(conn, clip_id, tmp_path / "out.avi", user="ada", reason="review", now=NOW)
+        # Seen from another session while the caller has not committed anything itself.
+        assert audit_actions(vault_db, "clip.view") == [("ada", clip_id, "review")]
+    finally:
+        conn.close()

@@ -51,6 +51,12 @@ def test_a_flooded_hex_floods_once_then_recedes_and_returns_to_normal_without_fl
         assert path[-1] in ("normal", "watch")
 
 
+def test_no_hex_enters_the_same_state_twice_during_the_storm(storm):
+    t = storm["transitions"]
+    assert t["h3"].nunique() > len(RS.flooding_hexes(9))
+    assert not t.duplicated(["h3", "to_state"]).any()
+
+
 def test_a_lone_wet_camera_in_light_rain_raises_nothing(storm, scenario_db_url):
     with psycopg.connect(scenario_db_url) as conn:
         cell = conn.execute("SELECT h3_r9 FROM cameras WHERE camera_id = %s", (RS.lone_wet_camera,)).fetchone()[0]

@@ -87,3 +87,26 @@ def disable(ctx: click.Context, username: str) -> None:
             raise CliError(f"user {username}: no such user")
         audit.record(conn, actor="cli", action="user.disable", target=username)
     click.echo(f"disabled {username}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.pass_context
+def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME (also lifts a lock-out)."""
+    from geodata import accounts as q
+    from geodata import audit
+    from services import accounts
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True)
+    try:
+        password_hash = accounts.hash_password(password)
+    except accounts.AccountError as exc:
+        raise CliError(f"user {username}: {exc}") from exc
+    with get_context(ctx).db.connection() as conn:
+        if not q.set_password_hash(conn, username, password_hash):
+            raise CliError(f"user {username}: no such person (devices have no password)")
+        audit.record(conn, actor="cli", action="user.password", target=username)
+    click.echo(f"password of {username} changed; lock-out lifted")

@@ -49,3 +49,18 @@ def deliver(ctx: click.Context, loop: bool, interval: float) -> None:
     click.echo(f"delivered {report.delivered}, will retry {report.retried}, gave up {report.failed}")
     for error in report.errors:
         click.echo(f"  {error}")
+
+
+@webhooks_group.command("disable")
+@click.argument("endpoint_id", type=int)
+@click.pass_context
+def disable(ctx: click.Context, endpoint_id: int) -> None:
+    """Stop queueing alerts for an endpoint (pending deliveries still go out)."""
+    from geodata import audit
+    from geodata import webhooks as q
+
+    with get_context(ctx).db.connection() as conn:
+        if not q.set_endpoint_active(conn, endpoint_id, False):
+            raise CliError(f"endpoint {endpoint_id}: no such endpoint")
+        audit.record(conn, actor="cli", action="webhook.disable", target=str(endpoint_id))
+    click.echo(f"endpoint {endpoint_id} disabled")

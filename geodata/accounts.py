@@ -87,7 +87,12 @@ def clear_failed_logins(conn: psycopg.Connection, user_id: int) -> None:
 
 
 def set_password_hash(conn: psycopg.Connection, username: str, password_hash: str) -> bool:
-    cur = conn.execute("UPDATE users SET password_hash = %s WHERE username = %s", (password_hash, username))
+    """Replace a password and lift any lock-out; False when there is no such user."""
+    cur = conn.execute(
+        "UPDATE users SET password_hash = %s, failed_logins = 0, locked_until = NULL "
+        "WHERE username = %s AND role <> 'device'",
+        (password_hash, username),
+    )
     return cur.rowcount == 1
 
 
@@ -169,12 +174,3 @@ def revoke_tokens_named(conn: psycopg.Connection, user_id: int, name: str) -> in
         (user_id, name),
     )
     return cur.rowcount
-
-
-def list_tokens(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Every token's metadata (never its secret), newest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT t.token_id, u.username, t.name, t.scopes, t.created_at, t.expires_at, t.revoked_at "
-            "FROM api_tokens t JOIN users u USING (user_id) ORDER BY t.created_at DESC"
-        ).fetchall()

@@ -58,9 +58,13 @@ def _grants_table():
 
 def _deliveries_table():
     with app_context().db.connection() as conn:
+        endpoints = webhook_q.list_endpoints(conn)
         rows = webhook_q.list_deliveries(conn, limit=100)
-    return _table(rows, ["delivery_id", "department", "event_id", "status", "attempts", "last_status_code",
-                         "last_error", "next_attempt_at", "delivered_at"], "admin-deliveries-table")
+    return html.Div([
+        _table(endpoints, ["endpoint_id", "department", "url", "active", "created_at"], "admin-endpoints-table"),
+        _table(rows, ["delivery_id", "department", "event_id", "status", "attempts", "last_status_code",
+                      "last_error", "next_attempt_at", "delivered_at"], "admin-deliveries-table"),
+    ])
 
 
 def _choices(values) -> list[dict]:

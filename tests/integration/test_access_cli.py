@@ -36,3 +36,28 @@ def test_a_grant_in_the_past_is_refused_and_a_future_one_is_listed_live(run):
     listed = run("grants", "list")
     assert past.exit_code == 1 and "expires_at: must be in the future" in past.output
     assert future.exit_code == 0 and '"live": true' in listed.output
+
+
+def test_a_new_password_lifts_a_lock_out(run, db_url):
+    run("users", "add", "cmd", "--role", "commander", "--password-stdin", stdin="a-long-enough-password\n")
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE users SET failed_logins = 9, locked_until = now() + interval '1 hour'")
+    result = run("users", "passwd", "cmd", "--password-stdin", stdin="another-long-password\n")
+    with psycopg.connect(db_url) as conn:
+        state = conn.execute("SELECT failed_logins, locked_until FROM users").fetchone()
+    assert result.exit_code == 0 and state == (0, None)
+
+
+def test_a_disabled_webhook_endpoint_gets_no_new_alerts(run, db_url):
+    from datetime import datetime, timezone
+
+    from services import webhooks
+    from tests.fixtures.auth import grant_layers
+
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    added = run("webhooks", "add", "DSD", "http://127.0.0.1:9/hook")
+    endpoint_id = added.output.split()[1].rstrip(";")
+    disabled = run("webhooks", "disable", endpoint_id)
+    with psycopg.connect(db_url) as conn:
+        queued = webhooks.enqueue_flood_alert(conn, {"alert_id": "a1"}, now=datetime.now(timezone.utc))
+    assert disabled.exit_code == 0 and queued == 0

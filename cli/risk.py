@@ -122,8 +122,10 @@ def load_incidents(ctx, file, time_col, lat_col, lon_col, x_col, y_col, type_col
 @click.option("--model", default="auto", show_default=True,
               type=click.Choice(["auto", "kde", "hawkes", "gbm"]), help="auto: best of the stored backtest.")
 @click.option("--as-of", default=None, help="ISO time to forecast from (default: now or the last incident).")
+@click.option("--models", default="kde,hawkes,gbm", show_default=True,
+              help="Models compared in the stored backtest (comma-separated).")
 @click.pass_context
-def forecast(ctx, resolution, horizon, event_type, model, as_of) -> None:
+def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None:
     """Forecast the next shift, day or week for every hex and store it (with a short backtest)."""
     import pandas as pd
 
@@ -136,7 +138,8 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of) -> None:
     try:
         with get_context(ctx).db.connection() as conn:
             run_id = compute_forecast(conn, resolution=int(resolution), horizon=horizon, event_type=event_type,
-                                      model=model, as_of=when, progress=True)
+                                      model=model, as_of=when, progress=True,
+                                      models=tuple(m.strip() for m in models.split(",") if m.strip()))
             run = risk_sql.get_run(conn, run_id)
     except RiskError as exc:
         raise CliError(str(exc)) from exc

@@ -102,6 +102,9 @@ class GradientBoosted:
             targets.append(history.counts(origin, origin + 1).toarray().ravel())
         x = pd.concat(frames, ignore_index=True)
         y = np.concatenate(targets)
+        # A feature never measured over the training origins (footfall before any
+        # camera reported) carries nothing to learn from; leave it out.
+        x = x.loc[:, x.notna().any(axis=0)]
         self.feature_names = list(x.columns)
         model = HistGradientBoostingRegressor(
             loss="poisson",

@@ -233,8 +233,13 @@ class History:
         if self._matrix.exposure is None:
             return None
         window = self._matrix.exposure[:, max(end - length, 0):end]
-        with np.errstate(all="ignore"):
-            return np.nanmean(window, axis=1) if window.shape[1] else np.full(len(self.cells), np.nan)
+        if window.shape[1] == 0:
+            return np.full(len(self.cells), np.nan)
+        # Cells no camera saw stay NaN (unmeasured, not zero footfall).
+        measured = np.isfinite(window)
+        total = np.where(measured, window, 0.0).sum(axis=1)
+        count = measured.sum(axis=1)
+        return np.divide(total, count, out=np.full(len(self.cells), np.nan), where=count > 0)
 
     def bin_start(self, index: int) -> pd.Timestamp:
         return self._matrix.bin_start(index)

@@ -139,10 +139,15 @@ def page_allowed(page: dict, user: User | None) -> bool:
 
 
 def _page_for_path(path: str) -> dict | None:
+    """The page Dash would render for ``path``, path templates (``/plans/<plan_id>``) included."""
     for page in dash.page_registry.values():
         if page["relative_path"] == path or page["path"] == path:
             return page
-    return None
+    # Dash's own matcher, so the page checked is exactly the page its router renders.
+    from dash._pages import _path_to_page
+
+    page, _variables = _path_to_page(path.strip("/"))
+    return page or None
 
 
 #: Outputs of Dash's page router (dash.dash._ID_CONTENT / _ID_STORE).

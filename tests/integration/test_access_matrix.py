@@ -216,3 +216,33 @@ def test_a_partner_without_a_grant_is_refused_a_layer_route_it_would_otherwise_r
         if layer and layer not in DSD_LAYERS and "partner" in roles and "GET" in rule.methods:
             response = client.get(_sample_path(rule), headers=_headers(tokens, "partner"))
             assert response.status_code == 403, rule.rule
+
+
+def test_a_page_with_a_path_template_is_guarded_on_load_and_on_navigation(matrix_app):
+    from dash import html
+
+    _, client, tokens = matrix_app
+    key = "tests.secret_plan_page"
+    dash.page_registry[key] = {
+        "module": key, "supplied_path": None, "path_template": "/secret-plans/<plan_id>",
+        "path": "/secret-plans/none", "relative_path": "/secret-plans/none", "name": "Secret",
+        "title": "Secret", "allowed_roles": ["admin"], "id_prefix": "secret", "nav": False,
+        "layout": lambda plan_id=None, **_: html.Div(f"plan {plan_id}", id="secret-plan"),
+        "supplied_order": None, "order": None, "description": "", "image": None, "image_url": None,
+        "redirect_from": None, "supplied_layout": None,
+    }
+    try:
+        outcomes = {}
+        for role in (GUEST, "commander", "admin"):
+            loaded = client.get("/secret-plans/42", headers=_headers(tokens, role))
+            navigated = client.post("/_dash-update-component", headers=_headers(tokens, role), json={
+                "output": ".._pages_content.children..._pages_store.data..",
+                "outputs": [{"id": "_pages_content", "property": "children"},
+                            {"id": "_pages_store", "property": "data"}],
+                "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/secret-plans/42"},
+                           {"id": "_pages_location", "property": "search", "value": ""}],
+                "changedPropIds": ["_pages_location.pathname"], "state": []})
+            outcomes[role] = (_denied(loaded), _denied(navigated))
+    finally:
+        del dash.page_registry[key]
+    assert outcomes == {GUEST: (True, True), "commander": (True, True), "admin": (False, False)}

@@ -119,3 +119,10 @@ def test_crews_load_with_their_depots_and_a_misplaced_depot_is_refused(run, tmp_
     result = run("load", "crews", bad)
     assert result.exit_code == 1 and "line 3, field lon: depot 'HKE' is placed elsewhere on line 2" in result.output
     assert run.count("drainage_crews") == 2
+
+
+def test_advancing_with_no_detections_says_so_and_a_time_without_offset_is_refused(run):
+    result = run("crowd", "advance")
+    assert result.exit_code == 1 and "no detections loaded" in result.output
+    result = run("flood", "advance", "--until", "2026-10-02 16:00")
+    assert result.exit_code == 1 and "has no UTC offset" in result.output

@@ -7,7 +7,7 @@ the user's landing page; a failure goes back to ``/login`` with the reason.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import dash
 from flask import Blueprint, jsonify, redirect, request, session
@@ -39,9 +39,19 @@ def landing_path(user: access.User) -> str:
     return allowed[0]["relative_path"] if allowed else "/login?signed_in=1"
 
 
+def cross_site() -> bool:
+    """True when a browser says this POST comes from another site's page (login CSRF)."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.host
+
+
 @blueprint.route("/auth/login", methods=["POST"])
 @access.public
 def login():
+    if cross_site():
+        return jsonify({"error": "sign-in form posted from another site"}), 403
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
     target = safe_next(request.form.get("next"))

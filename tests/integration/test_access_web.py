@@ -80,3 +80,14 @@ def test_a_bearer_token_signs_in_a_machine_and_an_expired_one_does_not(db_url, s
     after = requests.get(live.base_url + "/api/v1/whoami", headers=headers, timeout=30)
     assert (me["role"], me["department"], me["scopes"]) == ("device", "HKPF", ["detections:write"])
     assert after.status_code == 401
+
+
+def test_a_sign_in_form_posted_from_another_site_is_refused(db_url, start_live_app):
+    create_user(db_url, "cmd", "commander")
+    live = start_live_app(db_url)
+    form = {"username": "cmd", "password": "correct-horse-battery-staple"}
+    foreign = requests.post(live.base_url + "/auth/login", data=form, allow_redirects=False, timeout=30,
+                            headers={"Origin": "https://evil.example"})
+    own = requests.post(live.base_url + "/auth/login", data=form, allow_redirects=False, timeout=30,
+                        headers={"Origin": live.base_url})
+    assert (foreign.status_code, own.status_code) == (403, 303)

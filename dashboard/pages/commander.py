@@ -7,7 +7,10 @@ is :func:`dashboard.components.hexmap.hex_map`, fed through its values store.
 from __future__ import annotations
 
 import dash
+import h3.api.basic_int as h3i
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import access
@@ -35,6 +38,7 @@ ALL = "__all__"
 HORIZONS = [{"label": "Next shift", "value": "shift"}, {"label": "Next day", "value": "1d"},
             {"label": "Next week", "value": "7d"}]
 METRICS = ("pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5")
+METRIC_LABELS = ("PAI 1%", "PAI 5%", "PAI 10%", "PEI 5%", "hits 5%")
 
 
 def _hk(ts) -> str:
@@ -56,8 +60,10 @@ def layout(**_query) -> html.Div:
         html.Div([
             _control("Horizon", dcc.RadioItems(HORIZONS, "1d", id="commander-horizon", className="segmented",
                                                inputClassName="segmented-input", labelClassName="segmented-label")),
-            _control("Type", dcc.Dropdown(type_options, ALL, id="commander-type", clearable=False)),
-            _control("District", dcc.Dropdown(district_options, ALL, id="commander-district", clearable=False)),
+            _control("Type", dcc.Dropdown(type_options, ALL, id="commander-type", clearable=False,
+                                          style={"minWidth": "170px"})),
+            _control("District", dcc.Dropdown(district_options, ALL, id="commander-district", clearable=False,
+                                              style={"minWidth": "230px"})),
             html.Div(id="commander-run", className="window-label"),
         ], className="map-controls"),
         html.Div([
@@ -73,7 +79,8 @@ def layout(**_query) -> html.Div:
             html.H2("Patrol plan"),
             html.Div([
                 _control("District", dcc.Dropdown(district_options[1:], districts[0][0] if districts else None,
-                                                  id="commander-plan-district", clearable=False)),
+                                                  id="commander-plan-district", clearable=False,
+                                                  style={"minWidth": "230px"})),
                 _control("Units", dcc.Input(id="commander-plan-units", type="number", min=1, max=200, value=6)),
                 html.Button("Plan the next shift", id="commander-plan-make", n_clicks=0),
             ], className="control-row"),
@@ -90,13 +97,14 @@ def _none(value: str | None) -> str | None:
 
 def _backtest_table(run: dict) -> html.Table:
     models = run["backtest"].get("models", {})
-    head = html.Tr([html.Th("model")] + [html.Th(m.replace("_", " ")) for m in METRICS])
+    head = html.Tr([html.Th("model")] + [html.Th(label) for label in METRIC_LABELS])
     rows = [html.Tr([html.Td(name + (" (in use)" if name == run["model"] else ""))]
                     + [html.Td(f"{metrics.get(m, float('nan')):.2f}") for m in METRICS],
                     className="current" if name == run["model"] else None)
             for name, metrics in models.items()]
     origins = run["backtest"].get("origins", 0)
-    return html.Div([html.Table([html.Thead(head), html.Tbody(rows)], id="commander-backtest-table"),
+    return html.Div([html.Table([html.Thead(head), html.Tbody(rows)], id="commander-backtest-table",
+                                style={"fontSize": "0.8em"}),
                      html.P(f"Rolling backtest over the {origins} bins before this forecast; PAI: share of "
                             "incidents in the flagged area / share of area.", className="note")])
 
@@ -191,7 +199,8 @@ def _plan_view(detail: dict) -> html.Div:
     pid = plan["plan_id"]
     tours = []
     for unit, tour in visits.groupby("unit"):
-        stops = ", ".join(f"{_hk(v.planned_start)[-5:]} {cell_to_str(v.h3)[-6:]}" for v in tour.itertuples())
+        # H3 strings end in a run of 'f' at resolution 9; the rest identifies the hex.
+        stops = ", ".join(f"{_hk(v.planned_start)[-5:]} {cell_to_str(v.h3).rstrip('f')}" for v in tour.itertuples())
         tours.append(html.Li(f"Unit {int(unit) + 1} ({len(tour)} visits): {stops}"))
     held = int((hexes["role"] == "holdout").sum())
     return html.Div([
@@ -199,8 +208,31 @@ def _plan_view(detail: dict) -> html.Div:
                f"{_hk(plan['shift_start'])} \u2013 {_hk(plan['shift_end'])} HKT; {len(visits)} visits of 12-16 min "
                f"to {visits['h3'].nunique()} hexes in random order; {held} high-risk hexes held out for "
                f"measuring the effect; {plan['objective']:.2f} expected incidents covered.", id="commander-plan-summary"),
+        dcc.Graph(figure=_tour_figure(detail), id="commander-plan-map", config={"displayModeBar": False}),
         html.Ul(tours, id="commander-plan-tours"),
         html.P([html.A("CSV", href=f"/api/v1/patrol/plans/{pid}.csv"), " \u00b7 ",
                 html.A("GeoJSON", href=f"/api/v1/patrol/plans/{pid}.geojson"), " \u00b7 ",
                 html.A("Printable", href=f"/api/v1/patrol/plans/{pid}/print", target="_blank")]),
     ])
+
+
+def _tour_figure(detail: dict) -> go.Figure:
+    """Each unit's tour from its base and back (lon/lat, EPSG:4326), held-out hexes as crosses."""
+    visits, bases = detail["visits"], detail["bases"].set_index("unit")
+    fig = go.Figure()
+    for unit, tour in visits.groupby("unit"):
+        base = bases.loc[unit]
+        fig.add_trace(go.Scatter(
+            x=[base.lon, *tour["lon"], base.lon], y=[base.lat, *tour["lat"], base.lat], mode="lines+markers",
+            name=f"unit {int(unit) + 1}", line={"width": 1}, marker={"size": 5}))
+    hexes = detail["hexes"]
+    held = hexes[hexes["role"] == "holdout"]["h3"].tolist()
+    if held:
+        centres = [h3i.cell_to_latlng(int(h)) for h in held]
+        fig.add_trace(go.Scatter(x=[c[1] for c in centres], y=[c[0] for c in centres], mode="markers",
+                                 name="held out", marker={"symbol": "x", "size": 8, "color": "#aaaaaa"}))
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_dark",
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x",
+                                                       "scaleratio": 1 / np.cos(np.radians(22.3))})
+    return fig

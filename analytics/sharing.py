@@ -14,8 +14,10 @@ from typing import Mapping
 #: (``HEXOPS_K_ANONYMITY``).
 DEFAULT_K = 5
 
-#: (highest zoom, H3 resolution): a res-8 hexagon (~0.74 km2, ~460 m edge)
-#: is a few pixels at zoom 11, res 10 (~66 m edge) a few pixels at zoom 15.
+#: (highest zoom, H3 resolution).  A 256-px tile's pixel is ~70 m at zoom 11
+#: and ~9 m at zoom 14 at Hong Kong's latitude, so a res-8 edge (~460 m) is
+#: ~7 px at zoom 11, res 9 (~175 m) 5-10 px at zooms 12-13 and res 10
+#: (~66 m) 7 px and more from zoom 14: hexagons stay visible, never noise.
 _ZOOM_RESOLUTION: tuple[tuple[int, int], ...] = ((11, 8), (13, 9))
 MAX_RESOLUTION = 10
 

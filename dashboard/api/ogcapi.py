@@ -3,7 +3,8 @@
 Landing page, conformance, collections, one collection, items (``bbox``,
 ``datetime``, ``limit``/``offset`` with next/prev links, ``resolution`` for
 hexagon layers) and single items.  Authenticate with
-``Authorization: Bearer <token>`` (or a signed-in browser session).  The
+``Authorization: Bearer <token>`` with the ``layers:read`` scope (or a
+signed-in browser session).  The
 collection list and every read obey the caller's grants
 (:mod:`services.sharing`).
 """
@@ -25,6 +26,8 @@ from services import sharing
 
 blueprint = Blueprint("ogcapi", __name__, url_prefix="/ogcapi")
 _READERS = sharing.READER_ROLES
+#: What an API token needs to read shared layers (password sessions need no scope).
+READ_SCOPE = "layers:read"
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -93,7 +96,7 @@ def _guarded(read):
 
 
 @blueprint.route("", strict_slashes=False)
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def landing():
     base = _base()
     return _json({
@@ -109,13 +112,13 @@ def landing():
 
 
 @blueprint.route("/conformance")
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def conformance():
     return _json({"conformsTo": CONFORMANCE})
 
 
 @blueprint.route("/collections")
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def collections():
     user = access.current_user()
     with app_context().db.connection() as conn:
@@ -127,7 +130,7 @@ def collections():
 
 
 @blueprint.route("/collections/<collection_id>")
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def collection(collection_id: str):
     def read():
         with app_context().db.connection() as conn:
@@ -144,7 +147,7 @@ def _page_link(rel: str, offset: int, limit: int) -> dict:
 
 
 @blueprint.route("/collections/<collection_id>/items")
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def items(collection_id: str):
     def read():
         query = _query()
@@ -165,7 +168,7 @@ def items(collection_id: str):
 
 
 @blueprint.route("/collections/<collection_id>/items/<path:feature_id>")
-@access.allow(*_READERS)
+@access.allow(*_READERS, scope=READ_SCOPE)
 def item(collection_id: str, feature_id: str):
     def read():
         query = _query()

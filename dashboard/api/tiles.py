@@ -26,7 +26,7 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
 
 @blueprint.route("/tiles/<collection_id>/<int:z>/<int:x>/<int:y>.mvt")
-@access.allow(*sharing.READER_ROLES)
+@access.allow(*sharing.READER_ROLES, scope="layers:read")
 def tile(collection_id: str, z: int, x: int, y: int):
     settings = app_context().settings
     try:

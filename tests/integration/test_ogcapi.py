@@ -140,3 +140,11 @@ def test_an_expired_grant_stops_the_partner_reading_the_layer(db_url, start_live
     listed = requests.get(live.base_url + "/ogcapi/collections", headers=bearer(tokens[PARTNER]), timeout=30).json()
     assert (before, after) == (200, 403)
     assert "rainfall" not in {c["id"] for c in listed["collections"]}
+
+
+def test_a_token_without_the_layers_read_scope_is_refused(sharing_world):
+    from tests.fixtures.auth import issue_token
+
+    narrow = issue_token(sharing_world.db_url, PARTNER, scopes=["detections:write"], name="narrow")
+    response = requests.get(sharing_world.base_url + "/ogcapi/collections", headers=bearer(narrow), timeout=30)
+    assert response.status_code == 403

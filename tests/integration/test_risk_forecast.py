@@ -73,3 +73,22 @@ def test_the_audit_compares_every_district_with_its_public_reports(forecast):
     assert audit["risk_share"].sum() == pytest.approx(1.0)
     assert audit["public_share"].sum() == pytest.approx(1.0)
     assert audit["attention_share"].sum() == 0.0
+
+
+def test_patrol_found_incidents_in_hexes_the_plans_kept_visiting_weigh_less(loaded_small_city_db):
+    from services.patrol import create_plan
+
+    with psycopg.connect(loaded_small_city_db) as conn:
+        last = conn.execute("SELECT max(occurred_at) FROM incidents").fetchone()[0]
+        first_run = compute_forecast(conn, horizon="shift", models=("kde",))
+        district = risk_sql.forecast_rows(conn, first_run).groupby("district")["expected"].sum().idxmax()
+        assert risk_sql.get_run(conn, first_run)["params"]["patrol_found_discounted"] == 0
+        # Plans for shifts in the weeks before the next forecast: the riskiest hexes are
+        # visited in most of them, others now and then.
+        for day in range(1, 15):
+            create_plan(conn, district=district, units=2 + day % 3, created_by="test",
+                        shift_start=last - pd.Timedelta(days=day), settings={"seed": day})
+        again = compute_forecast(conn, horizon="shift", models=("kde",))
+        params = risk_sql.get_run(conn, again)["params"]
+        conn.rollback()
+    assert params["patrol_found_discounted"] > 0

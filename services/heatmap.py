@@ -233,7 +233,38 @@ def window_default(conn: psycopg.Connection) -> datetime | None:
     return latest
 
 
+_layer_cache: dict[tuple[str, str], tuple[float, EncodedPayload]] = {}
+
+
+def _remembered(conn: psycopg.Connection, name: str, build) -> EncodedPayload:
+    """``build(conn)``, remembered per database for :data:`CACHE_TTL_S` seconds.
+
+    Outlines and cameras change rarely but every page load asks for them,
+    alongside the values query it is waiting for.
+    """
+    key = (conn.info.dsn, name)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _layer_cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    payload = build(conn)
+    with _cache_lock:
+        _layer_cache[key] = (now, payload)
+    return payload
+
+
 def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """District outlines (``hexops.outlines/1``), cached for :data:`CACHE_TTL_S` seconds."""
+    return _remembered(conn, "outlines", _build_outlines)
+
+
+def cameras_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """Camera positions (``hexops.cameras/1``), cached for :data:`CACHE_TTL_S` seconds."""
+    return _remembered(conn, "cameras", _build_cameras)
+
+
+def _build_outlines(conn: psycopg.Connection) -> EncodedPayload:
     """District outlines as quantised, delta-coded rings (EPSG:4326, scale :data:`SCALE`)."""
     districts = []
     for d in q.district_outlines(conn):
@@ -246,7 +277,7 @@ def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:
     return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
 
 
-def cameras_payload(conn: psycopg.Connection) -> EncodedPayload:
+def _build_cameras(conn: psycopg.Connection) -> EncodedPayload:
     """Camera positions (quantised lon/lat, delta-coded) with ids and owner codes."""
     ids, xy, owners = q.camera_points(conn)
     quantised = _quantise(xy).reshape(-1, 2)

@@ -308,8 +308,8 @@
 
   HexMap.prototype._drawLegend = function (ctx) {
     var L = this.legend, n = L.colors.length, x = 14, y = this.height - 20, sw = 26, i;
-    var boxW = Math.max(n * sw, 200) + 20;
-    ctx.fillStyle = "rgba(8, 11, 16, 0.82)";
+    var boxW = n * sw + 110;   // the ramp, then the no-data swatch and its label
+    ctx.fillStyle = "rgba(8, 11, 16, 0.94)";
     ctx.fillRect(x - 8, y - 58, boxW, 70);
     ctx.font = "600 14px system-ui, sans-serif"; ctx.fillStyle = "#f3f6fa"; ctx.textAlign = "left";
     ctx.fillText(L.label, x, y - 40);

@@ -182,13 +182,13 @@ def _page_for_callback() -> dict | None:
                 component_id = str(json.loads(component_id).get("type", ""))
             except ValueError:
                 return None
-        owner = None
-        for page in dash.page_registry.values():
-            prefix = page.get("id_prefix")
-            if prefix and (component_id == prefix or component_id.startswith(prefix + "-")):
-                owner = page
-                break
-        if owner is None:
+        # The longest matching prefix owns the id ("admin-vault-x" is not the "admin" page's).
+        owners = [page for page in dash.page_registry.values() if page.get("id_prefix") and (
+            component_id == page["id_prefix"] or component_id.startswith(page["id_prefix"] + "-"))]
+        if not owners:
+            return None
+        owner = max(owners, key=lambda page: len(page["id_prefix"]))
+        if owner.get("allowed_roles") is None:
             return None
         pages.append(owner)
     if not pages:

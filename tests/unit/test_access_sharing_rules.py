@@ -72,3 +72,4 @@ def test_an_interval_ending_before_it_starts_is_refused():
 def test_limit_outside_its_range_is_refused_with_its_name():
     with pytest.raises(ParameterError, match="^limit: must lie in 1..1000"):
         parse_int("5000", "limit", 100, 1, 1000)
+

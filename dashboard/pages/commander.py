@@ -189,9 +189,27 @@ def show_plan(n_clicks: int, district: str | None, units: int | None):
                     return "No plan yet."
                 plan_id = recent[0]["plan_id"]
             detail = patrol_service.plan_detail(conn, plan_id)
+            start = detail["plan"]["shift_start"]
+            recent = risk_sql.plans_between(conn, start - pd.Timedelta(days=28), start + pd.Timedelta(days=1))
+            effect = patrol_service.effect(conn, recent)
     except patrol_service.PatrolInputError as exc:
         return html.P(str(exc), className="error")
-    return _plan_view(detail)
+    return html.Div([_plan_view(detail), _effect_line(effect)])
+
+
+def _effect_line(effect: dict) -> html.P:
+    """Treated against held-out hexes over the last four weeks' plans."""
+    t, h = effect["treated"], effect["holdout"]
+
+    def ratio(part: dict) -> str:
+        return "n/a" if part["ratio"] is None else f"{part['ratio']:.2f}"
+
+    rr = ("not enough incidents yet for a rate ratio" if effect["rate_ratio"] is None else
+          f"rate ratio {effect['rate_ratio']:.2f} (95% {effect['rate_ratio_95'][0]:.2f}-{effect['rate_ratio_95'][1]:.2f})")
+    return html.P(
+        f"Effect over {len(effect['plans'])} plan(s) in the last 28 days: public reports / forecast "
+        f"{ratio(t)} in {t['hexes']} patrolled hexes ({t['dosage_min']:.0f} min reported) against {ratio(h)} "
+        f"in {h['hexes']} held-out hexes ({h['dosage_min']:.0f} min); {rr}.", id="commander-plan-effect")
 
 
 def _plan_view(detail: dict) -> html.Div:

@@ -64,6 +64,7 @@ def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plan
     summary = wait.until(lambda b: b.find_elements(By.ID, "commander-plan-summary"))[0]
     assert "6 unit(s)" in summary.text and "held out" in summary.text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#commander-plan-tours li")) >= 1
+    assert "held-out hexes" in browser.find_element(By.ID, "commander-plan-effect").text
 
     browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href")
     browser.get(browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href"))

@@ -231,6 +231,12 @@ def authorise_request(server: Flask):
     if path.startswith(_DASH_DATA_ROUTES):
         page = _page_for_callback()
         if page is not None and page_allowed(page, user):
+            if user is not None and user.role == "partner" and "path" in page:
+                # A partner opening a page is a read of shared data: on record,
+                # once per navigation (not per refresh of its figures).
+                from services.sharing import record_page_read
+
+                record_page_read(user, page["path"])
             return None
         return _deny(user, wants_html=False)
     endpoint = request.endpoint

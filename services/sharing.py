@@ -62,6 +62,14 @@ def _audit_read(conn: psycopg.Connection, user: User, what: str, details: dict) 
                      details={"department": user.department, "via_token": user.via_token, **details})
 
 
+def record_page_read(user: User, page_path: str) -> None:
+    """Audit a partner's opening of a dashboard page (``partner.read``, target ``page:<path>``)."""
+    from dashboard.context import app_context
+
+    with app_context().db.connection() as conn:
+        _audit_read(conn, user, f"page:{page_path}", {})
+
+
 def read_items(conn: psycopg.Connection, user: User, collection_id: str, query: q.ItemQuery):
     """One page of features: ``(collection, features, number_matched)``."""
     collection = collection_for(conn, user, collection_id)

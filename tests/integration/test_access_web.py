@@ -91,3 +91,29 @@ def test_a_sign_in_form_posted_from_another_site_is_refused(db_url, start_live_a
     own = requests.post(live.base_url + "/auth/login", data=form, allow_redirects=False, timeout=30,
                         headers={"Origin": live.base_url})
     assert (foreign.status_code, own.status_code) == (403, 303)
+
+
+def test_a_partner_opening_a_page_is_recorded_once_per_navigation(db_url, start_live_app):
+    import dash
+
+    from dashboard import access
+    from tests.fixtures.auth import grant_layers
+
+    create_user(db_url, "drainage-partner", "partner", department="DSD")
+    grant_layers(db_url, "DSD", ["flood_alerts", "flood_states", "rainfall", "water_states"])
+    live = start_live_app(db_url)
+    http = login_session(live.base_url, "drainage-partner")
+    user = access.User("drainage-partner", "partner", "DSD",
+                       frozenset({"flood_alerts", "flood_states", "rainfall", "water_states"}))
+    page = next(p for p in dash.page_registry.values()
+                if access.PUBLIC not in p["allowed_roles"] and access.page_allowed(p, user))
+    http.get(live.base_url + "/login", timeout=30)  # lets Dash register its router
+    http.post(live.base_url + "/_dash-update-component", timeout=30, json={
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": page["relative_path"]},
+                   {"id": "_pages_location", "property": "search", "value": ""}],
+        "changedPropIds": ["_pages_location.pathname"], "state": []})
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute("SELECT actor, target FROM audit_log WHERE action = 'partner.read'").fetchall()
+    assert rows == [("drainage-partner", f"page:{page['path']}")]

@@ -127,8 +127,8 @@ def prepare_events(frame: pd.DataFrame, mapping: ColumnMapping, resolution: int 
         x = pd.to_numeric(frame[mapping.x], errors="coerce")
         y = pd.to_numeric(frame[mapping.y], errors="coerce")
         x0, y0, x1, y1 = HK1980_BOUNDS
-        refuse(x.isna() | (x < x0) | (x > x1), mapping.x, f"not an HK1980 easting in {x0:.0f}..{x1:.0f} m")
-        refuse(y.isna() | (y < y0) | (y > y1), mapping.y, f"not an HK1980 northing in {y0:.0f}..{y1:.0f} m")
+        refuse(x.isna() | (x < x0) | (x > x1), mapping.x, f"missing or not an HK1980 easting in {x0:.0f}..{x1:.0f} m")
+        refuse(y.isna() | (y < y0) | (y > y1), mapping.y, f"missing or not an HK1980 northing in {y0:.0f}..{y1:.0f} m")
         from pyproj import Transformer
 
         to_wgs84 = Transformer.from_crs(2326, 4326, always_xy=True)
@@ -138,8 +138,8 @@ def prepare_events(frame: pd.DataFrame, mapping: ColumnMapping, resolution: int 
     else:
         lat = pd.to_numeric(frame[mapping.lat], errors="coerce")
         lon = pd.to_numeric(frame[mapping.lon], errors="coerce")
-        refuse(lat.isna() | (lat.abs() > 90), mapping.lat, "not a latitude in -90..90")
-        refuse(lon.isna() | (lon.abs() > 180), mapping.lon, "not a longitude in -180..180")
+        refuse(lat.isna() | (lat.abs() > 90), mapping.lat, "missing or not a latitude in -90..90")
+        refuse(lon.isna() | (lon.abs() > 180), mapping.lon, "missing or not a longitude in -180..180")
         refuse((lat == 0) & (lon == 0), mapping.lat, "0,0 is a missing position, not a place")
     if mapping.type:
         kind = frame[mapping.type].astype("string").str.strip()

@@ -1,0 +1,52 @@
+"""A hex that becomes flooded tells the partners granted flood_alerts, in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import psycopg
+
+from geodata.webhooks import list_deliveries
+from ingest.core import ingest_events
+from services.flood import advance_floods
+from services.webhooks import add_endpoint
+from tests.fixtures.auth import grant_layers
+from tests.fixtures.ingest import NOW, event
+
+WINDOW_START = NOW - dt.timedelta(minutes=10)
+
+
+def _setup(url: str, flooded_cameras: list[str]) -> None:
+    grant_layers(url, "DSD", ["flood_alerts"])
+    with psycopg.connect(url) as conn:
+        add_endpoint(conn, "DSD", "http://127.0.0.1:9/dsd-hook", actor="test")
+        conn.commit()
+        events = [event(f"e-{c}", camera_id=c, start=WINDOW_START, seconds=300, water_state="flooded",
+                        water_confidence=0.9) for c in flooded_cameras]
+        ingest_events(conn, pd.DataFrame(events), source="test", now=NOW)
+        conn.commit()
+
+
+def test_two_cameras_agreeing_flood_their_hex_and_queue_one_partner_alert(cameras_db_url):
+    _setup(cameras_db_url, ["CAM-A", "CAM-B"])  # the two share a hex
+    with psycopg.connect(cameras_db_url) as conn:
+        counts = advance_floods(conn, NOW, start=WINDOW_START - dt.timedelta(minutes=5))
+        conn.commit()
+        deliveries = list_deliveries(conn)
+        again = advance_floods(conn, NOW)
+    assert counts["transitions"] == 1
+    assert len(deliveries) == 1 and deliveries[0]["department"] == "DSD"
+    assert deliveries[0]["event_id"].startswith("flood-")
+    assert again["steps"] == 0
+
+
+def test_a_lone_flooded_camera_without_rain_is_a_warning_and_tells_no_partner(cameras_db_url):
+    _setup(cameras_db_url, ["CAM-C"])
+    with psycopg.connect(cameras_db_url) as conn:
+        advance_floods(conn, NOW, start=WINDOW_START - dt.timedelta(minutes=5))
+        conn.commit()
+        states = conn.execute("SELECT state FROM flood_hex_states").fetchall()
+        deliveries = list_deliveries(conn)
+    assert states == [("warning",)]
+    assert deliveries == []

@@ -45,7 +45,8 @@ def unit_bases(lat: np.ndarray, lon: np.ndarray, risk: np.ndarray, units: int, s
     centres = np.column_stack([centres[:, 0], centres[:, 1] / scale])
     if n_clusters < units:
         # More units than hexes: the extra units share the busiest bases.
-        extra = centres[np.argsort(-np.bincount(km.labels_, weights=weights))[: units - n_clusters] % n_clusters]
+        busiest = np.argsort(-np.bincount(km.labels_, weights=weights, minlength=n_clusters))
+        extra = centres[np.resize(busiest, units - n_clusters)]
         centres = np.vstack([centres, extra])
     return centres
 

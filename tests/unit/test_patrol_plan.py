@@ -83,19 +83,25 @@ def test_the_check_catches_a_broken_plan(plan):
     assert any("held-out" in p for p in problems)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    units=st.integers(1, 5),
-    n=st.integers(5, 80),
-    shift=st.sampled_from([120.0, 240.0, 480.0]),
-    interval=st.sampled_from([30.0, 60.0, 120.0]),
-    cap=st.integers(1, 4),
-    seed=st.integers(0, 1000),
+    units=st.integers(1, 8),
+    n=st.integers(1, 80),
+    shift=st.floats(20.0, 600.0),
+    interval=st.floats(0.0, 240.0),
+    cap=st.integers(1, 5),
+    visit_min=st.integers(12, 16),
+    speed=st.floats(2.0, 60.0),
+    holdout=st.floats(0.0, 0.9),
+    seed=st.integers(0, 10_000),
 )
-def test_any_plan_keeps_the_rules_for_any_settings(units, n, shift, interval, cap, seed):
+def test_any_plan_keeps_the_rules_for_any_settings(units, n, shift, interval, cap, visit_min, speed, holdout, seed):
     params = PatrolParams(units=units, shift_minutes=shift, revisit_interval_minutes=interval,
-                          max_visits_per_hex=cap, seed=seed)
-    assert check_plan(make_plan(candidates(n, seed=seed), params)) == []
+                          max_visits_per_hex=cap, visit_min=visit_min, speed_kmh=speed, holdout_share=holdout,
+                          seed=seed)
+    plan = make_plan(candidates(n, seed=seed), params)
+    assert check_plan(plan) == []
+    assert len(plan.bases) == units
 
 
 def test_the_sector_plan_is_within_five_percent_of_the_exact_optimum_on_a_small_city():

@@ -15,6 +15,7 @@ into a map's values Store, dense or sparse::
 
     {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
      "values": [1.5, null, ...]}      # dense: one per geometry cell, in order
+                                      # (the renderer accepts it; hexops sends sparse)
     {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
      "index": [17, 240, ...],         # sparse: positions in the geometry's order
      "values": [1.5, 0.2, ...], "fill": null}   # every other cell: fill (null = no data)
@@ -143,16 +144,6 @@ def _round(values: np.ndarray, digits: int = 3) -> list[float | None]:
     return out
 
 
-def values_document(resolution: int, version: str, values: np.ndarray) -> dict:
-    """The ``hexops.hexvalues/1`` document for dense values already in the geometry's order."""
-    return {
-        "schema": "hexops.hexvalues/1",
-        "resolution": resolution,
-        "version": version,
-        "values": _round(np.asarray(values, dtype=float)),
-    }
-
-
 def sparse_document(resolution: int, version: str, cell_order: np.ndarray, sparse: q.SparseValues) -> dict:
     """The sparse form: positions in the geometry's order of the cells that have a value.
 
@@ -160,7 +151,7 @@ def sparse_document(resolution: int, version: str, cell_order: np.ndarray, spars
     cell not listed has ``fill`` (null: no data).  Cells off the map are dropped.
     """
     pos = np.clip(np.searchsorted(cell_order, sparse.cells), 0, max(len(cell_order) - 1, 0))
-    found = (cell_order[pos] == sparse.cells) if len(cell_order) else np.zeros(0, dtype=bool)
+    found = (cell_order[pos] == sparse.cells) if len(cell_order) else np.zeros(len(sparse.cells), dtype=bool)
     fill = None if math.isnan(sparse.fill) else sparse.fill
     return {
         "schema": "hexops.hexvalues/1",

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
-from geodata.heatmap import CellGeometry
-from services.heatmap import SCALE, encode_geometry, values_document
+from geodata.heatmap import CellGeometry, SparseValues
+from services.heatmap import SCALE, encode_geometry, sparse_document
 
 
 def _geometry(cells: list[int]) -> CellGeometry:
@@ -63,10 +63,25 @@ def test_the_geometry_of_a_city_is_far_smaller_than_geojson():
     assert compact * 2.5 < geojson
 
 
-def test_values_become_short_numbers_and_missing_values_become_null():
-    document = values_document(9, "v1", np.array([0.0, np.nan, 1.23456789, 12345.678]))
+def test_values_become_short_numbers_at_their_cells_positions_and_missing_ones_null():
+    order = np.array([10, 20, 30, 40, 50], dtype=np.int64)
+    sparse = SparseValues(np.array([20, 30, 35, 40, 50]), np.array([0.0, np.nan, 7.0, 1.23456789, 12345.678]),
+                          float("nan"))
+    document = sparse_document(9, "v1", order, sparse)
+    # Cell 35 is not on the map: dropped.
+    assert document["index"] == [1, 2, 3, 4]
     assert document["values"] == [0, None, 1.23, 12300.0]
-    assert document["schema"] == "hexops.hexvalues/1"
+    assert document["fill"] is None and document["schema"] == "hexops.hexvalues/1"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(1, 500), max_size=60), st.sets(st.integers(1, 500), max_size=60))
+def test_sparse_positions_point_at_the_same_cells_in_the_map_order(map_cells, valued_cells):
+    order = np.array(sorted(map_cells), dtype=np.int64)
+    cells = np.array(sorted(valued_cells), dtype=np.int64)
+    document = sparse_document(9, "v1", order, SparseValues(cells, cells.astype(float), 0.0))
+    assert [int(order[i]) for i in document["index"]] == sorted(map_cells & valued_cells)
+    assert document["values"] == [float(order[i]) for i in document["index"]]
 
 
 def test_every_part_of_the_map_carries_the_page_prefix():
@@ -80,3 +95,9 @@ def test_every_part_of_the_map_carries_the_page_prefix():
     assert props["data-resolutions"] == "[8,9]"
     assert props["data-resolution"] == "9"
     assert orjson.loads(props["data-colors"]) == SCALES["water"]
+
+
+def test_values_for_a_map_without_cells_are_empty_rather_than_an_error():
+    document = sparse_document(9, "v1", np.zeros(0, dtype=np.int64),
+                               SparseValues(np.array([5], dtype=np.int64), np.array([1.0]), float("nan")))
+    assert document["index"] == [] and document["values"] == []

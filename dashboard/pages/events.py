@@ -89,9 +89,11 @@ def _zone_table(panel) -> html.Table:
                                          "to 2", "to 4", "to 5.5")])
     rows = []
     for zone_id, z in panel.iterrows():
-        sat = f" \u00b7 {int(z['n_saturated'])} saturated" if z["n_saturated"] else ""
+        # Saturated cameras give lower bounds: say so beside the zone, not only in the band.
+        sat = [html.Br(), html.Span(f"{int(z['n_saturated'])} camera(s) saturated", className="saturated")] \
+            if z["n_saturated"] else []
         rows.append(html.Tr([
-            html.Td(html.Span(z["name"], title=f"{zone_id}: {z['covered_fraction']:.0%} seen{sat}")),
+            html.Td([html.Span(z["name"], title=f"{zone_id}: {z['covered_fraction']:.0%} of the zone seen"), *sat]),
             html.Td(f"{z['people']:,.0f} ({z['people_low']:,.0f}\u2013{z['people_high']:,.0f})"),
             html.Td(f"{z['occupancy_pct']:.0f}%"),
             html.Td(f"{z['density']:.2f}" if not np.isnan(z["density"]) else "no data"),

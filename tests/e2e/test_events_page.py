@@ -18,7 +18,7 @@ def _text(browser, element_id):
     return found[0].text if found else ""
 
 
-def test_the_event_manager_sees_zone_occupancy_level_of_service_and_acknowledges_an_alert(
+def test_the_event_manager_sees_zone_occupancy_level_of_service_saturation_and_acknowledges_an_alert(
         pages_db_url, start_live_app, browser):
     live = start_live_app(pages_db_url)
     login(browser, live.base_url, "em-pages")
@@ -27,6 +27,7 @@ def test_the_event_manager_sees_zone_occupancy_level_of_service_and_acknowledges
     wait.until(lambda b: "Tsim Sha Tsui" in _text(b, "crowd-zones"))
     tst = browser.find_element(By.ID, "crowd-zone-TST").text
     assert " F " in f" {tst} " and "%" in tst
+    assert "saturated" in tst  # the densest zone's saturated cameras are marked, not hidden
     assert "21:00 HKT" in _text(browser, "crowd-asof") and "replay link" in _text(browser, "crowd-asof")
     wait.until(lambda b: int(b.find_element(By.ID, "crowd-hexmap").get_attribute("data-drawn-cells") or 0) > 0)
     save_screenshot(browser, "events")

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from analytics.risk.errors import RiskInputError
 from analytics.risk.history import History
 
 #: Trailing windows (days) of the cell's own counts and of its ring-1 neighbours'.
@@ -94,7 +95,7 @@ class GradientBoosted:
         first = max(1, history.cutoff - span)
         candidates = np.arange(first, history.cutoff)
         if len(candidates) == 0:
-            raise ValueError("the history is too short to train the gradient-boosted model")
+            raise RiskInputError("the history is too short to train the gradient-boosted model")
         origins = np.sort(rng.choice(candidates, size=min(self.n_origins, len(candidates)), replace=False))
         frames, targets = [], []
         for origin in origins.tolist():

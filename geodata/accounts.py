@@ -72,12 +72,16 @@ def note_failed_login(
 
     Returns the time the lock ends, or None when the account is not locked.
     """
+    # A lock that has run out starts a fresh count: one more mistake after
+    # the wait must not lock the account again at once.
     row = conn.execute(
-        "UPDATE users SET failed_logins = failed_logins + 1, "
-        "locked_until = CASE WHEN failed_logins + 1 >= %s "
-        "  THEN now() + make_interval(secs => %s) ELSE locked_until END "
-        "WHERE user_id = %s RETURNING locked_until",
-        (max_failures, lock_seconds, user_id),
+        "WITH current AS (SELECT CASE WHEN locked_until <= now() THEN 0 ELSE failed_logins END AS n "
+        "  FROM users WHERE user_id = %(id)s) "
+        "UPDATE users SET failed_logins = current.n + 1, "
+        "locked_until = CASE WHEN current.n + 1 >= %(max)s THEN now() + make_interval(secs => %(secs)s) "
+        "  WHEN locked_until <= now() THEN NULL ELSE locked_until END "
+        "FROM current WHERE user_id = %(id)s RETURNING locked_until",
+        {"id": user_id, "max": max_failures, "secs": lock_seconds},
     ).fetchone()
     return row[0]
 

@@ -100,3 +100,16 @@ def test_a_partner_without_a_department_is_refused_with_the_field_named(db_url):
 def test_a_short_password_is_refused(db_url):
     with psycopg.connect(db_url) as conn, pytest.raises(accounts.AccountError, match="password"):
         accounts.create_user(conn, "cmd", "commander", "short")
+
+
+def test_after_a_lock_runs_out_one_more_mistake_does_not_lock_again(db_url):
+    create_user(db_url, "cmd", "commander")
+    with psycopg.connect(db_url) as conn:
+        for _ in range(POLICY.lockout_failures):
+            with pytest.raises(accounts.AccountError):
+                accounts.login(conn, "cmd", "wrong-password-here", POLICY)
+        conn.execute("UPDATE users SET locked_until = now() - interval '1 second'")
+        with pytest.raises(accounts.AccountError, match="wrong user name"):
+            accounts.login(conn, "cmd", "wrong-password-here", POLICY)
+        session_id, user = accounts.login(conn, "cmd", DEFAULT_PASSWORD, POLICY)
+    assert user.username == "cmd"

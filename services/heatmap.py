@@ -34,9 +34,10 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time as clock, timedelta
 from threading import Lock
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -343,3 +344,30 @@ def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | Non
     if summary is not None:
         summary["cell"] = cell_text
     return summary
+
+
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+
+def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
+    """The end of a window picked on screen in Hong Kong time, or None for "the latest data".
+
+    Parameters
+    ----------
+    day : str or None
+        ISO date (``2026-10-01``, a time part is ignored) in Asia/Hong_Kong.
+    hour : int or None
+        Hour 0-23 of that day; None means the whole day, so the window ends at
+        the following midnight.
+
+    Returns
+    -------
+    datetime or None
+        Timezone-aware (Asia/Hong_Kong; compare and store it as UTC).
+    """
+    if not day:
+        return None
+    picked = date.fromisoformat(day[:10])
+    if hour is None:
+        return datetime.combine(picked + timedelta(days=1), clock(0), tzinfo=HONG_KONG)
+    return datetime.combine(picked, clock(int(hour)), tzinfo=HONG_KONG)

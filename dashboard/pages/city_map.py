@@ -6,13 +6,12 @@ UTC.  The map itself is :func:`dashboard.components.hexmap.hex_map`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import dash
 from dash import Input, Output, callback, clientside_callback, dcc, html
 
-from dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids, register_hex_map
 from dashboard.context import app_context
 from services import heatmap
 
@@ -24,7 +23,7 @@ dash.register_page(
     id_prefix="map",
 )
 
-HK = ZoneInfo("Asia/Hong_Kong")
+HK = heatmap.HONG_KONG
 IDS = hexmap_ids("map")
 register_hex_map("map")
 
@@ -83,17 +82,6 @@ def layout(**_query) -> html.Div:
     )
 
 
-def _end_time(day: str | None, hour: int | None) -> datetime | None:
-    """The window end picked on screen (Hong Kong time) as an aware datetime, or None (latest)."""
-    if not day:
-        return None
-    picked = date.fromisoformat(day[:10])
-    if hour is None:
-        # A day without an hour means the whole day: the window ends at its midnight.
-        return datetime.combine(picked + timedelta(days=1), time(0), tzinfo=HK)
-    return datetime.combine(picked, time(hour), tzinfo=HK)
-
-
 def _hk(moment: datetime) -> str:
     return moment.astimezone(HK).strftime("%a %d %b %Y %H:%M")
 
@@ -109,7 +97,9 @@ def _hk(moment: datetime) -> str:
 def show_metric(metric: str, window: str, day: str | None, hour: int | None, view: dict | None):
     resolution = int((view or {}).get("resolution", 9))
     with app_context().db.connection() as conn:
-        shown = heatmap.city_map_view(conn, metric, resolution, _WINDOWS[window], _end_time(day, hour))
+        shown = heatmap.city_map_view(conn, metric, resolution, _WINDOWS[window], heatmap.window_end_hk(day, hour))
+    if metric == "water":
+        shown.values["colors"] = SCALES["water"]
     shown.values["window"] = f"{_hk(shown.start)} \u2013 {_hk(shown.end)} HKT \u00b7 H3 res {resolution}"
     return shown.values
 

@@ -36,7 +36,9 @@ def test_the_home_page_draws_every_hex_and_a_click_selects_one(db_url, start_liv
     assert element.get_attribute("data-drawn-resolution") == "9"
     # The default window (3 h up to the latest data) holds reports from 2 of the 7 res-9 hexes.
     assert element.get_attribute("data-drawn-cells") == "2"
-    assert "HKT" in browser.find_element(By.ID, "map-window").text
+    # The latest bucket starts at 11:00 UTC, so the default 3 h window ends at 11:05 UTC, 19:05 HKT.
+    assert browser.find_element(By.ID, "map-window").text == (
+        "Sat 14 Mar 2026 16:05 \u2013 Sat 14 Mar 2026 19:05 HKT \u00b7 H3 res 9")
 
     browser.find_element(By.XPATH, "//*[@id='map-metric']//label[normalize-space()='Incidents']").click()
     seq = wait.until(lambda b: _drawn(b, seq))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import h3.api.basic_int as h3i
 import numpy as np
 import orjson
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
 from geodata.heatmap import CellGeometry, SparseValues
-from services.heatmap import SCALE, encode_geometry, sparse_document
+from services.heatmap import SCALE, encode_geometry, sparse_document, window_end_hk
 
 
 def _geometry(cells: list[int]) -> CellGeometry:
@@ -101,3 +103,12 @@ def test_values_for_a_map_without_cells_are_empty_rather_than_an_error():
     document = sparse_document(9, "v1", np.zeros(0, dtype=np.int64),
                                SparseValues(np.array([5], dtype=np.int64), np.array([1.0]), float("nan")))
     assert document["index"] == [] and document["values"] == []
+
+
+def test_a_window_picked_in_hong_kong_time_ends_at_the_right_utc_instant():
+    end = window_end_hk("2026-10-01", 21)
+    assert end.astimezone(timezone.utc) == datetime(2026, 10, 1, 13, 0, tzinfo=timezone.utc)
+    # A day without an hour is the whole day: it ends at the next Hong Kong midnight.
+    whole_day = window_end_hk("2026-10-01T00:00:00", None)
+    assert whole_day.astimezone(timezone.utc) == datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
+    assert window_end_hk(None, 5) is None

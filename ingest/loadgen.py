@@ -118,6 +118,38 @@ def batch_bytes(frame: pd.DataFrame, gateway_id: str) -> bytes:
     return orjson.dumps({"schema": SCHEMA, "gateway_id": gateway_id, "events": events})
 
 
+def gateway_bodies(frame: pd.DataFrame, owners: np.ndarray, districts: np.ndarray,
+                   batch_events: int = 2_000) -> list[tuple[str, bytes, str]]:
+    """``(subject, body, batch_id)`` gateway batches of a flat frame, serialised with string ops.
+
+    The same JSON as :func:`batch_bytes`, built column-wise so that a
+    benchmark can prepare millions of events in seconds.
+    """
+    from ingest.stream import subject_for
+
+    q = '"'
+    text = ('{"event_id":"' + frame["event_id"].astype(str) + '","camera_id":"' + frame["camera_id"].astype(str)
+            + '","window_start":"' + frame["window_start"].astype(str) + '","window_end":"'
+            + frame["window_end"].astype(str) + q + ',"people":' + frame["people"].astype(str)
+            + ',"vehicles":' + frame["vehicles"].astype(str) + ',"water":{"state":"'
+            + frame["water_state"].astype(str) + '","confidence":' + frame["water_confidence"].astype(str)
+            + '},"saturated":' + np.where(frame["saturated"].to_numpy(), "true", "false")
+            + ',"model":{"name":"' + frame["model_name"].astype(str) + '","version":"'
+            + frame["model_version"].astype(str) + '"}}')
+    keys = pd.DataFrame({"owner": owners, "district": districts, "text": text.to_numpy()})
+    out = []
+    for (owner, district), group in keys.groupby(["owner", "district"], sort=True):
+        subject = subject_for(owner, district)
+        texts = group["text"].tolist()
+        for start in range(0, len(texts), batch_events):
+            part = texts[start:start + batch_events]
+            body = ('{"schema":"' + SCHEMA + '","gateway_id":"' + f"{owner}-{district}" + '","events":['
+                    + ",".join(part) + "]}").encode()
+            batch_id = f"{owner}-{district}-{frame['window_start'].iat[0]}-{start}"
+            out.append((subject, body, batch_id))
+    return out
+
+
 def ground_truth_camera_minute(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Exact per camera-minute ``n_events`` and ``people_s`` of whole-minute-aligned windows.
 

@@ -116,6 +116,33 @@ def zone_panel(conn, snap: Snapshot) -> pd.DataFrame:
     return panel
 
 
+def open_alert_state(open_alerts: pd.DataFrame, layouts: dict[str, CrowdLayout],
+                     thresholds: tuple[float, ...]) -> dict[str, dict[str, np.ndarray]]:
+    """The machines' state (regions x thresholds arrays per kind) from the stored open alerts.
+
+    Missing ``below_since`` or ``peak_density`` may arrive as None or NaT/NaN
+    (pandas turns None into NaT in a column that also holds times).
+    """
+    k = len(thresholds)
+    state = {}
+    for kind in KINDS:
+        n = len(layouts[kind].regions)
+        state[kind] = {"open": np.zeros((n, k), bool), "below": np.full((n, k), np.nan),
+                       "alert_id": np.zeros((n, k), np.int64), "peak": np.zeros((n, k))}
+    thr_pos = {float(t): j for j, t in enumerate(thresholds)}
+    for row in open_alerts.itertuples():
+        i = layouts[row.region_kind].regions.get_indexer([row.region_id])[0] if row.region_kind in layouts else -1
+        j = thr_pos.get(float(row.threshold), -1)
+        if i < 0 or j < 0:
+            continue
+        s = state[row.region_kind]
+        s["open"][i, j] = True
+        s["below"][i, j] = pd.Timestamp(row.below_since).timestamp() if pd.notna(row.below_since) else np.nan
+        s["alert_id"][i, j] = row.alert_id
+        s["peak"][i, j] = float(row.peak_density) if pd.notna(row.peak_density) else 0.0
+    return state
+
+
 def advance_alerts(conn, until: datetime, start: datetime | None = None,
                    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS, config: AlertConfig = AlertConfig(),
                    progress: Callable[[datetime], None] | None = None) -> dict[str, int]:
@@ -137,23 +164,7 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
     if cursor + STEP > until:
         return {"steps": 0, "raised": 0, "cleared": 0}
     layouts = load_layouts(conn)
-    k = len(thresholds)
-    state = {}
-    for kind in KINDS:
-        n = len(layouts[kind].regions)
-        state[kind] = {"open": np.zeros((n, k), bool), "below": np.full((n, k), np.nan),
-                       "alert_id": np.zeros((n, k), np.int64), "peak": np.zeros((n, k))}
-    thr_pos = {float(t): j for j, t in enumerate(thresholds)}
-    for row in q.open_crowd_alerts(conn).itertuples():
-        i = layouts[row.region_kind].regions.get_indexer([row.region_id])[0] if row.region_kind in layouts else -1
-        j = thr_pos.get(float(row.threshold), -1)
-        if i < 0 or j < 0:
-            continue
-        s = state[row.region_kind]
-        s["open"][i, j] = True
-        s["below"][i, j] = row.below_since.timestamp() if row.below_since is not None else np.nan
-        s["alert_id"][i, j] = row.alert_id
-        s["peak"][i, j] = row.peak_density or 0.0
+    state = open_alert_state(q.open_crowd_alerts(conn), layouts, thresholds)
     history = {kind: [] for kind in KINDS}
     for t in (cursor - 2 * STEP, cursor - STEP, cursor):
         for kind, dens in _densities(conn, layouts, t).items():

@@ -92,7 +92,8 @@ def advance_floods(conn, until: datetime, start: datetime | None = None, config:
         i = lay["hexes"].get_indexer([row.h3])[0]
         if i >= 0:
             state[i] = STATES.index(row.state)
-            lower[i] = row.lower_since.timestamp() if row.lower_since is not None else np.nan
+            # None becomes NaT in a column that also holds times.
+            lower[i] = pd.Timestamp(row.lower_since).timestamp() if pd.notna(row.lower_since) else np.nan
             since[i] = row.since
             evidence_of[i] = row.evidence
             stored.add(i)

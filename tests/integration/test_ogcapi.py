@@ -19,7 +19,11 @@ def _get(world, path: str, user: str = PARTNER, **params):
     return requests.get(world.base_url + path, headers=bearer(world.tokens[user]), params=params, timeout=30)
 
 
-def test_owslib_reads_the_drainage_departments_collections_and_is_refused_crime_risk(sharing_world):
+def test_owslib_reads_the_drainage_departments_collections_and_is_refused_crime_risk(sharing_world, monkeypatch):
+    import owslib.ogcapi
+
+    # OWSLib adds our headers to its module-wide defaults; keep the token out of other tests.
+    monkeypatch.setattr(owslib.ogcapi, "REQUEST_HEADERS", dict(owslib.ogcapi.REQUEST_HEADERS))
     api = Features(sharing_world.base_url + "/ogcapi", headers=bearer(sharing_world.tokens[PARTNER]))
     listed = set(api.feature_collections())
     water = api.collection_items("water_states", limit=50)

@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 
@@ -68,6 +69,10 @@ def save_forecast(conn: psycopg.Connection, *, model: str, horizon: str, resolut
     return int(run_id)
 
 
+def _columns(names: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+
+
 _RUN_COLUMNS = ("run_id", "created_at", "model", "horizon", "resolution", "event_type", "window_start",
                 "window_end", "backtest", "params")
 
@@ -75,17 +80,17 @@ _RUN_COLUMNS = ("run_id", "created_at", "model", "horizon", "resolution", "event
 def latest_run(conn: psycopg.Connection, resolution: int, horizon: str, event_type: str | None) -> dict | None:
     """The newest forecast run for these settings (``event_type`` None = all types)."""
     row = conn.execute(
-        "SELECT " + ", ".join(_RUN_COLUMNS) + " FROM risk_forecast_runs "
-        "WHERE resolution = %s AND horizon = %s AND event_type IS NOT DISTINCT FROM %s "
-        "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+        sql.SQL("SELECT {} FROM risk_forecast_runs "
+                "WHERE resolution = %s AND horizon = %s AND event_type IS NOT DISTINCT FROM %s "
+                "ORDER BY created_at DESC, run_id DESC LIMIT 1").format(_columns(_RUN_COLUMNS)),
         (resolution, horizon, event_type),
     ).fetchone()
     return dict(zip(_RUN_COLUMNS, row)) if row else None
 
 
 def get_run(conn: psycopg.Connection, run_id: int) -> dict | None:
-    row = conn.execute("SELECT " + ", ".join(_RUN_COLUMNS) + " FROM risk_forecast_runs WHERE run_id = %s",
-                       (run_id,)).fetchone()
+    row = conn.execute(sql.SQL("SELECT {} FROM risk_forecast_runs WHERE run_id = %s").format(
+        _columns(_RUN_COLUMNS)), (run_id,)).fetchone()
     return dict(zip(_RUN_COLUMNS, row)) if row else None
 
 
@@ -147,14 +152,14 @@ _PLAN_COLUMNS = ("plan_id", "created_at", "created_by", "run_id", "district_code
 
 
 def get_plan(conn: psycopg.Connection, plan_id: int) -> dict | None:
-    row = conn.execute("SELECT " + ", ".join(_PLAN_COLUMNS) + " FROM patrol_plans WHERE plan_id = %s",
-                       (plan_id,)).fetchone()
+    row = conn.execute(sql.SQL("SELECT {} FROM patrol_plans WHERE plan_id = %s").format(
+        _columns(_PLAN_COLUMNS)), (plan_id,)).fetchone()
     return dict(zip(_PLAN_COLUMNS, row)) if row else None
 
 
 def recent_plans(conn: psycopg.Connection, limit: int = 20) -> list[dict]:
-    rows = conn.execute("SELECT " + ", ".join(_PLAN_COLUMNS) + " FROM patrol_plans "
-                        "ORDER BY created_at DESC, plan_id DESC LIMIT %s", (limit,)).fetchall()
+    rows = conn.execute(sql.SQL("SELECT {} FROM patrol_plans ORDER BY created_at DESC, plan_id DESC LIMIT %s").format(
+        _columns(_PLAN_COLUMNS)), (limit,)).fetchall()
     return [dict(zip(_PLAN_COLUMNS, r)) for r in rows]
 
 
@@ -217,10 +222,10 @@ def dosage(conn: psycopg.Connection, plan_ids: list[int]) -> pd.Series:
 def public_incidents_by_cell(conn: psycopg.Connection, resolution: int, start: datetime,
                              end: datetime) -> pd.Series:
     """Incidents reported by the public per hex in ``[start, end)``."""
-    column = {8: "h3_r8", 9: "h3_r9", 10: "h3_r10"}[resolution]
+    column = sql.Identifier({8: "h3_r8", 9: "h3_r9", 10: "h3_r10"}[resolution])
     rows = conn.execute(
-        "SELECT " + column + ", count(*) FROM incidents WHERE source = 'public' "
-        "AND occurred_at >= %s AND occurred_at < %s GROUP BY 1", (start, end),
+        sql.SQL("SELECT {}, count(*) FROM incidents WHERE source = 'public' "
+                "AND occurred_at >= %s AND occurred_at < %s GROUP BY 1").format(column), (start, end),
     ).fetchall()
     return pd.Series({int(h): float(n) for h, n in rows}, dtype=float)
 

@@ -141,7 +141,8 @@ def hex_map(
     }
     return html.Div(
         [
-            html.Canvas(className="hexmap-canvas"),
+            html.Canvas(className="hexmap-canvas", role="img",
+                        **{"aria-label": "Map of H3 hexes coloured by value; drag to pan, scroll to zoom"}),
             html.Div(className="hexmap-tooltip"),
             dcc.Store(id=ids.values),
             dcc.Store(id=ids.view, data={"resolution": initial_resolution}),

@@ -1,4 +1,4 @@
-"""A reusable, fast H3 hex map for any page (canvas renderer in ``assets/hexmap.js``).
+"""A reusable, fast H3 hex map for any page (canvas renderer in ``assets/hexmap*.js``).
 
 Usage
 -----
@@ -30,7 +30,7 @@ What goes through the stores
   (values aligned to the map's cached geometry, so only numbers travel).
   Optional keys drawn by the renderer: ``"label"`` (legend title with
   units), ``"domain": [lo, hi]`` (default: 0 .. 98th percentile),
-  ``"colors": [...]`` (overrides the component's scale) and
+  ``"colors": [...]`` (overrides the component's scale),
   ``"labels": [...]`` (discrete values 0, 1, 2... named in the legend) and
   ``"scale": "sqrt"`` (square-root colour scale for heavy-tailed counts).
 - ``ids.view`` (the map writes): ``{"resolution": r, "zoom": z}``; with

@@ -138,7 +138,7 @@ def page_allowed(page: dict, user: User | None) -> bool:
     return role_allowed(roles, None, user)
 
 
-def _page_for_path(path: str) -> dict | None:
+def page_for_path(path: str) -> dict | None:
     """The page Dash would render for ``path``, path templates (``/plans/<plan_id>``) included."""
     for page in dash.page_registry.values():
         if page["relative_path"] == path or page["path"] == path:
@@ -160,7 +160,7 @@ def _router_target(body: dict) -> dict | None:
     """For the page router callback: the page its ``pathname`` input asks for."""
     for item in body.get("inputs", []) or []:
         if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            return _page_for_path(str(item.get("value") or "/")) or _NOT_FOUND_PAGE
+            return page_for_path(str(item.get("value") or "/")) or _NOT_FOUND_PAGE
     return None
 
 
@@ -247,7 +247,7 @@ def authorise_request(server: Flask):
             return None
         return _deny(user, wants_html=False)
     # Anything else is a Dash page (Dash serves its index for every path).
-    page = _page_for_path(path)
+    page = page_for_path(path)
     if page is not None and page_allowed(page, user):
         return None
     return _deny(user, wants_html=True)

@@ -69,7 +69,7 @@ def login():
     session.clear()
     session["sid"] = session_id
     if target is not None:
-        page = access._page_for_path(target.split("?")[0])
+        page = access.page_for_path(target.split("?")[0])
         if page is not None and not access.page_allowed(page, user):
             target = None
     return redirect(target or landing_path(user), code=303)

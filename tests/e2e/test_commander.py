@@ -77,4 +77,5 @@ def test_the_commander_page_is_refused_to_an_event_manager(small_city_db, start_
     login(browser, live.base_url, "events")
     browser.get(live.base_url + "/commander")
     WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.TAG_NAME, "body"))
+    assert "forbidden" in browser.page_source
     assert not browser.find_elements(By.ID, "commander-backtest")

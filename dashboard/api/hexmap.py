@@ -90,7 +90,10 @@ def _parse_time(name: str) -> datetime:
 @access.allow("commander", "event_manager", "admin")
 def values() -> Response:
     try:
-        resolution = int(request.args.get("res", "9"))
+        text = request.args.get("res", "9")
+        if not text.isdigit():
+            raise HeatmapQueryError(f"res: expected 8, 9 or 10, got {text!r}")
+        resolution = int(text)
         metric = request.args.get("metric", "people")
         start, end = _parse_time("start"), _parse_time("end")
         with app_context().db.connection() as conn:

@@ -65,6 +65,19 @@ def test_values_over_http_match_the_hand_count(live, commander):
     assert document["values"] == [0.5, 0.75]
 
 
+@pytest.mark.parametrize(("params", "field"), [
+    ({"res": "nine"}, "res:"),
+    ({"metric": "smells"}, "metric:"),
+    ({"end": "yesterday"}, "end:"),
+])
+def test_bad_value_queries_are_refused_naming_the_field(live, commander, params, field):
+    query = {"metric": "people", "res": "9", "start": T0.isoformat(),
+             "end": (T0 + timedelta(hours=1)).isoformat(), **params}
+    response = commander.get(live.base_url + "/api/v1/hexmap/values", params=query)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(field)
+
+
 def test_a_time_without_offset_is_refused_naming_the_field(live, commander):
     params = {"metric": "people", "res": "9", "start": "2026-03-14T10:00", "end": T0.isoformat()}
     response = commander.get(live.base_url + "/api/v1/hexmap/values", params=params)

@@ -31,9 +31,11 @@ READ_SCOPE = "layers:read"
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 HK_BBOX = [113.81, 22.13, 114.45, 22.57]
+OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 
 def _base() -> str:
@@ -104,11 +106,55 @@ def landing():
         "description": "Aggregated camera-derived layers (H3 hexagons) shared with partner departments.",
         "links": [
             {"href": base, "rel": "self", "type": "application/json", "title": "This document"},
+            {"href": f"{base}/api", "rel": "service-desc", "type": OPENAPI_TYPE, "title": "API definition"},
             {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json",
              "title": "Conformance"},
             {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "Collections"},
         ],
     })
+
+
+def _parameter(name: str, schema: dict, description: str, where: str = "query") -> dict:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
+
+
+def openapi_document(base: str) -> dict:
+    """A minimal OpenAPI 3.0 description of these endpoints (the landing page's service-desc)."""
+    collection_id = _parameter("collectionId", {"type": "string"}, "Collection id", "path")
+    feature = {"200": {"description": "GeoJSON", "content": {"application/geo+json": {}}}}
+    document = {"200": {"description": "JSON", "content": {"application/json": {}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "hexops shared layers", "version": "1.0"},
+        "servers": [{"url": base}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/": {"get": {"summary": "Landing page", "responses": document}},
+            "/conformance": {"get": {"summary": "Conformance classes", "responses": document}},
+            "/collections": {"get": {"summary": "Collections you are granted", "responses": document}},
+            "/collections/{collectionId}": {"get": {"parameters": [collection_id], "responses": document}},
+            "/collections/{collectionId}/items": {"get": {"parameters": [
+                collection_id,
+                _parameter("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                           "minlon,minlat,maxlon,maxlat (CRS84)"),
+                _parameter("datetime", {"type": "string"}, "RFC 3339 instant or interval (.. open)"),
+                _parameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                     "default": DEFAULT_LIMIT}, "Page size"),
+                _parameter("offset", {"type": "integer", "minimum": 0, "default": 0}, "Page start"),
+                _parameter("resolution", {"type": "integer", "enum": [8, 9, 10]}, "H3 resolution (hexagons)"),
+            ], "responses": feature}},
+            "/collections/{collectionId}/items/{featureId}": {"get": {"parameters": [
+                collection_id, _parameter("featureId", {"type": "string"}, "Feature id", "path")],
+                "responses": feature}},
+        },
+    }
+
+
+@blueprint.route("/api")
+@access.allow(*_READERS, scope=READ_SCOPE)
+def api_definition():
+    return _json(openapi_document(_base()), OPENAPI_TYPE)
 
 
 @blueprint.route("/conformance")

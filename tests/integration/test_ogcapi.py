@@ -54,7 +54,7 @@ def test_a_gateway_token_cannot_read_shared_layers(sharing_world):
 def test_the_landing_page_links_conformance_and_collections_and_declares_geojson(sharing_world):
     landing = _get(sharing_world, "/ogcapi").json()
     conformance = _get(sharing_world, "/ogcapi/conformance").json()["conformsTo"]
-    assert {link["rel"] for link in landing["links"]} >= {"self", "conformance", "data"}
+    assert {link["rel"] for link in landing["links"]} >= {"self", "service-desc", "conformance", "data"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance
 
 
@@ -152,3 +152,12 @@ def test_a_token_without_the_layers_read_scope_is_refused(sharing_world):
     narrow = issue_token(sharing_world.db_url, PARTNER, scopes=["detections:write"], name="narrow")
     response = requests.get(sharing_world.base_url + "/ogcapi/collections", headers=bearer(narrow), timeout=30)
     assert response.status_code == 403
+
+
+def test_owslib_reads_the_openapi_definition_from_the_landing_page(sharing_world, monkeypatch):
+    import owslib.ogcapi
+
+    monkeypatch.setattr(owslib.ogcapi, "REQUEST_HEADERS", dict(owslib.ogcapi.REQUEST_HEADERS))
+    api = Features(sharing_world.base_url + "/ogcapi", headers=bearer(sharing_world.tokens[PARTNER]))
+    definition = api.api()
+    assert definition["openapi"].startswith("3.0") and "/collections/{collectionId}/items" in definition["paths"]

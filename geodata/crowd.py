@@ -119,7 +119,10 @@ def load_ground_shares(conn: psycopg.Connection, kind: str) -> tuple[pd.DataFram
 
 
 def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedelta) -> pd.DataFrame:
-    """Each camera's summary over ``(at - window, at]`` from ``detections_camera_minute``.
+    """Each camera's summary over the minutes ``[at - window, at)`` from ``detections_camera_minute``.
+
+    A minute row is labelled by its start, so these are exactly the minutes
+    that ended by ``at``: nothing observed after ``at`` is read.
 
     Returns a frame indexed by ``camera_id``: ``people`` (mean visible),
     ``saturated`` (any saturated event), ``covered_s``, ``wet_s``,
@@ -134,7 +137,7 @@ def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedel
                    sum(d.saturated_n) > 0 AS saturated, sum(d.covered_s) AS covered_s,
                    sum(d.wet_s) AS wet_s, sum(d.flooded_s) AS flooded_s, max(d.water_conf_max) AS conf
             FROM detections_camera_minute d
-            WHERE d.minute > %(start)s AND d.minute <= %(at)s
+            WHERE d.minute >= %(start)s AND d.minute < %(at)s
             GROUP BY d.camera_id
             HAVING sum(d.covered_s) > 0
         ), prior AS (
@@ -143,7 +146,7 @@ def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedel
             FROM detections_camera_minute d
             JOIN recent r ON r.camera_id = d.camera_id AND r.saturated
             JOIN cameras c ON c.camera_id = d.camera_id
-            WHERE d.minute > %(lookback)s AND d.minute <= %(at)s AND d.saturated_n = 0 AND d.covered_s > 0
+            WHERE d.minute >= %(lookback)s AND d.minute < %(at)s AND d.saturated_n = 0 AND d.covered_s > 0
             ORDER BY d.camera_id, d.minute DESC
         )
         SELECT r.camera_id, r.people, r.saturated, r.covered_s, r.wet_s, r.flooded_s, r.conf, p.density
@@ -162,8 +165,10 @@ def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedel
 
 
 def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
-    """First and last minute with any camera detections (UTC), or (None, None)."""
-    row = conn.execute("SELECT min(minute), max(minute) FROM detections_camera_minute").fetchone()
+    """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None)."""
+    row = conn.execute(
+        "SELECT min(minute), max(minute) + interval '1 minute' FROM detections_camera_minute"
+    ).fetchone()
     return row[0], row[1]
 
 

@@ -68,7 +68,7 @@ def load_layouts(conn) -> dict[str, CrowdLayout]:
 
 
 def latest_data_time(conn) -> datetime | None:
-    """The latest minute with detections (UTC): the pages' "now" for historical or delayed data."""
+    """The end of the latest minute with detections (UTC): the pages' "now" for historical or delayed data."""
     return q.detection_time_range(conn)[1]
 
 
@@ -160,7 +160,6 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
         cursor = q.detection_time_range(conn)[0]
         if cursor is None:
             return {"steps": 0, "raised": 0, "cleared": 0}
-        cursor -= STEP
     if cursor + STEP > until:
         return {"steps": 0, "raised": 0, "cleared": 0}
     layouts = load_layouts(conn)

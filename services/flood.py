@@ -80,7 +80,6 @@ def advance_floods(conn, until: datetime, start: datetime | None = None, config:
         cursor = crowd_q.detection_time_range(conn)[0]
         if cursor is None:
             return {"steps": 0, "transitions": 0, "plans": 0}
-        cursor -= STEP
     lay = flood_layout(conn)
     n = len(lay["hexes"])
     state = np.zeros(n, np.int8)

@@ -184,21 +184,29 @@ def audit_report(conn: psycopg.Connection, run_id: int, *, days: int = 28, limit
 
 
 def demo_step(context, echo: Callable[[str], None]) -> None:
-    """``make demo`` step 40: a forecast per horizon (skipped when one exists) and a patrol plan."""
+    """``make demo`` step 40: forecasts (skipped when they exist) and a patrol plan.
+
+    Every horizon gets an all-types forecast by the best of the three models;
+    each incident type gets a next-day forecast from the two fast models, so
+    the page's type selector has something to show.
+    """
     from services.patrol import create_plan
 
     with context.db.connection() as conn:
         if incident_sql.incident_span(conn)[1] is None:
             echo("crime risk: no incidents loaded (step 10 loads the demo city's), skipped")
             return
-        for horizon in ("shift", "1d", "7d"):
-            if risk_sql.latest_run(conn, 9, horizon, None) is not None:
-                echo(f"crime risk: a {horizon} forecast exists, skipped")
+        wanted = [(h, None, ("kde", "hawkes", "gbm")) for h in ("shift", "1d", "7d")]
+        wanted += [("1d", t, ("kde", "hawkes")) for t in incident_sql.incident_types(conn)]
+        for horizon, event_type, models in wanted:
+            label = f"{horizon} forecast" + (f" of {event_type}" if event_type else "")
+            if risk_sql.latest_run(conn, 9, horizon, event_type) is not None:
+                echo(f"crime risk: a {label} exists, skipped")
                 continue
-            run_id = compute_forecast(conn, resolution=9, horizon=horizon)
+            run_id = compute_forecast(conn, resolution=9, horizon=horizon, event_type=event_type, models=models)
             run = risk_sql.get_run(conn, run_id)
             best = run["backtest"]["models"][run["model"]]
-            echo(f"crime risk: {horizon} forecast {run_id} by {run['model']} "
+            echo(f"crime risk: {label} {run_id} by {run['model']} "
                  f"(backtest PAI@5% {best['pai_5']:.2f}, kde {run['backtest']['models']['kde']['pai_5']:.2f})")
         if not risk_sql.recent_plans(conn, 1):
             run, rows = risk_map(conn, resolution=9, horizon="shift")

@@ -131,10 +131,16 @@ def test_the_demo_step_skips_what_already_exists(planned):
     with psycopg.connect(url) as conn:
         for horizon in ("1d", "7d"):
             compute_forecast(conn, horizon=horizon, models=("kde",))
-        before = conn.execute("SELECT count(*) FROM risk_forecast_runs").fetchone()[0]
         conn.commit()
-    lines: list[str] = []
-    demo_step(Context(), lines.append)
+    first: list[str] = []
+    demo_step(Context(), first.append)
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT count(*) FROM risk_forecast_runs").fetchone()[0] == before
-    assert sum("skipped" in line for line in lines) == 3
+        runs = conn.execute("SELECT count(*) FROM risk_forecast_runs").fetchone()[0]
+        types = conn.execute("SELECT count(DISTINCT type) FROM incidents").fetchone()[0]
+        per_type = conn.execute("SELECT count(*) FROM risk_forecast_runs WHERE event_type IS NOT NULL").fetchone()[0]
+    assert per_type == types
+    second: list[str] = []
+    demo_step(Context(), second.append)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM risk_forecast_runs").fetchone()[0] == runs
+    assert all("skipped" in line for line in second) and len(second) == 3 + types

@@ -67,6 +67,8 @@
         self.geom = g;
         if (!self.center) { self._fit(g.bbox); }
       }
+      // Outlines and cameras can be drawn as soon as the view is known, before any values.
+      self.redraw();
       self._applyPending();
     }, function (err) {
       self.el.dataset.error = String(err);

@@ -8,7 +8,7 @@ on the slider), shown on screen in Hong Kong time.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dash

@@ -133,8 +133,11 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
     from geodata import risk as risk_sql
     from services.risk import compute_forecast
 
-    when = pd.Timestamp(as_of).tz_localize("Asia/Hong_Kong") if as_of and pd.Timestamp(as_of).tzinfo is None \
-        else (pd.Timestamp(as_of) if as_of else None)
+    when = None
+    if as_of:
+        when = pd.Timestamp(as_of)
+        # A time without an offset is Hong Kong time, as on the dashboard.
+        when = when.tz_localize("Asia/Hong_Kong") if when.tzinfo is None else when
     try:
         with get_context(ctx).db.connection() as conn:
             run_id = compute_forecast(conn, resolution=int(resolution), horizon=horizon, event_type=event_type,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -65,7 +66,7 @@ def create_plan(conn: psycopg.Connection, *, district: str | None, units: int, s
         "role": ["treated" if c in treated else "holdout" if c in held else "other" for c in candidates["cell"]],
         "expected": candidates["risk"],
     })
-    stored = {k: v for k, v in params.__dict__.items()}
+    stored = asdict(params)
     stored.update({"dropped_visits": plan.dropped, "timings": plan.timings})
     plan_id = risk_sql.save_plan(
         conn, created_by=created_by, run_id=run["run_id"], district=district, shift_start=shift_start,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import h3.api.basic_int as h3i
 import numpy as np
@@ -112,3 +112,12 @@ def test_a_window_picked_in_hong_kong_time_ends_at_the_right_utc_instant():
     whole_day = window_end_hk("2026-10-01T00:00:00", None)
     assert whole_day.astimezone(timezone.utc) == datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
     assert window_end_hk(None, 5) is None
+
+
+@given(st.dates(min_value=datetime(1990, 1, 1).date(), max_value=datetime(2100, 1, 1).date()),
+       st.integers(0, 23))
+def test_hong_kong_time_is_always_eight_hours_ahead_of_utc(day, hour):
+    end = window_end_hk(day.isoformat(), hour)
+    utc = end.astimezone(timezone.utc)
+    assert (utc.date(), utc.hour) == ((datetime(day.year, day.month, day.day, hour) - timedelta(hours=8)).date(),
+                                      (hour - 8) % 24)

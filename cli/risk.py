@@ -213,3 +213,29 @@ def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, c
                f"{int((hexes['role'] == 'holdout').sum())} held out; expected incidents covered "
                f"{detail['plan']['objective']:.2f}")
     click.echo(f"export: /api/v1/patrol/plans/{plan_id}.csv, .geojson, /print")
+
+
+@patrol.command("effect")
+@click.option("--days", default=28, show_default=True,
+              help="Plans whose shift started within DAYS days before the newest plan's.")
+@click.pass_context
+def effect_cmd(ctx, days) -> None:
+    """Treated against held-out hexes: public reports over forecast, and reported dosage."""
+    import json
+    from datetime import timedelta
+
+    from analytics.risk.errors import RiskError
+    from geodata import risk as risk_sql
+    from services.patrol import effect
+
+    try:
+        with get_context(ctx).db.connection() as conn:
+            newest = risk_sql.recent_plans(conn, 1)
+            if not newest:
+                raise CliError("no patrol plans yet: `hexops patrol plan ...`")
+            start = newest[0]["shift_start"]
+            plans = risk_sql.plans_between(conn, start - timedelta(days=days), start + timedelta(days=1))
+            report = effect(conn, plans)
+    except RiskError as exc:
+        raise CliError(str(exc)) from exc
+    click.echo(json.dumps(report, indent=2, default=str))

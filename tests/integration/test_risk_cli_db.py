@@ -22,6 +22,9 @@ def test_forecast_then_plan_then_audit_from_the_command_line(loaded_small_city_d
     assert "3 unit(s)" in plan.output and "held out" in plan.output
     bad = runner.invoke(build_cli(), ["patrol", "plan", "--district", "NOPE", "--units", "3"], env=env)
     assert bad.exit_code == 1 and "'NOPE' has no forecast hexes" in bad.output
+    effect = runner.invoke(build_cli(), ["patrol", "effect"], env=env)
+    assert effect.exit_code == 0, effect.output
+    assert '"treated"' in effect.output and '"holdout"' in effect.output
     audit = runner.invoke(build_cli(), ["risk", "audit", "--horizon", "shift"], env=env)
     assert audit.exit_code == 0, audit.output
     assert "risk_share" in audit.output and district in audit.output

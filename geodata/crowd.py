@@ -164,6 +164,29 @@ def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedel
                          "flooded_s": float, "water_conf_max": float, "last_unsaturated": float})
 
 
+def camera_people_windows(conn: psycopg.Connection, at: datetime, window: timedelta, n: int) -> pd.DataFrame:
+    """Each camera's mean people and saturation in the ``n`` windows before ``at``, in one query.
+
+    Window ``k`` (0 = the latest) holds the minutes ``[at - (k+1)*window, at - k*window)``.
+    Returns ``k``, ``camera_id``, ``people``, ``saturated`` (the trend's history:
+    no saturation prior is applied here).
+    """
+    rows = conn.execute(
+        """
+        SELECT ceil(extract(epoch FROM (%(at)s - d.minute)) / %(w)s)::int - 1 AS k, d.camera_id,
+               sum(d.people_s) / nullif(sum(d.covered_s), 0), sum(d.saturated_n) > 0
+        FROM detections_camera_minute d
+        WHERE d.minute >= %(start)s AND d.minute < %(at)s
+        GROUP BY 1, 2
+        HAVING sum(d.covered_s) > 0
+        ORDER BY 1, 2
+        """,
+        {"at": at, "w": window.total_seconds(), "start": at - n * window},
+    ).fetchall()
+    frame = pd.DataFrame(rows, columns=["k", "camera_id", "people", "saturated"])
+    return frame.astype({"k": int, "people": float, "saturated": bool})
+
+
 def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
     """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None)."""
     row = conn.execute(

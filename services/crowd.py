@@ -72,9 +72,15 @@ def latest_data_time(conn) -> datetime | None:
     return q.detection_time_range(conn)[1]
 
 
-def _densities(conn, layouts, at: datetime) -> dict[str, np.ndarray]:
-    latest = q.latest_camera_counts(conn, at, STEP)
-    return {k: crowd_snapshot(layouts[k], latest)[0]["density"].to_numpy() for k in KINDS}
+def _history(conn, layouts, at: datetime, n: int) -> dict[str, list[np.ndarray]]:
+    """Region densities in the ``n`` 5-minute windows ending at ``at``, oldest first (one query)."""
+    windows = q.camera_people_windows(conn, at, STEP, n)
+    out: dict[str, list[np.ndarray]] = {kind: [] for kind in KINDS}
+    for k in range(n - 1, -1, -1):
+        frame = windows[windows["k"] == k].set_index("camera_id")
+        for kind in KINDS:
+            out[kind].append(crowd_snapshot(layouts[kind], frame)[0]["density"].to_numpy())
+    return out
 
 
 @dataclass
@@ -94,13 +100,12 @@ def snapshot(conn, at: datetime, layouts: dict[str, CrowdLayout] | None = None,
              thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS) -> Snapshot:
     """Crowd estimates at ``at`` with the trend over the previous 10 minutes."""
     layouts = layouts or load_layouts(conn)
-    history = [_densities(conn, layouts, at - 2 * STEP), _densities(conn, layouts, at - STEP)]
+    history = _history(conn, layouts, at - STEP, 2)
     latest = q.latest_camera_counts(conn, at, STEP)
     hist_min = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
     out = {}
     for kind in KINDS:
-        est, eta = crowd_snapshot(layouts[kind], latest, hist_min, np.column_stack([h[kind] for h in history]),
-                                  thresholds)
+        est, eta = crowd_snapshot(layouts[kind], latest, hist_min, np.column_stack(history[kind]), thresholds)
         for j, thr in enumerate(thresholds):
             est[f"eta_{thr:g}"] = eta[:, j]
         out[kind] = est
@@ -164,10 +169,7 @@ def advance_alerts(conn, until: datetime, start: datetime | None = None,
         return {"steps": 0, "raised": 0, "cleared": 0}
     layouts = load_layouts(conn)
     state = open_alert_state(q.open_crowd_alerts(conn), layouts, thresholds)
-    history = {kind: [] for kind in KINDS}
-    for t in (cursor - 2 * STEP, cursor - STEP, cursor):
-        for kind, dens in _densities(conn, layouts, t).items():
-            history[kind].append(dens)
+    history = _history(conn, layouts, cursor, 3)
     hist_min = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
     # Whether each projection already reached its threshold at the cursor (for persistence).
     for kind in KINDS:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import orjson
@@ -22,7 +24,7 @@ import psycopg
 from geodata import detections
 from ingest import aggregate
 from ingest.registry import CameraRegistry, camera_registry
-from ingest.validate import IngestPolicy, validate
+from ingest.validate import EventColumns, IngestPolicy, validate
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 
@@ -44,6 +46,8 @@ class IngestReport:
         with the field it is about (``people: must be >= 0, got -3``).
     camera_minute_rows, hex_rows : int
         Aggregate rows inserted or updated.
+    first_row : int
+        Source row number of the batch's first event.
     """
 
     source: str
@@ -55,6 +59,7 @@ class IngestReport:
     reasons: dict[int, str] = field(default_factory=dict)
     camera_minute_rows: int = 0
     hex_rows: int = 0
+    first_row: int = 1
 
     def reason_counts(self) -> Counter:
         """How many rejections each field had (``{"people": 3, "camera_id": 1}``)."""
@@ -119,7 +124,22 @@ def _text_or_none(frame: pd.DataFrame, column: str, pos: int) -> str | None:
     return value[:200] if isinstance(value, str) else None
 
 
-def _span_days(valid: pd.DataFrame) -> list[dt.date]:
+def _first_occurrences(*columns: np.ndarray) -> np.ndarray:
+    """True for the first row of each distinct combination of ``columns`` (stable sort, exact)."""
+    n = len(columns[0])
+    keep = np.ones(n, dtype=bool)
+    if n < 2:
+        return keep
+    order = np.lexsort(columns[::-1])
+    same = np.ones(n - 1, dtype=bool)
+    for column in columns:
+        ordered = column[order]
+        same &= ordered[1:] == ordered[:-1]
+    keep[order[1:][same]] = False
+    return keep
+
+
+def _span_days(valid: EventColumns) -> list[dt.date]:
     """UTC days from the earliest window start to the latest window end."""
     if len(valid) == 0:
         return []
@@ -127,6 +147,109 @@ def _span_days(valid: pd.DataFrame) -> list[dt.date]:
     first = int(valid["start_ns"].min()) // day_ns
     last = (int(valid["end_ns"].max()) - 1) // day_ns
     return [dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in range(first, last + 1)]
+
+
+@dataclass
+class Prepared:
+    """A batch validated and aggregated in memory, not yet written (see :func:`prepare_events`)."""
+
+    events: pd.DataFrame
+    report: IngestReport
+    valid: EventColumns
+    keys: pd.DataFrame
+    registry: CameraRegistry
+    now: dt.datetime
+    first_row: int
+    minute: pd.DataFrame | None = None
+    hexes: pd.DataFrame | None = None
+
+    def aggregate(self) -> None:
+        """(Re)compute the aggregates of the events still counted."""
+        if len(self.valid):
+            self.minute = aggregate.camera_minute(self.valid, self.registry.ids)
+            self.hexes = aggregate.hex_5min(self.valid, self.registry.cells)
+        else:
+            self.minute = self.hexes = None
+
+
+def prepare_events(
+    events: pd.DataFrame,
+    registry: CameraRegistry,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    policy: IngestPolicy | None = None,
+    first_row: int = 1,
+    owner: str | None = None,
+) -> Prepared:
+    """The CPU half of ingestion: validate, key and aggregate (no database).
+
+    Aggregates assume every valid event is new; :func:`commit_prepared`
+    recomputes them in the rare case that some turn out to be duplicates.
+    Parameters are those of :func:`ingest_events`.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    policy = policy or IngestPolicy()
+    if not (isinstance(events.index, pd.RangeIndex) and events.index.start == 0 and events.index.step == 1):
+        events = events.reset_index(drop=True)
+    n = len(events)
+    report = IngestReport(source=source, received=n, outcomes=np.full(n, ACCEPTED, dtype=object),
+                          first_row=first_row)
+    checked = validate(events, registry, now, policy, owner=owner)
+    valid = checked.valid
+    for pos, reasons in checked.reasons.items():
+        report.outcomes[pos] = REJECTED
+        report.reasons[pos] = "; ".join(reasons)
+    camera_idx = valid["camera_idx"]
+    minute_s = (valid["start_ns"] // (60 * aggregate.NS)) * 60
+    key = event_keys(valid["event_id"])
+    first_seen = _first_occurrences(camera_idx, minute_s, key)
+    keys = pd.DataFrame({"camera_id": registry.ids.to_numpy()[camera_idx], "minute_s": minute_s,
+                         "event_key": key})
+    report.outcomes[valid["pos"][~first_seen]] = DUPLICATE
+    prepared = Prepared(events, report, valid.take(first_seen), keys[first_seen], registry, now, first_row)
+    prepared.aggregate()
+    return prepared
+
+
+def commit_prepared(conn: psycopg.Connection, prepared: Prepared) -> IngestReport:
+    """The database half: claim keys, add aggregates, quarantine rejects -- atomically.
+
+    Runs as its own transaction, or a savepoint inside the caller's.
+    """
+    report, valid, keys, now = prepared.report, prepared.valid, prepared.keys, prepared.now
+    events = prepared.events
+    with conn.transaction():
+        # Every partition is made before the first insert, so a worker never
+        # waits for a parent-table lock while holding row locks of its own.
+        days = _span_days(valid)
+        for table in ("ingest_event_keys", "detections_camera_minute", "detections_hex_5min"):
+            detections.ensure_partitions(conn, table, days)
+        if report.reasons:
+            detections.ensure_partitions(conn, "ingest_quarantine", [now.astimezone(dt.timezone.utc).date()])
+        detections.prepare_staging(conn)
+        if len(keys):
+            seen = detections.claim_event_keys(conn, keys)
+            if len(seen):
+                is_seen = (keys.merge(seen, how="left", on=["camera_id", "minute_s", "event_key"],
+                                      indicator=True)["_merge"] == "both").to_numpy()
+                report.outcomes[valid["pos"][is_seen]] = DUPLICATE
+                prepared.valid = valid = valid.take(~is_seen)
+                prepared.aggregate()
+        if prepared.minute is not None:
+            report.camera_minute_rows = detections.upsert_camera_minute(conn, prepared.minute)
+            report.hex_rows = detections.upsert_hex_5min(conn, prepared.hexes)
+        if report.reasons:
+            detections.quarantine(
+                conn, received_at=now, source=report.source,
+                rows=((prepared.first_row + pos, _text_or_none(events, "event_id", pos),
+                       _text_or_none(events, "camera_id", pos), reason, _payload(events, pos))
+                      for pos, reason in report.reasons.items()),
+            )
+    report.accepted = int((report.outcomes == ACCEPTED).sum())
+    report.duplicates = int((report.outcomes == DUPLICATE).sum())
+    report.rejected = int((report.outcomes == REJECTED).sum())
+    return report
 
 
 def ingest_events(
@@ -169,57 +292,55 @@ def ingest_events(
     -------
     IngestReport
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
-    policy = policy or IngestPolicy()
-    events = events.reset_index(drop=True)
-    n = len(events)
-    report = IngestReport(source=source, received=n, outcomes=np.full(n, ACCEPTED, dtype=object))
     with conn.transaction():
         if registry is None:
             registry = camera_registry(conn)
-        checked = validate(events, registry, now, policy, owner=owner)
-        valid = checked.valid
-        for pos, reasons in checked.reasons.items():
-            report.outcomes[pos] = REJECTED
-            report.reasons[pos] = "; ".join(reasons)
+        prepared = prepare_events(events, registry, source=source, now=now, policy=policy,
+                                  first_row=first_row, owner=owner)
+        return commit_prepared(conn, prepared)
 
-        keys = pd.DataFrame({
-            "camera_id": registry.ids.to_numpy()[valid["camera_idx"].to_numpy()],
-            "minute_s": (valid["start_ns"].to_numpy() // (60 * aggregate.NS)) * 60,
-            "event_key": event_keys(valid["event_id"].to_numpy()),
-        })
-        first_seen = ~keys.duplicated().to_numpy()
-        report.outcomes[valid["pos"].to_numpy()[~first_seen]] = DUPLICATE
-        valid, keys = valid[first_seen], keys[first_seen]
 
-        # Every partition is made before the first insert, so a worker never
-        # waits for a parent-table lock while holding row locks of its own.
-        days = _span_days(valid)
-        for table in ("ingest_event_keys", "detections_camera_minute", "detections_hex_5min"):
-            detections.ensure_partitions(conn, table, days)
-        if report.reasons:
-            detections.ensure_partitions(conn, "ingest_quarantine", [now.astimezone(dt.timezone.utc).date()])
-        detections.prepare_staging(conn)
-        if len(keys):
-            seen = detections.claim_event_keys(conn, keys)
-            if len(seen):
-                is_seen = (keys.merge(seen, how="left", on=["camera_id", "minute_s", "event_key"],
-                                      indicator=True)["_merge"] == "both").to_numpy()
-                report.outcomes[valid["pos"].to_numpy()[is_seen]] = DUPLICATE
-                valid = valid[~is_seen]
-        if len(valid):
-            minute = aggregate.camera_minute(valid, registry.ids)
-            report.camera_minute_rows = detections.upsert_camera_minute(conn, minute)
-            hexes = aggregate.hex_5min(valid, registry.cells)
-            report.hex_rows = detections.upsert_hex_5min(conn, hexes)
-        if report.reasons:
-            detections.quarantine(
-                conn, received_at=now, source=source,
-                rows=((first_row + pos, _text_or_none(events, "event_id", pos),
-                       _text_or_none(events, "camera_id", pos), reason, _payload(events, pos))
-                      for pos, reason in report.reasons.items()),
-            )
-    report.accepted = int((report.outcomes == ACCEPTED).sum())
-    report.duplicates = int((report.outcomes == DUPLICATE).sum())
-    report.rejected = int((report.outcomes == REJECTED).sum())
-    return report
+def ingest_pipelined(
+    conn: psycopg.Connection,
+    batches: Iterable[tuple[int, object]],
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    policy: IngestPolicy | None = None,
+    to_frame: Callable[[object], pd.DataFrame] | None = None,
+) -> Iterator[IngestReport]:
+    """Ingest ``(first_row, batch)`` items, preparing the next while the database writes this one.
+
+    Each batch is committed on its own.  ``to_frame`` (run in the helper
+    thread too) turns an item's payload into events, e.g. parsing JSON
+    bodies; by default the payload already is a DataFrame.  The CPU half runs in a helper
+    thread; psycopg releases the GIL while it waits on the server, so on
+    two cores preparation and database work overlap.  A registry change
+    between preparing and committing sends the batch round again.
+    """
+    registry = camera_registry(conn)
+    conn.commit()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool:
+        def work(item, reg) -> Prepared:
+            first_row, payload = item
+            frame = to_frame(payload) if to_frame is not None else payload
+            return prepare_events(frame, reg, source=source, now=now, policy=policy, first_row=first_row)
+
+        def submit(item, reg):
+            return pool.submit(work, item, reg)
+
+        iterator = iter(batches)
+        current = next(iterator, None)
+        future = submit(current, registry) if current is not None else None
+        while future is not None:
+            prepared = future.result()
+            following = next(iterator, None)
+            future = submit(following, registry) if following is not None else None
+            with conn.transaction():
+                fresh = camera_registry(conn)
+                if fresh.version != prepared.registry.version:
+                    registry = fresh
+                    prepared = prepare_events(prepared.events, fresh, source=source, now=now, policy=policy,
+                                              first_row=prepared.first_row)
+                report = commit_prepared(conn, prepared)
+            yield report

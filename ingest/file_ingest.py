@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from geodata import ingest_retention
 from ingest import files
-from ingest.core import IngestReport, ingest_events
+from ingest.core import IngestReport, ingest_pipelined
 from ingest.errors import IngestError
 from ingest.validate import IngestPolicy
 
@@ -27,7 +27,8 @@ def ingest_file(
 ) -> IngestReport:
     """Ingest a JSON Lines, CSV or Parquet file of flat events.
 
-    Each chunk commits on its own: an interrupted backfill keeps the chunks
+    Each chunk commits on its own (the next one is parsed and validated
+    while the database writes it): an interrupted backfill keeps the chunks
     already done, and running it again skips them as duplicates (the
     idempotency keys), so a re-run completes it exactly.
 
@@ -56,9 +57,7 @@ def ingest_file(
     total = IngestReport(source=f"file:{path}")
     total_units, unit = files.total_for_progress(path, fmt) if path.exists() else (0, "B")
     with tqdm(total=total_units, unit=unit, unit_scale=True, desc=path.name, disable=not progress) as bar:
-        for first_row, frame in files.read_chunks(path, fmt, chunk_rows, bar.update):
-            report = ingest_events(conn, frame, source=f"file:{path}", now=now, policy=policy,
-                                   first_row=first_row)
-            conn.commit()
-            total.merge(report, row_offset=first_row)
+        chunks = files.read_chunks(path, fmt, chunk_rows, bar.update)
+        for report in ingest_pipelined(conn, chunks, source=f"file:{path}", now=now, policy=policy):
+            total.merge(report, row_offset=report.first_row)
     return total

@@ -48,8 +48,25 @@ def subject_for(owner: str, district: str | None) -> str:
     return f"{SUBJECT_PREFIX}.{token(owner)}.{token(district)}"
 
 
-async def ensure_stream(js, *, replicas: int = 1, max_age_s: float = 7 * 86400.0) -> api.StreamInfo:
-    """Create the detections stream if it does not exist; return its info."""
+async def ensure_stream(js, *, replicas: int = 1, max_age_s: float = 7 * 86400.0,
+                        patience_s: float = 60.0) -> api.StreamInfo:
+    """Create the detections stream if it does not exist; return its info.
+
+    Rides through a cluster's leader election (a node just lost): JetStream
+    API requests time out until a new meta leader is chosen, so they are
+    retried for up to ``patience_s`` seconds.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return await _ensure_stream_once(js, replicas, max_age_s)
+        except (nats.errors.TimeoutError, asyncio.TimeoutError, nats.errors.NoRespondersError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _ensure_stream_once(js, replicas: int, max_age_s: float) -> api.StreamInfo:
     try:
         return await js.stream_info(STREAM)
     except NotFoundError:

@@ -28,7 +28,7 @@ def _check(rows, policy=IngestPolicy()):
 def test_a_well_formed_event_passes_with_its_values_normalised():
     result = _check([event("e1", people=3, vehicles=2, water_state="wet", water_confidence=0.5, saturated=True)])
     assert result.reasons == {}
-    row = result.valid.iloc[0]
+    row = result.valid.to_frame().iloc[0]
     assert (row.people, row.vehicles, row.water, row.conf, bool(row.saturated)) == (3, 2, 1, 0.5, True)
     assert row.end_ns - row.start_ns == 10 * 10**9
 
@@ -71,8 +71,8 @@ def test_typed_columns_from_parquet_take_the_fast_path_and_agree():
     typed = pd.DataFrame(rows)
     for col in ("window_start", "window_end"):
         typed[col] = pd.to_datetime(typed[col], utc=True)
-    a = validate(typed, REGISTRY, NOW, IngestPolicy()).valid
-    b = _check(rows).valid
+    a = validate(typed, REGISTRY, NOW, IngestPolicy()).valid.to_frame()
+    b = _check(rows).valid.to_frame()
     pd.testing.assert_frame_equal(a, b)
 
 

@@ -4,7 +4,7 @@ At each origin (one per bin from the training cutoff to the test end) each
 model predicts the next bin from ``matrix.until(origin)``, a history that
 raises :class:`~analytics.risk.errors.FutureLeakError` if anything at or
 after the origin is read.  Heavy models are refitted every
-``model.refit_every`` bins (their features still use the newest history),
+``model.refit_every`` (a span of time; their features still use the newest history),
 which keeps a two-year daily backtest of a city within a minute.
 """
 
@@ -85,10 +85,11 @@ def run_backtest(
         started = time.perf_counter()
         fitted_at: int | None = None
         refits[model.name] = 0
+        refit_bins = max(1, int(model.refit_every / matrix.bin_width))
         for origin in tqdm(range(first_origin, last_origin), desc=f"backtest {model.name}",
                            disable=not progress, leave=False):
             history = matrix.until(origin)
-            if fitted_at is None or origin - fitted_at >= model.refit_every:
+            if fitted_at is None or origin - fitted_at >= refit_bins:
                 model.fit(history)
                 fitted_at = origin
                 refits[model.name] += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from analytics.risk.history import History, ring_adjacency
@@ -24,13 +25,13 @@ class Forecaster(Protocol):
     ----------
     name : str
         Short name used in reports (``kde``, ``hawkes``, ``gbm``).
-    refit_every : int
-        How many bins a rolling backtest may reuse a fit for; ``predict``
+    refit_every : pandas.Timedelta
+        How long a rolling backtest may reuse a fit for; ``predict``
         always reads the newest history, only the parameters are reused.
     """
 
     name: str
-    refit_every: int
+    refit_every: pd.Timedelta
 
     def fit(self, history: History) -> "Forecaster":
         """Learn parameters from ``history`` (nothing at or after its cutoff)."""

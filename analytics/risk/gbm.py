@@ -46,19 +46,20 @@ class GradientBoosted:
     train_span : pandas.Timedelta
         Origins for training rows are drawn from this span before the cutoff.
     n_origins : int
-        How many origins (bins) to train on; each gives one row per cell.
+        How many origins (bins) to train on at a daily or longer horizon,
+        times the bins per day for shorter ones; each gives one row per cell.
     max_iter, learning_rate : int, float
         Boosting settings (kept modest so a city-wide fit takes seconds).
-    refit_every : int
-        Bins a rolling backtest may reuse a fit for (features always use
-        the newest history).
+    refit_every : pandas.Timedelta
+        How long a rolling backtest may reuse a fit for (features always
+        use the newest history).
     """
 
     train_span: pd.Timedelta = pd.Timedelta(days=730)
     n_origins: int = 100
     max_iter: int = 150
     learning_rate: float = 0.08
-    refit_every: int = 365
+    refit_every: pd.Timedelta = pd.Timedelta(days=365)
     random_state: int = 0
     name: str = "gbm"
     feature_names: list[str] = field(default_factory=list)
@@ -96,7 +97,11 @@ class GradientBoosted:
         candidates = np.arange(first, history.cutoff)
         if len(candidates) == 0:
             raise RiskInputError("the history is too short to train the gradient-boosted model")
-        origins = np.sort(rng.choice(candidates, size=min(self.n_origins, len(candidates)), replace=False))
+        # Sub-day bins hold fewer incidents each: draw proportionally more origins so
+        # the model sees as many incidents as at a daily horizon.
+        per_day = max(1, int(round(pd.Timedelta(days=1) / history.bin_width)))
+        wanted = min(self.n_origins * per_day, len(candidates))
+        origins = np.sort(rng.choice(candidates, size=wanted, replace=False))
         frames, targets = [], []
         for origin in origins.tolist():
             frames.append(self.features(history, origin))

@@ -43,15 +43,15 @@ class HawkesGrid:
         EM iterations (the log-likelihood changes little after ~30).
     sigma_rings : float
         Bandwidth of the background's spatial smoothing, in H3 grid steps.
-    refit_every : int
-        Bins a rolling backtest may reuse a fit for.
+    refit_every : pandas.Timedelta
+        How long a rolling backtest may reuse a fit for.
     """
 
     train_window: pd.Timedelta = pd.Timedelta(days=730)
     lag_span: pd.Timedelta = pd.Timedelta(days=21)
     iterations: int = 40
     sigma_rings: float = 1.0
-    refit_every: int = 91
+    refit_every: pd.Timedelta = pd.Timedelta(days=91)
     name: str = "hawkes"
     mu: np.ndarray | None = field(default=None, repr=False)
     alpha_same: np.ndarray | None = field(default=None, repr=False)

@@ -32,7 +32,7 @@ class KernelDensity:
     window: pd.Timedelta = pd.Timedelta(days=365)
     sigma_rings: float = 1.0
     name: str = "kde"
-    refit_every: int = 10**9
+    refit_every: pd.Timedelta = pd.Timedelta(days=36_500)
     _kernel: sparse.csr_matrix | None = field(default=None, repr=False)
     _cells_id: int | None = field(default=None, repr=False)
 

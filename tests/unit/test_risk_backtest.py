@@ -28,7 +28,7 @@ class SpyForecaster:
     """Records the last bin and latest event time it could see at every call."""
 
     name = "spy"
-    refit_every = 5
+    refit_every = pd.Timedelta(days=5)
 
     def __init__(self):
         self.calls: list[tuple[str, int, int, pd.Timestamp]] = []

@@ -168,7 +168,8 @@ def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | N
 @click.option("--durable", default="hexops-ingest", show_default=True,
               help="Consumer name; workers with the same name share the load.")
 @click.option("--subjects", default="hexops.detections.>", show_default=True,
-              help="Subject filter, e.g. hexops.detections.HKPF.> for one owner's pool.")
+              help="Subject filter(s), comma-separated, e.g. hexops.detections.HKPF.> for one owner's pool, "
+                   "or hexops.detections.*.YTM,hexops.detections.*.KC for a worker's districts.")
 @click.option("--fetch-batch", type=click.IntRange(1, 1_000), default=64, show_default=True,
               help="Batches per transaction.")
 @click.option("--ack-wait", type=float, default=30.0, show_default=True,
@@ -184,7 +185,8 @@ def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: s
 
     from ingest.stream import Worker
 
-    worker = Worker(_servers(nats_urls), get_context(ctx).database_url(), durable=durable, subjects=subjects,
+    worker = Worker(_servers(nats_urls), get_context(ctx).database_url(), durable=durable,
+                    subjects=[s.strip() for s in subjects.split(",") if s.strip()],
                     fetch_batch=fetch_batch, ack_wait_s=ack_wait, stats_file=stats_file)
     click.echo(f"worker {durable} on {subjects}: consuming", err=True)
     try:

@@ -136,8 +136,12 @@ class Worker:
     database_url : str
     durable : str
         Consumer name; workers with the same name share the load.
-    subjects : str
-        Filter, e.g. ``hexops.detections.HKPF.>`` for a worker pool of one owner.
+    subjects : str or list of str
+        Filters, e.g. ``hexops.detections.HKPF.>`` for a pool of one owner's
+        cameras, or several district filters (``hexops.detections.*.YTM``):
+        one durable consumer per filter.  Workers on disjoint filters never
+        write the same camera's rows, so they never wait on each other's
+        row locks; workers on the same filter share its batches.
     fetch_batch : int
         Batches pulled per transaction.
     ack_wait_s : float
@@ -147,12 +151,12 @@ class Worker:
     """
 
     def __init__(self, servers: list[str], database_url: str, *, durable: str = DURABLE,
-                 subjects: str = f"{SUBJECT_PREFIX}.>", fetch_batch: int = 64, ack_wait_s: float = 30.0,
+                 subjects: str | list[str] = f"{SUBJECT_PREFIX}.>", fetch_batch: int = 64, ack_wait_s: float = 30.0,
                  stats_file: Path | None = None, log=None):
         self.servers = servers
         self.database_url = database_url
         self.durable = durable
-        self.subjects = subjects
+        self.subjects = [subjects] if isinstance(subjects, str) else list(subjects)
         self.fetch_batch = fetch_batch
         self.ack_wait_s = ack_wait_s
         self.stats_file = stats_file
@@ -181,7 +185,7 @@ class Worker:
         while True:
             try:
                 conn = self._connection()
-                report = ingest_events(conn, frame, source=f"nats:{self.subjects}")
+                report = ingest_events(conn, frame, source=f"nats:{','.join(self.subjects)}")
                 if broken:
                     self._quarantine_batches(conn, broken)
                 conn.commit()
@@ -212,20 +216,27 @@ class Worker:
         nc = await nats.connect(servers=self.servers, max_reconnect_attempts=-1, reconnect_time_wait=0.25)
         try:
             js = nc.jetstream(timeout=10.0)
-            sub = await self._subscribe(js)
+            subs = [await self._subscribe(js, subject) for subject in self.subjects]
+            per_sub = max(1, self.fetch_batch // len(subs))
+            # With several filters an empty one must not hold up the others for long.
+            wait_s = 1.0 if len(subs) == 1 else 0.25
             idle_since = time.monotonic()
             while not stop.is_set():
-                try:
-                    msgs = await sub.fetch(batch=self.fetch_batch, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                msgs = []
+                for result in await asyncio.gather(*(s.fetch(batch=per_sub, timeout=wait_s) for s in subs),
+                                                   return_exceptions=True):
+                    if isinstance(result, list):
+                        msgs.extend(result)
+                    elif isinstance(result, (nats.js.errors.APIError, nats.errors.ConnectionClosedError,
+                                             nats.errors.NoRespondersError)):
+                        # A cluster node went away: the client reconnects to another.
+                        self._log(f"worker: fetch failed ({result!r}); retrying")
+                        await asyncio.sleep(0.5)
+                    elif not isinstance(result, (nats.errors.TimeoutError, asyncio.TimeoutError)):
+                        raise result
+                if not msgs:
                     if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                         break
-                    continue
-                except (nats.js.errors.APIError, nats.errors.ConnectionClosedError,
-                        nats.errors.NoRespondersError) as exc:
-                    # A cluster node went away: the client reconnects to another.
-                    self._log(f"worker: fetch failed ({exc!r}); retrying")
-                    await asyncio.sleep(0.5)
                     continue
                 idle_since = time.monotonic()
                 bodies = [(m.subject, m.data) for m in msgs]
@@ -240,13 +251,20 @@ class Worker:
                 self._conn.close()
             await nc.close()
 
-    async def _subscribe(self, js):
+    def durable_for(self, subject: str) -> str:
+        """The consumer of one filter: the durable name, suffixed when a worker has several filters."""
+        if len(self.subjects) == 1:
+            return self.durable
+        return f"{self.durable}-" + re.sub(r"[^A-Za-z0-9_-]", "_", subject.removeprefix(SUBJECT_PREFIX + "."))
+
+    async def _subscribe(self, js, subject: str):
         config = api.ConsumerConfig(ack_wait=self.ack_wait_s, max_deliver=-1, max_ack_pending=20_000,
                                     max_waiting=512)
         for attempt in range(50):
             try:
                 await ensure_stream(js)
-                return await js.pull_subscribe(self.subjects, durable=self.durable, stream=STREAM, config=config)
+                return await js.pull_subscribe(subject, durable=self.durable_for(subject), stream=STREAM,
+                                               config=config)
             except (nats.errors.TimeoutError, asyncio.TimeoutError, nats.js.errors.APIError) as exc:
                 self._log(f"worker: stream not ready ({exc!r}); retrying")
                 await asyncio.sleep(0.2 * (attempt + 1))

@@ -77,14 +77,22 @@ async def _workers(servers, url, n, **kwargs):
     return await asyncio.gather(*(w.run(idle_exit_s=3.0) for w in workers))
 
 
+async def _district_workers(servers, url, district_sets, **kwargs):
+    workers = [Worker(servers, url, log=lambda _t: None,
+                      subjects=[f"hexops.detections.*.{d}" for d in districts], **kwargs)
+               for districts in district_sets]
+    return await asyncio.gather(*(w.run(idle_exit_s=3.0) for w in workers))
+
+
 @pytest.mark.timeout(120)
-def test_two_workers_share_the_stream_and_a_republished_batch_counts_once(db_url, nats_nodes):
+def test_two_workers_on_disjoint_districts_share_the_stream_and_a_republished_batch_counts_once(
+        db_url, nats_nodes):
     server = nats_nodes.start_single()
     wait_for_jetstream([server])
     cameras, frames = _city(db_url)
     batches = _batches(cameras, frames)
     asyncio.run(publish_batches([server], batches + batches[:5]))
-    stats = asyncio.run(_workers([server], db_url, 2, fetch_batch=8))
+    stats = asyncio.run(_district_workers([server], db_url, [("YTM", "CW"), ("SSP",)], fetch_batch=8))
     assert all(s.batches > 0 for s in stats)
     assert sum(s.batches for s in stats) == len(batches)  # JetStream dropped the 5 repeats
     _assert_exact(db_url, frames)

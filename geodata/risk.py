@@ -272,6 +272,16 @@ def attention_by_district(conn: psycopg.Connection, start: datetime, end: dateti
     return pd.Series({d: float(v) for d, v in rows}, dtype=float)
 
 
+def dosage_by_district(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Series:
+    """Reported patrol minutes per district for visits that started in the span."""
+    rows = conn.execute(
+        "SELECT coalesce(c.district_code, '?'), sum(extract(epoch FROM v.ended_at - v.started_at)) / 60.0 "
+        "FROM patrol_visits v LEFT JOIN hex_cells c ON c.h3 = v.h3 "
+        "WHERE v.started_at >= %s AND v.started_at < %s GROUP BY 1", (start, end),
+    ).fetchall()
+    return pd.Series({d: float(v) for d, v in rows}, dtype=float)
+
+
 def public_incidents_by_district(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Series:
     rows = conn.execute(
         "SELECT coalesce(district_code, '?'), count(*) FROM incidents WHERE source = 'public' "

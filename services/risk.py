@@ -169,7 +169,7 @@ def explain_hex(conn: psycopg.Connection, run_id: int, cell: int) -> dict | None
 
 
 def audit_report(conn: psycopg.Connection, run_id: int, *, days: int = 28, limit: float = 1.5) -> pd.DataFrame:
-    """Per-district shares of predicted risk, planned patrol minutes and public reports, with flags."""
+    """Per-district shares of predicted risk, planned and reported patrol minutes and public reports, with flags."""
     run = risk_sql.get_run(conn, run_id)
     if run is None:
         raise RiskInputError(f"no forecast run {run_id}")
@@ -180,6 +180,7 @@ def audit_report(conn: psycopg.Connection, run_id: int, *, days: int = 28, limit
         risk_sql.attention_by_district(conn, start, end + pd.Timedelta(days=1)),
         risk_sql.public_incidents_by_district(conn, start, end),
         limit=limit,
+        dosage=risk_sql.dosage_by_district(conn, start, end + pd.Timedelta(days=1)),
     )
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 
-def district_audit(risk: pd.Series, attention: pd.Series, public: pd.Series, limit: float = 1.5) -> pd.DataFrame:
+def district_audit(risk: pd.Series, attention: pd.Series, public: pd.Series, limit: float = 1.5,
+                   dosage: pd.Series | None = None) -> pd.DataFrame:
     """Shares and concentration ratios per district.
 
     Parameters
@@ -25,16 +26,22 @@ def district_audit(risk: pd.Series, attention: pd.Series, public: pd.Series, lim
     public : pandas.Series
         Incidents reported by the public per district.
     limit : float
-        A district is flagged when ``risk_share / public_share`` or
-        ``attention_share / public_share`` exceeds it.
+        A district is flagged when ``risk_share / public_share``,
+        ``attention_share / public_share`` or ``dosage_share / public_share``
+        exceeds it.
+    dosage : pandas.Series, optional
+        Reported patrol minutes per district (what units say they did, beside
+        what the plans asked for).
 
     Returns
     -------
     pandas.DataFrame
-        ``district, risk_share, attention_share, public_share, risk_ratio,
-        attention_ratio, flagged, reason``, sorted by the larger ratio.
+        ``district, risk_share, attention_share, dosage_share, public_share,
+        risk_ratio, attention_ratio, dosage_ratio, flagged, reason``, sorted
+        by the largest ratio.
     """
-    districts = sorted(set(risk.index) | set(attention.index) | set(public.index))
+    dosage = pd.Series(dtype=float) if dosage is None else dosage
+    districts = sorted(set(risk.index) | set(attention.index) | set(public.index) | set(dosage.index))
 
     def shares(series: pd.Series) -> pd.Series:
         series = series.reindex(districts).fillna(0.0).astype(float)
@@ -45,21 +52,20 @@ def district_audit(risk: pd.Series, attention: pd.Series, public: pd.Series, lim
         "district": districts,
         "risk_share": shares(risk).to_numpy(),
         "attention_share": shares(attention).to_numpy(),
+        "dosage_share": shares(dosage).to_numpy(),
         "public_share": shares(public).to_numpy(),
     })
+    labels = {"risk": "predicted risk", "attention": "planned patrol attention", "dosage": "reported patrol time"}
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["risk_ratio"] = np.where(frame["risk_share"] > 0, frame["risk_share"] / frame["public_share"], 0.0)
-        frame["attention_ratio"] = np.where(
-            frame["attention_share"] > 0, frame["attention_share"] / frame["public_share"], 0.0)
+        for key in labels:
+            share = frame[f"{key}_share"]
+            frame[f"{key}_ratio"] = np.where(share > 0, share / frame["public_share"], 0.0)
     reasons = []
     for row in frame.itertuples():
-        parts = []
-        if row.risk_ratio > limit:
-            parts.append(f"predicted risk {row.risk_ratio:.1f}x its share of public reports")
-        if row.attention_ratio > limit:
-            parts.append(f"patrol attention {row.attention_ratio:.1f}x its share of public reports")
+        parts = [f"{label} {getattr(row, key + '_ratio'):.1f}x its share of public reports"
+                 for key, label in labels.items() if getattr(row, key + "_ratio") > limit]
         reasons.append("; ".join(parts))
     frame["reason"] = reasons
     frame["flagged"] = frame["reason"] != ""
-    order = frame[["risk_ratio", "attention_ratio"]].replace(np.inf, 1e9).max(axis=1)
+    order = frame[["risk_ratio", "attention_ratio", "dosage_ratio"]].replace(np.inf, 1e9).max(axis=1)
     return frame.assign(_o=order).sort_values("_o", ascending=False).drop(columns="_o").reset_index(drop=True)

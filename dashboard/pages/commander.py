@@ -110,9 +110,10 @@ def _backtest_table(run: dict) -> html.Table:
 
 
 def _audit_table(frame: pd.DataFrame) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("district", "risk", "patrol", "public reports", "flag")])
+    head = html.Tr([html.Th(h) for h in ("district", "risk", "planned patrol", "reported patrol",
+                                         "public reports", "flag")])
     rows = [html.Tr([html.Td(r.district), html.Td(f"{r.risk_share:.1%}"), html.Td(f"{r.attention_share:.1%}"),
-                     html.Td(f"{r.public_share:.1%}"), html.Td(r.reason or "")],
+                     html.Td(f"{r.dosage_share:.1%}"), html.Td(f"{r.public_share:.1%}"), html.Td(r.reason or "")],
                     className="flagged" if r.flagged else None) for r in frame.itertuples()]
     return html.Table([html.Thead(head), html.Tbody(rows)], id="commander-audit-table")
 

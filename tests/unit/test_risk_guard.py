@@ -40,7 +40,7 @@ def test_the_audit_flags_a_district_whose_patrols_outrun_its_public_reports():
     audit = district_audit(risk, attention, public, limit=1.5)
     flagged = audit[audit["flagged"]]
     assert list(flagged["district"]) == ["A"]
-    assert "patrol attention 2.0x" in flagged["reason"].iloc[0]
+    assert "planned patrol attention 2.0x" in flagged["reason"].iloc[0]
     assert audit["risk_share"].sum() == pytest.approx(1.0)
     assert audit["public_share"].sum() == pytest.approx(1.0)
 
@@ -48,3 +48,11 @@ def test_the_audit_flags_a_district_whose_patrols_outrun_its_public_reports():
 def test_risk_in_a_district_with_no_public_reports_is_flagged():
     audit = district_audit(pd.Series({"A": 1.0, "B": 1.0}), pd.Series(dtype=float), pd.Series({"A": 3.0}))
     assert audit.set_index("district").loc["B", "flagged"]
+
+
+def test_reported_patrol_time_is_audited_beside_the_plans():
+    audit = district_audit(pd.Series({"A": 1.0, "B": 1.0}), pd.Series({"A": 1.0, "B": 1.0}),
+                           pd.Series({"A": 1.0, "B": 1.0}), dosage=pd.Series({"A": 90.0, "B": 10.0}))
+    row = audit.set_index("district").loc["A"]
+    assert row["dosage_share"] == pytest.approx(0.9)
+    assert row["flagged"] and "reported patrol time 1.8x" in row["reason"]

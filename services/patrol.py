@@ -7,6 +7,7 @@ import io
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
+import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
 import psycopg
@@ -25,6 +26,18 @@ class PatrolInputError(RiskInputError):
     """A plan request or visit report that cannot be accepted (the message says why)."""
 
 
+def _with_centres(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``lat``/``lon`` (WGS84) from H3 where the land grid has no stored centre
+    (incidents loaded before any city), so plans and exports never lack a position."""
+    frame = frame.astype({"lat": float, "lon": float})
+    missing = frame["lat"].isna() | frame["lon"].isna()
+    if missing.any():
+        centres = np.array([h3i.cell_to_latlng(int(c)) for c in frame.loc[missing, "h3"]])
+        frame.loc[missing, "lat"] = centres[:, 0]
+        frame.loc[missing, "lon"] = centres[:, 1]
+    return frame
+
+
 def create_plan(conn: psycopg.Connection, *, district: str | None, units: int, shift_start: datetime,
                 shift_hours: float = 8.0, created_by: str, resolution: int = 9,
                 settings: dict | None = None) -> int:
@@ -38,7 +51,7 @@ def create_plan(conn: psycopg.Connection, *, district: str | None, units: int, s
     run = risk_sql.latest_run(conn, resolution, "shift", None) or risk_sql.latest_run(conn, resolution, "1d", None)
     if run is None:
         raise PatrolInputError("no forecast yet: run `hexops risk forecast --horizon shift` first")
-    rows = risk_sql.forecast_rows(conn, run["run_id"], district).dropna(subset=["lat", "lon"])
+    rows = _with_centres(risk_sql.forecast_rows(conn, run["run_id"], district))
     if rows.empty:
         raise PatrolInputError(f"district {district!r} has no forecast hexes")
     bin_hours = (run["window_end"] - run["window_start"]).total_seconds() / 3600.0
@@ -84,7 +97,7 @@ def plan_detail(conn: psycopg.Connection, plan_id: int) -> dict:
         raise PatrolInputError(f"no patrol plan {plan_id}")
     return {
         "plan": plan,
-        "visits": risk_sql.plan_visits(conn, plan_id),
+        "visits": _with_centres(risk_sql.plan_visits(conn, plan_id)),
         "hexes": risk_sql.plan_hexes(conn, [plan_id]),
         "bases": risk_sql.plan_bases(conn, plan_id),
     }

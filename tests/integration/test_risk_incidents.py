@@ -86,3 +86,26 @@ def test_a_file_missing_a_mapped_column_is_refused_naming_it(db_url, tmp_path):
                                 env=env)
     assert result.exit_code == 1
     assert "missing column(s) ['lon']" in result.output
+
+
+def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_url, tmp_path):
+    import pandas as pd
+
+    from services.patrol import create_plan, plan_detail
+    from services.risk import compute_forecast
+    from tests.fixtures.risk import synthetic_incidents
+
+    frame = synthetic_incidents(days=60)
+    frame["when"] = frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    path = tmp_path / "history.csv"
+    frame[["when", "latitude", "longitude", "type", "source"]].to_csv(path, index=False)
+    env = {"HEXOPS_DATABASE_URL": db_url, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
+    loaded = CliRunner().invoke(build_cli(), ["load", "incidents", str(path), "--time-col", "when",
+                                              "--type-col", "type", "--source-col", "source"], env=env)
+    assert f"{len(frame)} incident(s) loaded" in loaded.output
+    with psycopg.connect(db_url) as conn:
+        run_id = compute_forecast(conn, horizon="shift", models=("kde", "hawkes"))
+        start = conn.execute("SELECT window_start FROM risk_forecast_runs WHERE run_id = %s", (run_id,)).fetchone()[0]
+        plan_id = create_plan(conn, district=None, units=2, shift_start=pd.Timestamp(start), created_by="test")
+        visits = plan_detail(conn, plan_id)["visits"]
+    assert len(visits) > 0 and visits["lat"].notna().all()

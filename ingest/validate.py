@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.columns import EventColumns
 from ingest.registry import CameraRegistry
 from ingest.schema import COLUMNS, WATER_STATES
 
@@ -46,30 +47,6 @@ class IngestPolicy:
     max_late_s: float = 6 * 3600.0
     max_people: int = 20_000
     max_vehicles: int = 5_000
-
-
-class EventColumns:
-    """Validated events as aligned NumPy arrays, one per field.
-
-    A DataFrame would do, but building one consolidates its blocks, which
-    measured as a large share of the hot path at 600,000 events.
-    """
-
-    def __init__(self, columns: dict[str, np.ndarray]):
-        self.columns = columns
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.columns[name]
-
-    def __len__(self) -> int:
-        return len(self.columns["pos"])
-
-    def take(self, mask: np.ndarray) -> "EventColumns":
-        """The rows where ``mask`` is true (or at the given positions)."""
-        return EventColumns({k: v[mask] for k, v in self.columns.items()})
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns)
 
 
 @dataclass
@@ -408,4 +385,4 @@ def validate(
     return Validated(valid=valid, reasons=reasons)
 
 
-__all__ = ["COLUMNS", "IngestPolicy", "Validated", "validate"]
+__all__ = ["COLUMNS", "EventColumns", "IngestPolicy", "Validated", "validate"]

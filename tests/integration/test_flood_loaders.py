@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+from psycopg import sql
 import pytest
 from click.testing import CliRunner
 
@@ -25,7 +26,8 @@ def run(db_url, tmp_path):
 
     def count(table):
         with psycopg.connect(db_url) as conn:
-            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # test-only, fixed names
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            return conn.execute(query).fetchone()[0]
 
     invoke.count = count
     return invoke

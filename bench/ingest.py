@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="Seconds of stream per in-process commit.")
     parser.add_argument("--fetch-batch", type=int, default=128, help="Gateway batches per worker commit.")
     parser.add_argument("--freshness-seconds", type=int, default=15)
+    parser.add_argument("--freshness-fetch-batch", type=int, default=64,
+                        help="Gateway batches per worker commit in the live run (smaller: fresher).")
     parser.add_argument("--freshness-cameras", type=int, default=None,
                         help="Cameras in the live stream (default: all; each reports once a second).")
     parser.add_argument("--naive-sample", type=int, default=5_000)
@@ -319,7 +321,10 @@ def main(argv: list[str] | None = None) -> dict:
             results[key] = round(bench_jetstream(url, server, bodies, n_workers, root, args.fetch_batch))
             del bodies
         live = cameras.iloc[:args.freshness_cameras] if args.freshness_cameras else cameras
-        results.update(bench_freshness(url, server, live, args.freshness_seconds, 2, root, args.fetch_batch))
+        results.update(bench_freshness(url, server, live, args.freshness_seconds, 2, root,
+                                       args.freshness_fetch_batch))
+        results["freshness_fetch_batch"] = args.freshness_fetch_batch
+        results["throughput_fetch_batch"] = args.fetch_batch
         results["speedup_vs_naive"] = round(results["embedded_events_per_s"] / results["naive_events_per_s"], 1)
         results["speedup_vs_naive_minute_only"] = round(
             results["embedded_events_per_s"] / results["naive_minute_only_batched_events_per_s"], 1)

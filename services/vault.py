@@ -166,6 +166,7 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     import tempfile
     from datetime import timedelta
 
+    from geodata.democity.scenarios import RAINSTORM
     from ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events
     from ingest.video.synthetic import street_frame, write_street_video
     from models.registry import DEFAULT_MODEL, Registry, build_detector
@@ -178,17 +179,22 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
         return
     if not exists:
         spec = Registry().load(DEFAULT_MODEL)
-        start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=10)
+        # The clip's detections belong to the demo's rainstorm afternoon, like the
+        # rest of the demo data: stamped with wall-clock time they would push the
+        # crowd and flood machines to step through every 5 minutes since October.
+        # The vault itself keeps real time, so retention treats the clip as new.
+        seen_at = RAINSTORM.black_start
+        stored_at = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=10)
         with tempfile.TemporaryDirectory() as tmp:
             video = write_street_video(Path(tmp) / "demo.avi", frames=120, people=3, water="wet", fps=1)
             analyser = build_analyser(build_detector(spec), street_frame(0), spec.saturation_count)
-            events = analyse_video(video, camera, analyser, start=start, rate_hz=0.5)
+            events = analyse_video(video, camera, analyser, start=seen_at, rate_hz=0.5)
             with context.db.connection() as conn:
-                report = ingest_video_events(conn, events, "demo.avi")
+                report = ingest_video_events(conn, events, "demo.avi", now=seen_at + timedelta(minutes=5))
             echo(f"  video: {report.accepted} detection events from a synthetic wet-street clip on {camera}")
             vault = open_vault(context)
             with context.db.connection() as conn:
-                vault.put(conn, video, camera_id=camera, recorded_at=start, stored_by="system:demo",
+                vault.put(conn, video, camera_id=camera, recorded_at=stored_at, stored_by="system:demo",
                           clip_id=DEMO_CLIP)
         echo(f"  vault: stored encrypted clip {DEMO_CLIP} (try `hexops vault get {DEMO_CLIP} --user <commander> "
              "--reason ... --out clip.avi`)")

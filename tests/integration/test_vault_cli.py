@@ -89,6 +89,7 @@ def test_the_demo_step_analyses_and_stores_a_clip_once_and_runs_a_sweep(vault_db
     import psycopg
 
     from app import AppContext
+    from geodata.democity.scenarios import RAINSTORM
     from services import vault as svc
     from settings import Settings
 
@@ -103,7 +104,10 @@ def test_the_demo_step_analyses_and_stores_a_clip_once_and_runs_a_sweep(vault_db
         assert conn.execute("SELECT count(*) FROM vault_clips").fetchone()[0] == 1
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").fetchone()[0] == 2
         assert conn.execute("SELECT sum(wet_s) > 0 FROM detections_camera_minute").fetchone()[0]
+        first, last = conn.execute("SELECT min(minute), max(minute) FROM detections_camera_minute").fetchone()
     assert sum("detection events" in line for line in said) == 1
+    # Inside the demo's window, so the live pages never step from October to today.
+    assert RAINSTORM.start <= first and last <= RAINSTORM.end
 
 
 def test_rotating_the_kek_from_the_command_line_keeps_clips_readable_under_the_new_key_only(hexops, tmp_path):

@@ -308,7 +308,36 @@
     ctx.lineWidth = 3 / k; ctx.strokeStyle = "#00e5ff"; ctx.stroke();
   };
 
+  // Named categories (flood states) get one row each: side by side, their
+  // labels would overrun the 26 px swatches and each other.
+  HexMap.prototype._drawCategoryLegend = function (ctx) {
+    var L = this.legend, n = L.colors.length, x = 14, row = 20, i, w;
+    var top = this.height - 22 - (n + 1) * row - 26;
+    ctx.font = "13px system-ui, sans-serif";
+    w = ctx.measureText("no data").width;
+    for (i = 0; i < n; i++) { w = Math.max(w, ctx.measureText(L.labels[i] || "").width); }
+    ctx.font = "600 14px system-ui, sans-serif";
+    w = Math.max(w + 24, ctx.measureText(L.label).width);
+    ctx.fillStyle = "rgba(8, 11, 16, 0.94)";
+    ctx.fillRect(x - 8, top, w + 16, (n + 1) * row + 34);
+    ctx.fillStyle = "#f3f6fa"; ctx.textAlign = "left";
+    ctx.fillText(L.label, x, top + 20);
+    ctx.font = "13px system-ui, sans-serif";
+    for (i = 0; i <= n; i++) {
+      var y = top + 30 + i * row;
+      if (i < n) {
+        ctx.fillStyle = L.colors[i]; ctx.fillRect(x, y, 14, 14);
+      } else {
+        ctx.fillStyle = NO_DATA; ctx.fillRect(x, y, 14, 14);
+        ctx.strokeStyle = "#8a96a6"; ctx.lineWidth = 1; ctx.strokeRect(x + 0.5, y + 0.5, 13, 13);
+      }
+      ctx.fillStyle = "#dfe6ee";
+      ctx.fillText(i < n ? (L.labels[i] || "") : "no data", x + 22, y + 12);
+    }
+  };
+
   HexMap.prototype._drawLegend = function (ctx) {
+    if (this.legend.labels) { this._drawCategoryLegend(ctx); return; }
     var L = this.legend, n = L.colors.length, x = 14, y = this.height - 20, sw = 26, i;
     var boxW = n * sw + 110;   // the ramp, then the no-data swatch and its label
     ctx.fillStyle = "rgba(8, 11, 16, 0.94)";
@@ -317,13 +346,9 @@
     ctx.fillText(L.label, x, y - 40);
     for (i = 0; i < n; i++) { ctx.fillStyle = L.colors[i]; ctx.fillRect(x + i * sw, y - 30, sw, 14); }
     ctx.font = "13px system-ui, sans-serif"; ctx.fillStyle = "#dfe6ee";
-    if (L.labels) {
-      for (i = 0; i < n; i++) { ctx.fillText(L.labels[i] || "", x + i * sw, y); }
-    } else {
-      ctx.fillText(fmt(L.lo), x, y);
-      ctx.textAlign = "center"; ctx.fillText(fmt(L.mid), x + n * sw / 2, y);
-      ctx.textAlign = "right"; ctx.fillText("\u2265 " + fmt(L.hi), x + n * sw, y);
-    }
+    ctx.fillText(fmt(L.lo), x, y);
+    ctx.textAlign = "center"; ctx.fillText(fmt(L.mid), x + n * sw / 2, y);
+    ctx.textAlign = "right"; ctx.fillText("\u2265 " + fmt(L.hi), x + n * sw, y);
     ctx.fillStyle = NO_DATA; ctx.fillRect(x + n * sw + 12, y - 30, 14, 14);
     ctx.strokeStyle = "#8a96a6"; ctx.lineWidth = 1; ctx.strokeRect(x + n * sw + 12.5, y - 29.5, 13, 13);
     ctx.fillStyle = "#dfe6ee"; ctx.textAlign = "left"; ctx.fillText("no data", x + n * sw + 30, y - 18);

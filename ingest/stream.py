@@ -3,7 +3,7 @@
 - One stream, ``HEXOPS_DETECTIONS``, on subjects ``hexops.detections.<owner>.<district>``
   (work-queue retention: a batch leaves the stream once a worker acks it).
 - Workers share one durable pull consumer: each fetches a handful of batches,
-  ingests them in one transaction through the core (prepare, then commit),
+  ingests them in one transaction through :func:`ingest.core.ingest_events`,
   and acks only after the commit.  A worker killed before its commit leaves
   its batches unacked, and JetStream redelivers them after ``ack_wait``; one
   killed between commit and ack causes a redelivery that the idempotency keys
@@ -30,8 +30,7 @@ from nats.js import api
 from nats.js.errors import NotFoundError
 
 from geodata import detections
-from ingest.core import IngestReport, Prepared, commit_prepared, prepare_events
-from ingest.registry import CameraRegistry, camera_registry
+from ingest.core import IngestReport, ingest_events
 from ingest.errors import BatchError
 from ingest.schema import parse_batch
 
@@ -128,7 +127,7 @@ class WorkerStats:
 
 
 class Worker:
-    """One ingest worker: a durable pull consumer feeding the ingest core, pipelined.
+    """One ingest worker: a durable pull consumer feeding ``ingest_events``.
 
     Parameters
     ----------
@@ -163,8 +162,6 @@ class Worker:
         self.stats_file = stats_file
         self.stats = WorkerStats()
         self._conn: psycopg.Connection | None = None
-        self._registry: CameraRegistry | None = None
-        self._source = "nats:" + ",".join(self.subjects)
         self._log = log or (lambda text: print(text, file=sys.stderr, flush=True))
 
     def _connection(self) -> psycopg.Connection:
@@ -175,8 +172,8 @@ class Worker:
                                          options="-c synchronous_commit=on")
         return self._conn
 
-    def _prepare(self, bodies: list[tuple[str, bytes]]) -> tuple[Prepared, list]:
-        """The CPU half (no database): parse fetched batches and validate/aggregate them."""
+    def _commit_batches(self, bodies: list[tuple[str, bytes]]) -> IngestReport:
+        """Parse and ingest fetched batches in one transaction, retrying while the database is away."""
         frames, broken = [], []
         for subject, body in bodies:
             try:
@@ -184,42 +181,20 @@ class Worker:
             except BatchError as exc:
                 broken.append((subject, str(exc), body))
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return prepare_events(frame, self._registry, source=self._source), broken
-
-    def _commit(self, prepared: Prepared, broken: list) -> IngestReport:
-        """The database half, in one transaction, retried while the database is away."""
         delay = 0.2
         while True:
             try:
                 conn = self._connection()
-                with conn.transaction():
-                    fresh = camera_registry(conn)
-                    if fresh.version != prepared.registry.version:
-                        self._registry = fresh
-                        prepared = prepare_events(prepared.events, fresh, source=self._source)
-                    report = commit_prepared(conn, prepared)
-                    if broken:
-                        self._quarantine_batches(conn, broken)
+                report = ingest_events(conn, frame, source=f"nats:{','.join(self.subjects)}")
+                if broken:
+                    self._quarantine_batches(conn, broken)
+                conn.commit()
                 return report
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected,
                     psycopg.errors.SerializationFailure) as exc:
                 self._log(f"worker: database error, retrying in {delay:.1f} s: {exc}".strip())
                 if self._conn is not None:
                     self._conn.close()
-                self._conn = None
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
-    def _load_registry(self) -> None:
-        delay = 0.2
-        while True:
-            try:
-                conn = self._connection()
-                self._registry = camera_registry(conn)
-                conn.commit()
-                return
-            except psycopg.OperationalError as exc:
-                self._log(f"worker: database unavailable, retrying in {delay:.1f} s: {exc}".strip())
                 self._conn = None
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -242,8 +217,6 @@ class Worker:
         try:
             js = nc.jetstream(timeout=10.0)
             subs = [await self._subscribe(js, subject) for subject in self.subjects]
-            await asyncio.to_thread(self._load_registry)
-            pending = None
             per_sub = max(1, self.fetch_batch // len(subs))
             # With several filters an empty one must not hold up the others for long.
             wait_s = 1.0 if len(subs) == 1 else 0.25
@@ -262,21 +235,16 @@ class Worker:
                     elif not isinstance(result, (nats.errors.TimeoutError, asyncio.TimeoutError)):
                         raise result
                 if not msgs:
-                    if pending is not None:
-                        await self._finish(*pending)
-                        pending = None
                     if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                         break
                     continue
                 idle_since = time.monotonic()
-                # Pipelined: these batches are parsed and prepared while the
-                # previous ones are still being written.
-                prepared, broken = await asyncio.to_thread(self._prepare, [(m.subject, m.data) for m in msgs])
-                if pending is not None:
-                    await self._finish(*pending)
-                pending = (asyncio.create_task(asyncio.to_thread(self._commit, prepared, broken)), msgs)
-            if pending is not None:
-                await self._finish(*pending)
+                bodies = [(m.subject, m.data) for m in msgs]
+                report = await asyncio.to_thread(self._commit_batches, bodies)
+                committed = time.time()
+                for m in msgs:
+                    await m.ack()
+                self._record(msgs, report, committed)
             return self.stats
         finally:
             if self._conn is not None:
@@ -301,14 +269,6 @@ class Worker:
                 self._log(f"worker: stream not ready ({exc!r}); retrying")
                 await asyncio.sleep(0.2 * (attempt + 1))
         raise RuntimeError(f"{STREAM}: could not subscribe after 50 attempts")
-
-    async def _finish(self, commit: asyncio.Task, msgs) -> None:
-        """Wait for a commit, then (and only then) ack its batches."""
-        report = await commit
-        committed = time.time()
-        for m in msgs:
-            await m.ack()
-        self._record(msgs, report, committed)
 
     def _record(self, msgs, report: IngestReport, committed: float) -> None:
         self.stats.batches += len(msgs)

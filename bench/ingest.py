@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -335,6 +336,7 @@ def main(argv: list[str] | None = None) -> dict:
             nats_proc.terminate()
             nats_proc.wait(timeout=10)
         cluster.destroy()
+        shutil.rmtree(root, ignore_errors=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -30,8 +30,9 @@ def test_owslib_reads_the_drainage_departments_collections_and_is_refused_crime_
     rain = api.collection_items("rainfall")
     assert {"water_states", "rainfall"} <= listed <= {"water_states", "rainfall", "flood_states", "flood_alerts"}
     assert water["numberReturned"] > 0 and rain["numberReturned"] == 2
-    with pytest.raises(RuntimeError, match="Forbidden"):
-        api.collection_items("incidents")
+    for crime_layer in ("crime_risk", "incidents"):
+        with pytest.raises(RuntimeError, match="Forbidden"):
+            api.collection_items(crime_layer)
 
 
 def test_every_collection_of_an_ungranted_layer_is_refused_to_the_partner(sharing_world):
@@ -44,7 +45,7 @@ def test_every_collection_of_an_ungranted_layer_is_refused_to_the_partner(sharin
 
 def test_a_commander_sees_every_collection_whose_tables_exist(sharing_world):
     listed = {c["id"] for c in _get(sharing_world, "/ogcapi/collections", "commander").json()["collections"]}
-    assert {"water_states", "crowd_density", "incidents", "camera_positions", "rainfall"} <= listed
+    assert {"water_states", "crowd_density", "incidents", "camera_positions", "rainfall", "crime_risk"} <= listed
 
 
 def test_a_gateway_token_cannot_read_shared_layers(sharing_world):

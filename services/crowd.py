@@ -9,6 +9,8 @@ so the demo's historical scenario and a live feed are handled alike.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -50,11 +52,20 @@ def calibrate(conn) -> dict[str, int]:
                                to_hk1980([cell_polygon(c) for c in cells]) if cells else [])
     seen = hex_shares.regions[hex_shares.regions["covered_m2"] > 0]
     q.replace_ground_shares(conn, "hex", hex_shares.pairs, seen)
+    zones = _calibrate_zones(conn, cams, fovs_m)
+    return {"cameras": len(cams), "hexes": len(seen), "zones": zones, "pairs": len(hex_shares.pairs)}
+
+
+def _calibrate_zones(conn, cams: pd.DataFrame | None = None, fovs_m=None) -> int:
+    """Recompute the zones' ground shares only (a zone change leaves the hexes' shares as they are)."""
+    if cams is None:
+        cams = q.cameras_with_fov(conn)
+        fovs_m = to_hk1980(cams["fov"].to_numpy()) if len(cams) else np.zeros(0, object)
     zones = q.list_zones(conn)
     zone_shares = ground_shares(cams["camera_id"], fovs_m, list(zones["zone_id"]),
                                 to_hk1980(zones["geometry"].to_numpy()) if len(zones) else [])
     q.replace_ground_shares(conn, "zone", zone_shares.pairs, zone_shares.regions)
-    return {"cameras": len(cams), "hexes": len(seen), "zones": len(zones), "pairs": len(hex_shares.pairs)}
+    return len(zones)
 
 
 def load_layouts(conn) -> dict[str, CrowdLayout]:
@@ -266,3 +277,98 @@ def load_calibration_file(conn, path) -> dict[str, int]:
                                     for i, c in enumerate(frame["camera_id"], start=1) if c in unknown])
     q.set_camera_fovs(conn, frame)
     return {"cameras": len(frame)} | {f"calibrated_{k}": v for k, v in calibrate(conn).items()}
+
+
+#: Where a drawn zone may lie (lon_min, lat_min, lon_max, lat_max; EPSG:4326): Hong Kong with a margin.
+HK_BOUNDS: tuple[float, float, float, float] = (113.80, 22.13, 114.45, 22.58)
+
+
+class ZoneInputError(ValueError):
+    """A drawn zone was refused; ``field`` names the input at fault (``name``, ``capacity``, ``polygon``)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+def _drawn_polygon(ring_lonlat) -> shapely.Polygon:
+    """The drawn ring as a valid polygon inside :data:`HK_BOUNDS`, or ZoneInputError naming ``polygon``."""
+    try:
+        pts = [(float(p[0]), float(p[1])) for p in (ring_lonlat or [])]
+    except (TypeError, ValueError, IndexError):
+        raise ZoneInputError("polygon", "vertices must be [lon, lat] pairs of numbers") from None
+    if pts and pts[0] == pts[-1]:
+        pts = pts[:-1]  # a closed ring repeats its first vertex; count it once
+    distinct = list(dict.fromkeys(pts))
+    if len(distinct) < 3:
+        raise ZoneInputError("polygon", f"needs at least 3 distinct vertices, got {len(distinct)}")
+    lon0, lat0, lon1, lat1 = HK_BOUNDS
+    if not all(np.isfinite(x) and np.isfinite(y) and lon0 <= x <= lon1 and lat0 <= y <= lat1 for x, y in pts):
+        raise ZoneInputError("polygon", "every vertex must lie within Hong Kong "
+                                        f"(lon {lon0}..{lon1}, lat {lat0}..{lat1}, EPSG:4326)")
+    poly = shapely.Polygon(pts)
+    if not poly.is_valid:
+        raise ZoneInputError("polygon", f"not a valid polygon ({shapely.is_valid_reason(poly)}); "
+                                        "edges must not cross")
+    if poly.area <= 0:
+        raise ZoneInputError("polygon", "has no area")
+    return poly
+
+
+def save_drawn_zone(conn, name: str, capacity, ring_lonlat, actor: str) -> str:
+    """Validate and store a zone drawn on the Events page; returns its ``zone_id``.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        Open connection; everything happens in the caller's transaction.
+    name : str
+        The zone's name as shown in the zone panel (1-200 characters).
+    capacity : int or str
+        How many people the zone holds safely (a whole number above 0).
+    ring_lonlat : sequence of (float, float)
+        The drawn ring's vertices as (lon, lat), WGS84 (EPSG:4326), open or
+        closed; at least 3 distinct vertices, edges not crossing, inside
+        :data:`HK_BOUNDS`.
+    actor : str
+        The user saving it (audited as ``zone.create``).
+
+    Raises
+    ------
+    ZoneInputError
+        Before anything is written, naming the field at fault.
+
+    Notes
+    -----
+    The zone is stored with :func:`geodata.crowd.upsert_zones` (area in m2
+    from HK1980 Grid, EPSG:2326), then the zones' ground shares are
+    recomputed (hex shares do not depend on zones, so they are left alone).
+    """
+    from services.crowd_files import _areas_m2
+
+    name = str(name or "").strip()
+    if not name:
+        raise ZoneInputError("name", "required")
+    if len(name) > 200:
+        raise ZoneInputError("name", "at most 200 characters")
+    if capacity is None or str(capacity).strip() == "":
+        raise ZoneInputError("capacity", "required (a whole number of people)")
+    try:
+        cap_f = float(str(capacity).strip())
+    except (TypeError, ValueError):
+        raise ZoneInputError("capacity", f"{capacity!r} is not a number of people") from None
+    if not (np.isfinite(cap_f) and cap_f == int(cap_f) and cap_f > 0):
+        raise ZoneInputError("capacity", "must be a whole number of people above 0")
+    poly = _drawn_polygon(ring_lonlat)
+    # A readable id from the name, plus a random suffix so that two zones of the same name never collide.
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "zone"
+    zone_id = f"drawn-{slug}-{secrets.token_hex(3)}"
+    frame = pd.DataFrame({"zone_id": [zone_id], "name": [name], "event_name": [None],
+                          "capacity": [int(cap_f)], "geometry": [poly]})
+    frame["area_m2"] = _areas_m2([poly])
+    q.upsert_zones(conn, frame)
+    _calibrate_zones(conn)
+    audit.record(conn, actor=actor, action="zone.create", target=zone_id,
+                 details={"name": name, "capacity": int(cap_f), "area_m2": round(float(frame["area_m2"][0]), 1),
+                          "source": "drawn"})
+    return zone_id

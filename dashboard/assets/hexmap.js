@@ -31,6 +31,8 @@
     this.tileUrl = el.dataset.tileUrl || "";
     this.showDistricts = el.dataset.districts === "1";
     this.showCameras = el.dataset.cameras === "1";
+    this.drawable = el.dataset.draw === "1";
+    this.drawing = null;       // draw mode: {pts: [[x, y] local], closed: bool}, else null
     this.geom = null;          // geometry of the current resolution (loaded)
     this.shown = null;         // geometry that the drawn values belong to
     this.doc = null;           // values document drawn now
@@ -164,6 +166,63 @@
     return [this.center[0] + (px - this.width / 2) / k, this.center[1] + (py - this.height / 2) / k];
   };
 
+  // Local Web Mercator units back to lon/lat (EPSG:4326): the inverse of hexmap-data.js's localX/localY.
+  HexMap.prototype.toLonLat = function (lx, ly) {
+    var mx = lx / LOCAL + ORIGIN_X, my = ly / LOCAL + ORIGIN_Y;
+    var lat = Math.atan(Math.sinh((0.5 - my / TILE) * 2 * Math.PI)) * 180 / Math.PI;
+    return [mx / TILE * 360 - 180, lat];
+  };
+
+  HexMap.prototype.setDrawing = function (on) {
+    this.drawing = on && this.drawable ? {pts: [], closed: false} : null;
+    this.el.dataset.drawing = this.drawing ? "1" : "0";
+    this.el.dataset.drawVertices = "0"; this.el.dataset.drawClosed = "0";
+    this.redraw();
+  };
+
+  // A click in draw mode: add a vertex, or close the ring on the first vertex (>= 3 vertices).
+  HexMap.prototype._drawClick = function (px, py) {
+    var d = this.drawing, k = this._k(), p = this.toLocal(px, py);
+    if (d.closed) { return; }
+    function near(q, tol) { return Math.abs(q[0] - p[0]) * k < tol && Math.abs(q[1] - p[1]) * k < tol; }
+    if (d.pts.length >= 3 && near(d.pts[0], 8)) { this._closeDrawing(); return; }
+    // The second click of a double-click lands on the last vertex: not a new one.
+    if (d.pts.length && near(d.pts[d.pts.length - 1], 4)) { return; }
+    d.pts.push(p);
+    this.el.dataset.drawVertices = String(d.pts.length);
+    this.redraw();
+  };
+
+  HexMap.prototype._closeDrawing = function () {
+    var d = this.drawing, self = this;
+    if (!d || d.closed || d.pts.length < 3) { return; }
+    d.closed = true;
+    var ring = d.pts.concat([d.pts[0]]).map(function (q) {
+      var ll = self.toLonLat(q[0], q[1]);
+      return [Math.round(ll[0] * 1e7) / 1e7, Math.round(ll[1] * 1e7) / 1e7];   // ~1 cm
+    });
+    this.el.dataset.drawClosed = "1";
+    setProps(this.el.id + "-drawn", {data: ring});
+    this.redraw();
+  };
+
+  // The polygon being drawn, on top of everything (ctx in local units).
+  HexMap.prototype._drawDrawing = function (ctx, k) {
+    var pts = this.drawing.pts, i;
+    if (!pts.length) { return; }
+    ctx.beginPath();
+    ctx.moveTo(pts[0][0], pts[0][1]);
+    for (i = 1; i < pts.length; i++) { ctx.lineTo(pts[i][0], pts[i][1]); }
+    if (this.drawing.closed) {
+      ctx.closePath(); ctx.fillStyle = "rgba(0, 229, 255, 0.18)"; ctx.fill();
+    }
+    ctx.lineWidth = 2.5 / k; ctx.strokeStyle = "#00e5ff"; ctx.stroke();
+    ctx.fillStyle = "#ffffff";
+    for (i = 0; i < pts.length; i++) {
+      ctx.beginPath(); ctx.arc(pts[i][0], pts[i][1], (i ? 4 : 6) / k, 0, 2 * Math.PI); ctx.fill();
+    }
+  };
+
   HexMap.prototype.redraw = function () {
     var self = this;
     if (this.frame) { return; }
@@ -187,6 +246,7 @@
     if (this.outlines) { this._drawOutlines(ctx, k); }
     if (this.cameras && markers) { this._drawCameras(ctx, k); }
     if (g && this.selected !== null) { this._drawSelected(ctx, g, k); }
+    if (this.drawing) { this._drawDrawing(ctx, k); }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (this.legend) { this._drawLegend(ctx); }
     if (g && this.doc) {
@@ -436,12 +496,15 @@
       var wasDrag = drag && drag.moved;
       drag = null;
       if (wasDrag) { return; }
-      var rect = canvas.getBoundingClientRect(), i = self.pick(ev.clientX - rect.left, ev.clientY - rect.top);
+      var rect = canvas.getBoundingClientRect();
+      if (self.drawing) { if (self.center) { self._drawClick(ev.clientX - rect.left, ev.clientY - rect.top); } return; }
+      var i = self.pick(ev.clientX - rect.left, ev.clientY - rect.top);
       self.selected = i >= 0 ? self.shown.cells[i] : null;
       self.el.dataset.selected = self.selected || "";
       setProps(self.el.id + "-selected", {data: self.selected});
       self.redraw();
     });
+    canvas.addEventListener("dblclick", function () { if (self.drawing) { self._closeDrawing(); } });
     canvas.addEventListener("pointerleave", function () { self.tooltip.style.display = "none"; });
     if (window.ResizeObserver) { new ResizeObserver(function () { self._resize(); }).observe(this.el); }
   };
@@ -496,6 +559,11 @@
       setValues: function (doc, containerId) {
         var el = document.getElementById(containerId);
         if (el) { mount(el).setValues(doc); }
+        return window.dash_clientside.no_update;
+      },
+      setDrawing: function (on, containerId) {
+        var el = document.getElementById(containerId);
+        if (el) { mount(el).setDrawing(!!on); }
         return window.dash_clientside.no_update;
       }
     }

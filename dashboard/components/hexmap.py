@@ -37,6 +37,13 @@ What goes through the stores
   several ``resolutions`` the map switches to a coarser one when zoomed out
   and your callback must answer with values of ``resolution``.
 - ``ids.selected`` (the map writes): the clicked cell's H3 id string.
+- Drawing (only with ``hex_map(..., drawing=True)`` and
+  ``register_hex_map(prefix, drawing=True)``): the page writes ``True`` or
+  ``False`` to ``ids.draw_mode``; while it is on, clicks add vertices instead
+  of selecting hexes (dragging still pans), and a double-click or a click on
+  the first vertex closes the ring, which the map writes to ``ids.drawn`` as
+  ``[[lon, lat], ...]`` (EPSG:4326, first vertex repeated at the end).
+  Turning the mode off discards the drawing.
 
 Geometry (hexes per resolution, district outlines, cameras) is fetched by
 the browser once from ``/api/v1/hexmap/...`` and cached; it never travels
@@ -75,16 +82,22 @@ class HexMapIds:
     view: str
     selected: str
     ack: str
+    draw_mode: str
+    drawn: str
 
 
 def hexmap_ids(id_prefix: str) -> HexMapIds:
     """The ids of the map on the page ``id_prefix``."""
     base = f"{id_prefix}-hexmap"
-    return HexMapIds(base, f"{base}-values", f"{base}-view", f"{base}-selected", f"{base}-ack")
+    return HexMapIds(base, f"{base}-values", f"{base}-view", f"{base}-selected", f"{base}-ack",
+                     f"{base}-draw-mode", f"{base}-drawn")
 
 
-def register_hex_map(id_prefix: str) -> None:
-    """Register the clientside callback that hands values to the renderer (call once per page)."""
+def register_hex_map(id_prefix: str, drawing: bool = False) -> None:
+    """Register the clientside callbacks that hand values (and the draw mode) to the renderer.
+
+    Call once per page; ``drawing=True`` only when the page's map was made with ``drawing=True``.
+    """
     ids = hexmap_ids(id_prefix)
     clientside_callback(
         ClientsideFunction(namespace="hexmap", function_name="setValues"),
@@ -92,6 +105,14 @@ def register_hex_map(id_prefix: str) -> None:
         Input(ids.values, "data"),
         Input(ids.container, "id"),
     )
+    if drawing:
+        clientside_callback(
+            ClientsideFunction(namespace="hexmap", function_name="setDrawing"),
+            Output(ids.ack, "data", allow_duplicate=True),
+            Input(ids.draw_mode, "data"),
+            Input(ids.container, "id"),
+            prevent_initial_call=True,
+        )
 
 
 def hex_map(
@@ -103,6 +124,7 @@ def hex_map(
     show_cameras: bool = False,
     tile_url: str | None = None,
     height: str = "72vh",
+    drawing: bool = False,
 ) -> html.Div:
     """The map: a canvas drawn by ``assets/hexmap.js`` plus its stores.
 
@@ -125,6 +147,9 @@ def hex_map(
         underneath; without it the map needs no network beyond hexops.
     height : str
         CSS height of the map.
+    drawing : bool
+        Let the page switch on a polygon draw mode (``ids.draw_mode`` in,
+        ``ids.drawn`` out; see the module docstring).
     """
     ids = hexmap_ids(id_prefix)
     if initial_resolution is None:
@@ -138,7 +163,9 @@ def hex_map(
         "data-cameras": "1" if show_cameras else "0",
         "data-tile-url": tile_url or "",
         "data-drawn-cells": "0",
+        "data-draw": "1" if drawing else "0",
     }
+    draw_stores = [dcc.Store(id=ids.draw_mode, data=False), dcc.Store(id=ids.drawn)] if drawing else []
     return html.Div(
         [
             html.Canvas(className="hexmap-canvas", role="img",
@@ -148,6 +175,7 @@ def hex_map(
             dcc.Store(id=ids.view, data={"resolution": initial_resolution}),
             dcc.Store(id=ids.selected),
             dcc.Store(id=ids.ack),
+            *draw_stores,
         ],
         id=ids.container,
         className="hexmap",

@@ -32,7 +32,7 @@ dash.register_page(
 
 HK = ZoneInfo("Asia/Hong_Kong")
 IDS = hexmap_ids("crowd")
-register_hex_map("crowd")
+register_hex_map("crowd", drawing=True)
 REPLAY_HOURS = 6
 REFRESH_MS = 5000
 _LOS_COLOURS = {"A": "#2e7d32", "B": "#558b2f", "C": "#9e9d24", "D": "#f9a825", "E": "#ef6c00", "F": "#c62828"}
@@ -61,9 +61,10 @@ def layout(at: str | None = None, **_query) -> html.Div:
             html.Div(
                 [
                     hex_map("crowd", resolutions=(10,), colors="heat", show_districts=True,
-                            tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)"),
+                            tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)",
+                            drawing=True),
                     html.Aside(
-                        [html.H2("Zones"), html.Div(id="crowd-zones"),
+                        [html.H2("Zones"), _draw_panel(), html.Div(id="crowd-zones"),
                          html.H2("Alerts"), html.Div(id="crowd-alerts")],
                         className="map-side crowd-side",
                     ),
@@ -73,8 +74,24 @@ def layout(at: str | None = None, **_query) -> html.Div:
             dcc.Interval(id="crowd-tick", interval=REFRESH_MS),
             dcc.Store(id="crowd-acked"),
             dcc.Store(id="crowd-pinned", data=at),
+            dcc.Store(id="crowd-zones-changed", data=0),
         ],
         className="page page-events",
+    )
+
+
+def _draw_panel() -> html.Div:
+    """Draw a zone: the toggle, its name and capacity, Save and Cancel (the map draws, the service validates)."""
+    return html.Div(
+        [
+            html.Button("Draw zone", id="crowd-draw-toggle", className="draw-button"),
+            dcc.Input(id="crowd-draw-name", type="text", placeholder="Zone name"),
+            dcc.Input(id="crowd-draw-capacity", type="number", min=1, step=1, placeholder="Capacity (people)"),
+            html.Button("Save", id="crowd-draw-save"),
+            html.Button("Cancel", id="crowd-draw-cancel"),
+            html.Div(id="crowd-draw-status", role="status", className="muted"),
+        ],
+        id="crowd-draw", className="crowd-draw",
     )
 
 
@@ -129,9 +146,10 @@ def _alert_list(frame) -> html.Ul:
     Input("crowd-tick", "n_intervals"),
     Input("crowd-replay", "value"),
     Input("crowd-acked", "data"),
+    Input("crowd-zones-changed", "data"),
     State("crowd-pinned", "data"),
 )
-def refresh(_tick, replay_min, _acked, pinned):
+def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
     with app_context().db.connection() as conn:
         latest = crowd.latest_data_time(conn)
         if latest is None:
@@ -163,3 +181,42 @@ def acknowledge(clicks, acked):
     with app_context().db.connection() as conn:
         crowd.acknowledge(conn, int(trigger["alert"]), user.username, datetime.now(HK))
     return (acked or 0) + 1
+
+
+_DRAW_HINT = "Drawing: click the map to add corners; double-click or click the first corner to close."
+
+
+@callback(
+    Output(IDS.draw_mode, "data"),
+    Output(IDS.drawn, "data"),
+    Output("crowd-draw-status", "children"),
+    Output("crowd-zones-changed", "data"),
+    Input("crowd-draw-toggle", "n_clicks"),
+    Input("crowd-draw-cancel", "n_clicks"),
+    Input("crowd-draw-save", "n_clicks"),
+    State("crowd-draw-name", "value"),
+    State("crowd-draw-capacity", "value"),
+    State(IDS.drawn, "data"),
+    State(IDS.draw_mode, "data"),
+    State("crowd-zones-changed", "data"),
+    prevent_initial_call=True,
+)
+def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
+    """Switch the map's draw mode, discard a drawing, or save it as a zone through the crowd service."""
+    keep = dash.no_update
+    trigger = ctx.triggered_id
+    if trigger == "crowd-draw-toggle":
+        # Turning the mode off (or on again) starts from a clean ring, so a stale one is never saved.
+        return (not mode), None, (_DRAW_HINT if not mode else ""), keep
+    if trigger == "crowd-draw-cancel":
+        return False, None, "Drawing discarded.", keep
+    if not ring:
+        return keep, keep, html.Span("polygon: draw the zone on the map and close it first.",
+                                     className="error"), keep
+    user = access.current_user()
+    try:
+        with app_context().db.connection() as conn:
+            zone_id = crowd.save_drawn_zone(conn, name, capacity, ring, user.username)
+    except crowd.ZoneInputError as err:
+        return keep, keep, html.Span(str(err), className="error"), keep
+    return False, None, f"Saved zone {name.strip()} ({zone_id}).", (changed or 0) + 1

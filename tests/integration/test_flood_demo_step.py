@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from app import AppContext
 from services.flood import DEMO_STEP, demo_step
@@ -18,7 +19,7 @@ def test_the_demo_step_runs_twice_and_the_second_run_adds_nothing(scenario_db_ur
 
         def counts():
             with psycopg.connect(scenario_db_url) as conn:
-                return [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # fixed test-only names
+                return [conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0]
                         for t in ("event_zones", "low_lying_places", "drainage_crews", "crowd_alerts",
                                   "flood_transitions", "crew_plans")]
 

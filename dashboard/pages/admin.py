@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import access
+from dashboard.components.display import HONG_KONG as HK
+from dashboard.components.display import hk_time, record_table
 from dashboard.context import app_context
 from geodata import accounts as account_q
 from geodata import audit
@@ -24,45 +25,30 @@ from services import accounts, grants
 dash.register_page(__name__, path="/admin", name="Admin", title="hexops: admin",
                    allowed_roles=["admin"], id_prefix="admin")
 
-HK = ZoneInfo("Asia/Hong_Kong")
 PEOPLE_ROLES = ("commander", "event_manager", "partner", "admin")
 
 
-def _hk(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(HK).strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _table(rows: list[dict], columns: list[str], table_id: str) -> html.Table:
-    head = html.Thead(html.Tr([html.Th(c) for c in columns]))
-    body = html.Tbody([html.Tr([html.Td(_hk(row.get(c))) for c in columns]) for row in rows])
-    return html.Table([head, body], id=table_id, className="admin-table")
-
-
-def _users_table():
+def _usersrecord_table():
     with app_context().db.connection() as conn:
         rows = account_q.list_users(conn)
-    return _table(rows, ["username", "role", "department", "disabled", "failed_logins", "locked_until",
+    return record_table(rows, ["username", "role", "department", "disabled", "failed_logins", "locked_until",
                          "created_at"], "admin-users-table")
 
 
-def _grants_table():
+def _grantsrecord_table():
     with app_context().db.connection() as conn:
         rows = grant_q.list_grants(conn, include_closed=True)
-    return _table(rows, ["grant_id", "department", "layer", "live", "expires_at", "granted_by", "granted_at",
+    return record_table(rows, ["grant_id", "department", "layer", "live", "expires_at", "granted_by", "granted_at",
                          "revoked_at", "reason"], "admin-grants-table")
 
 
-def _deliveries_table():
+def _deliveriesrecord_table():
     with app_context().db.connection() as conn:
         endpoints = webhook_q.list_endpoints(conn)
         rows = webhook_q.list_deliveries(conn, limit=100)
     return html.Div([
-        _table(endpoints, ["endpoint_id", "department", "url", "active", "created_at"], "admin-endpoints-table"),
-        _table(rows, ["delivery_id", "department", "event_id", "status", "attempts", "last_status_code",
+        record_table(endpoints, ["endpoint_id", "department", "url", "active", "created_at"], "admin-endpoints-table"),
+        record_table(rows, ["delivery_id", "department", "event_id", "status", "attempts", "last_status_code",
                       "last_error", "next_attempt_at", "delivered_at"], "admin-deliveries-table"),
     ])
 
@@ -78,7 +64,7 @@ def layout(**_query):
         html.H2("Administration"),
         html.Section([
             html.H3("Users"),
-            html.Div(_users_table(), id="admin-users"),
+            html.Div(_usersrecord_table(), id="admin-users"),
             html.Div([
                 dcc.Input(id="admin-user-name", placeholder="user name"),
                 dcc.Dropdown(id="admin-user-role", options=_choices(PEOPLE_ROLES), placeholder="role"),
@@ -90,7 +76,7 @@ def layout(**_query):
         ]),
         html.Section([
             html.H3("Layer grants"),
-            html.Div(_grants_table(), id="admin-grants"),
+            html.Div(_grantsrecord_table(), id="admin-grants"),
             html.Div([
                 dcc.Dropdown(id="admin-grant-department", options=_choices(departments), placeholder="department"),
                 dcc.Dropdown(id="admin-grant-layer", options=_choices(layers), placeholder="layer"),
@@ -116,7 +102,7 @@ def layout(**_query):
             html.P(id="admin-audit-status", role="status"),
             html.Div(id="admin-audit-table"),
         ]),
-        html.Section([html.H3("Webhook deliveries"), html.Div(_deliveries_table(), id="admin-deliveries")]),
+        html.Section([html.H3("Webhook deliveries"), html.Div(_deliveriesrecord_table(), id="admin-deliveries")]),
     ], className="admin-page")
 
 
@@ -137,7 +123,7 @@ def create_user(_clicks, username, role, department, password):
                                  department, actor=_actor())
     except accounts.AccountError as exc:
         return f"Not created: {exc}", dash.no_update
-    return f"Created {username} ({role}).", _users_table()
+    return f"Created {username} ({role}).", _usersrecord_table()
 
 
 def _hk_day_start(value: str | None) -> datetime | None:
@@ -162,10 +148,10 @@ def change_grant(_add, _revoke, department, layer, expiry, reason, revoke_id):
                 if until is None:
                     return "Not granted: expiry: choose a date", dash.no_update
                 grants.grant_layer(conn, department or "", layer or "", until, actor=_actor(), reason=reason)
-                message = f"Granted {layer} to {department} until {_hk(until)} (Hong Kong time)."
+                message = f"Granted {layer} to {department} until {hk_time(until)} (Hong Kong time)."
     except grants.GrantError as exc:
         return f"Not changed: {exc}", dash.no_update
-    return message, _grants_table()
+    return message, _grantsrecord_table()
 
 
 def audit_filters(actor, action, start_date, end_date) -> dict:
@@ -188,7 +174,7 @@ def filter_audit(_clicks, actor, action, start_date, end_date):
             conn, actor=params.get("actor"), action_prefix=params.get("action"),
             since=datetime.fromisoformat(params["since"]) if "since" in params else None,
             until=datetime.fromisoformat(params["until"]) if "until" in params else None, limit=200))
-    table = _table(rows, ["chain_seq", "at", "actor", "action", "target", "reason", "details"], "admin-audit-rows")
+    table = record_table(rows, ["chain_seq", "at", "actor", "action", "target", "reason", "details"], "admin-audit-rows")
     return table, "/api/v1/audit.csv" + ("?" + urlencode(params) if params else "")
 
 

@@ -9,12 +9,12 @@ fetched once; each refresh sends state codes only.  Times are the data's
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from analytics.flood import STATES
+from dashboard.components.display import hk_time, replay_slider
 from dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from dashboard.context import app_context
 from services import flood, flood_views, heatmap
@@ -28,7 +28,6 @@ dash.register_page(
     id_prefix="drainage",
 )
 
-HK = ZoneInfo("Asia/Hong_Kong")
 IDS = hexmap_ids("drainage")
 register_hex_map("drainage")
 REPLAY_HOURS = 24
@@ -39,12 +38,11 @@ _SIGNAL_COLOURS = {"amber": "#ffbf00", "red": "#e53935", "black": "#111111"}
 
 
 def _hk(moment) -> str:
-    return moment.astimezone(HK).strftime("%d %b %H:%M")
+    return hk_time(moment, "%d %b %H:%M")
 
 
 def layout(at: str | None = None, **_query) -> html.Div:
     """``?at=2026-10-02T16:00+08:00`` opens the page at that time (a shareable replay link)."""
-    marks = {m: f"-{-m // 60}h" if m else "latest" for m in range(-REPLAY_HOURS * 60, 1, 180)}
     return html.Div(
         [
             html.Div(
@@ -52,10 +50,7 @@ def layout(at: str | None = None, **_query) -> html.Div:
                     html.H1("Drainage: floods", className="page-title"),
                     html.Div(id="drainage-asof", className="asof"),
                     html.Div(id="drainage-signal", className="rain-signal"),
-                    html.Div(dcc.Slider(-REPLAY_HOURS * 60, 0, 5, value=0, marks=marks, id="drainage-replay",
-                                        updatemode="mouseup"), className="replay",
-                             # The slider needs room for its hour marks; the shared stylesheet has no rule for it.
-                             style={"flex": "1 1 420px", "minWidth": "420px"}),
+                    replay_slider("drainage", REPLAY_HOURS, mark_every_min=180),
                 ],
                 className="map-controls",
             ),

@@ -9,7 +9,6 @@ on the slider), shown on screen in Hong Kong time.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dash
 import numpy as np
@@ -17,6 +16,8 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import access
+from dashboard.components.display import HONG_KONG as HK
+from dashboard.components.display import hk_time, replay_slider
 from dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from dashboard.context import app_context
 from services import crowd, heatmap
@@ -30,7 +31,6 @@ dash.register_page(
     id_prefix="crowd",
 )
 
-HK = ZoneInfo("Asia/Hong_Kong")
 IDS = hexmap_ids("crowd")
 register_hex_map("crowd", drawing=True)
 REPLAY_HOURS = 6
@@ -39,22 +39,18 @@ _LOS_COLOURS = {"A": "#2e7d32", "B": "#558b2f", "C": "#9e9d24", "D": "#f9a825", 
 
 
 def _hk(moment) -> str:
-    return moment.astimezone(HK).strftime("%d %b %H:%M")
+    return hk_time(moment, "%d %b %H:%M")
 
 
 def layout(at: str | None = None, **_query) -> html.Div:
     """``?at=2026-10-01T21:00+08:00`` opens the page at that time (a shareable replay link)."""
-    marks = {m: f"-{-m // 60}h" if m else "latest" for m in range(-REPLAY_HOURS * 60, 1, 60)}
     return html.Div(
         [
             html.Div(
                 [
                     html.H1("Crowds", className="page-title"),
                     html.Div(id="crowd-asof", className="asof"),
-                    html.Div(dcc.Slider(-REPLAY_HOURS * 60, 0, 5, value=0, marks=marks, id="crowd-replay",
-                                        updatemode="mouseup"), className="replay",
-                             # The slider needs room for its hour marks; the shared stylesheet has no rule for it.
-                             style={"flex": "1 1 420px", "minWidth": "420px"}),
+                    replay_slider("crowd", REPLAY_HOURS, mark_every_min=60),
                 ],
                 className="map-controls",
             ),

@@ -9,32 +9,18 @@ registered and present.  Times in Asia/Hong_Kong.
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
+from dashboard.components.display import hk_time, record_table
 from dashboard.context import app_context
 from services import vault as vault_service
 
 dash.register_page(__name__, path="/admin/vault", name="Vault", title="hexops: vault",
                    allowed_roles=["admin"], id_prefix="vault")
 
-HK = ZoneInfo("Asia/Hong_Kong")
-
-
-def _hk(value) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(HK).strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else str(value)
-
-
-def _table(rows: list[dict], columns: list[str], table_id: str) -> html.Table:
-    head = html.Thead(html.Tr([html.Th(c) for c in columns]))
-    body = html.Tbody([html.Tr([html.Td(_hk(row.get(c))) for c in columns]) for row in rows])
-    return html.Table([head, body], id=table_id, className="admin-table")
 
 
 def expiry_figure(by_days: list[dict]) -> go.Figure:
@@ -55,7 +41,7 @@ def _sweep_section(status) -> html.Div:
     verdict = {True: "signature valid", False: "SIGNATURE INVALID", None: "not checked"}[status.last_sweep_verified]
     return html.Div([
         html.H3("Last retention sweep"),
-        html.P([f"{_hk(status.last_sweep['at'])}: {receipt.get('day_keys_destroyed', 0)} day keys and "
+        html.P([f"{hk_time(status.last_sweep['at'])}: {receipt.get('day_keys_destroyed', 0)} day keys and "
                 f"{receipt.get('hold_keys_destroyed', 0)} hold keys destroyed, "
                 f"{receipt.get('clips_deleted', 0)} clips deleted; ",
                 html.Strong(verdict, id="vault-receipt-verdict")]),
@@ -73,11 +59,11 @@ def _status_children():
         html.P(f"{total} clips in the vault.", id="vault-total"),
         dcc.Graph(id="vault-expiry-graph", figure=expiry_figure(status.by_days), config={"displayModeBar": False}),
         html.H3("Evidence holds"),
-        _table(status.holds, ["hold_id", "case_id", "clips", "active", "placed_by", "placed_at", "until",
+        record_table(status.holds, ["hold_id", "case_id", "clips", "active", "placed_by", "placed_at", "until",
                               "released_at", "released_by", "reason"], "vault-holds-table"),
         _sweep_section(status),
         html.H3("Model registry"),
-        _table(vault_service.model_registry(), ["name", "version", "runner", "licence", "present", "sha256",
+        record_table(vault_service.model_registry(), ["name", "version", "runner", "licence", "present", "sha256",
                                                 "saturation_count", "path"], "vault-models-table"),
     ]
 

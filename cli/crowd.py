@@ -66,7 +66,12 @@ def calibrate(ctx: click.Context) -> None:
 def advance(ctx: click.Context, until: str | None) -> None:
     """Advance the crowd alert machine through the detections (5-minute steps)."""
     from geodata.crowd import detection_time_range
-    from services.crowd import advance_alerts
+    from services.crowd import advance_alerts, alert_settings
+
+    try:
+        configured = alert_settings(get_context(ctx).settings)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
 
     def work(conn):
         end = datetime.fromisoformat(until) if until else detection_time_range(conn)[1]
@@ -74,6 +79,6 @@ def advance(ctx: click.Context, until: str | None) -> None:
             raise CliError("no detections loaded")
         if end.tzinfo is None:
             raise CliError(f"--until {until!r} has no UTC offset")
-        return advance_alerts(conn, end)
+        return advance_alerts(conn, end, thresholds=configured.thresholds, config=configured.config)
 
     click.echo(f"crowd alerts {_run(ctx, work)}")

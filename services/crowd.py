@@ -107,6 +107,60 @@ class Snapshot:
     estimates: dict[str, pd.DataFrame]
 
 
+@dataclass(frozen=True)
+class AlertSettings:
+    """Crowd alert thresholds (people/m2 of visible ground) and timing, as configured.
+
+    Read by :func:`alert_settings` from the environment: ``HEXOPS_CROWD_THRESHOLDS``
+    (comma-separated, default ``2,4,5.5``), ``HEXOPS_CROWD_CLEAR_AFTER_MIN``
+    (minutes below before an alert clears, default 10) and
+    ``HEXOPS_CROWD_HORIZON_MIN`` (how far ahead a projection may raise, default 10).
+    """
+
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+    config: AlertConfig = AlertConfig()
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ValueError(f"{name}: expected a number of minutes above 0, got {raw!r}")
+    return value
+
+
+def alert_settings(settings) -> AlertSettings:
+    """The crowd alert configuration of a :class:`settings.Settings` (see :class:`AlertSettings`).
+
+    Raises
+    ------
+    ValueError
+        Naming the variable whose value is not usable.
+    """
+    env = settings.extra
+    thresholds = DEFAULT_THRESHOLDS
+    raw = env.get("HEXOPS_CROWD_THRESHOLDS")
+    if raw is not None:
+        try:
+            thresholds = tuple(sorted({float(part) for part in raw.split(",") if part.strip()}))
+        except ValueError:
+            thresholds = ()
+        if not thresholds or thresholds[0] <= 0:
+            raise ValueError(f"HEXOPS_CROWD_THRESHOLDS: expected people/m2 above 0 separated by commas, got {raw!r}")
+    defaults = AlertConfig()
+    config = AlertConfig(
+        horizon_min=_positive(env, "HEXOPS_CROWD_HORIZON_MIN", defaults.horizon_min),
+        hysteresis=defaults.hysteresis,
+        clear_after_min=_positive(env, "HEXOPS_CROWD_CLEAR_AFTER_MIN", defaults.clear_after_min),
+    )
+    return AlertSettings(thresholds, config)
+
+
 def snapshot(conn, at: datetime, layouts: dict[str, CrowdLayout] | None = None,
              thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS) -> Snapshot:
     """Crowd estimates at ``at`` with the trend over the previous 10 minutes."""

@@ -223,7 +223,9 @@ def demo_step(context, echo) -> None:
         echo("  no detections loaded: crowd and flood alerts not computed")
         return
     with context.db.connection() as conn:
-        echo(f"  crowd alerts {crowd.advance_alerts(conn, last)}")
+        configured = crowd.alert_settings(context.settings)
+        raised = crowd.advance_alerts(conn, last, thresholds=configured.thresholds, config=configured.config)
+        echo(f"  crowd alerts {raised}")
     with context.db.connection() as conn:
         echo(f"  flood states {advance_floods(conn, last)}")
 

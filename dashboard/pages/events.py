@@ -97,9 +97,9 @@ def _eta(value: float) -> str:
     return "now" if value <= 0 else f"{value:.0f} min"
 
 
-def _zone_table(panel) -> html.Table:
+def _zone_table(panel, thresholds: tuple[float, ...]) -> html.Table:
     head = html.Tr([html.Th(h) for h in ("Zone", "People (band)", "of capacity", "p/m\u00b2", "LOS",
-                                         "to 2", "to 4", "to 5.5")])
+                                         *(f"to {t:g}" for t in thresholds))])
     rows = []
     for zone_id, z in panel.iterrows():
         # Saturated cameras give lower bounds: say so beside the zone, not only in the band.
@@ -111,7 +111,7 @@ def _zone_table(panel) -> html.Table:
             html.Td(f"{z['occupancy_pct']:.0f}%"),
             html.Td(f"{z['density']:.2f}" if not np.isnan(z["density"]) else "no data"),
             html.Td(z["los"], className="los", style={"background": _LOS_COLOURS.get(z["los"], "#555")}),
-            html.Td(_eta(z["eta_2"])), html.Td(_eta(z["eta_4"])), html.Td(_eta(z["eta_5.5"])),
+            *(html.Td(_eta(z[f"eta_{t:g}"])) for t in thresholds),
         ], id=f"crowd-zone-{zone_id}"))
     return html.Table([html.Thead(head), html.Tbody(rows)], className="crowd-table")
 
@@ -146,21 +146,23 @@ def _alert_list(frame) -> html.Ul:
     State("crowd-pinned", "data"),
 )
 def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
-    with app_context().db.connection() as conn:
+    context = app_context()
+    configured = crowd.alert_settings(context.settings)
+    with context.db.connection() as conn:
         latest = crowd.latest_data_time(conn)
         if latest is None:
             return None, html.P("No detections loaded."), html.P(""), "No data yet"
         at, mode = time_shown(latest, replay_min, pinned)
         if mode == "live":
-            crowd.advance_alerts(conn, latest)
-        snap = crowd.snapshot(conn, at)
+            crowd.advance_alerts(conn, latest, thresholds=configured.thresholds, config=configured.config)
+        snap = crowd.snapshot(conn, at, thresholds=configured.thresholds)
         panel = crowd.zone_panel(conn, snap)
         alerts = crowd.alerts(conn, at, hours=REPLAY_HOURS)
         hexes = snap.estimates["hex"]["density"].dropna()
         values = heatmap.align_values(conn, crowd.CROWD_RESOLUTION, {int(h): float(d) for h, d in hexes.items()})
-    values.update(label="people per m\u00b2 of visible ground", domain=[0.0, 5.5])
+    values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(configured.thresholds)])
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)}; times are the data's, not the wall clock)"
-    return values, _zone_table(panel), _alert_list(alerts), caption
+    return values, _zone_table(panel, configured.thresholds), _alert_list(alerts), caption
 
 
 @callback(

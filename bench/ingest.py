@@ -42,7 +42,7 @@ from geodata.cluster import PrivateCluster, free_port
 from geodata.ingest_synthetic import copy_cameras
 from ingest.core import ingest_pipelined
 from ingest.loadgen import DISTRICTS, StreamSpec, gateway_bodies, stream_frames, synthetic_cameras
-from ingest.schema import parse_batch
+from ingest.schema import parse_batch, parse_many
 from ingest.stream import PUBLISHED_AT, ensure_stream, publish_batches
 
 OUT = Path(__file__).resolve().parent / "out" / "ingest.json"
@@ -66,7 +66,8 @@ def _events_in(url: str) -> int:
 
 
 def _parse_group(bodies: list[bytes]) -> pd.DataFrame:
-    return pd.concat([parse_batch(b)[1] for b in bodies], ignore_index=True)
+    frame = parse_many(bodies)
+    return frame if frame is not None else pd.concat([parse_batch(b)[1] for b in bodies], ignore_index=True)
 
 
 def bench_embedded(url: str, seconds_of_bodies: list[list[tuple]], flush_s: int) -> float:

@@ -32,7 +32,7 @@ from nats.js.errors import NotFoundError
 from geodata import detections
 from ingest.core import IngestReport, ingest_events
 from ingest.errors import BatchError
-from ingest.schema import parse_batch
+from ingest.schema import parse_batch, parse_many
 
 STREAM = "HEXOPS_DETECTIONS"
 SUBJECT_PREFIX = "hexops.detections"
@@ -174,13 +174,16 @@ class Worker:
 
     def _commit_batches(self, bodies: list[tuple[str, bytes]]) -> IngestReport:
         """Parse and ingest fetched batches in one transaction, retrying while the database is away."""
-        frames, broken = [], []
-        for subject, body in bodies:
-            try:
-                frames.append(parse_batch(body)[1])
-            except BatchError as exc:
-                broken.append((subject, str(exc), body))
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        broken = []
+        frame = parse_many([body for _, body in bodies])
+        if frame is None:
+            frames = []
+            for subject, body in bodies:
+                try:
+                    frames.append(parse_batch(body)[1])
+                except BatchError as exc:
+                    broken.append((subject, str(exc), body))
+            frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         delay = 0.2
         while True:
             try:

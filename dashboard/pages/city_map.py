@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import dash
 from dash import Input, Output, callback, clientside_callback, dcc, html
 
+from dashboard.components.display import hk_time
 from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids, register_hex_map
 from dashboard.context import app_context
 from services import heatmap
@@ -23,7 +24,6 @@ dash.register_page(
     id_prefix="map",
 )
 
-HK = heatmap.HONG_KONG
 IDS = hexmap_ids("map")
 register_hex_map("map")
 
@@ -83,7 +83,7 @@ def layout(**_query) -> html.Div:
 
 
 def _hk(moment: datetime) -> str:
-    return moment.astimezone(HK).strftime("%a %d %b %Y %H:%M")
+    return hk_time(moment, "%a %d %b %Y %H:%M")
 
 
 @callback(

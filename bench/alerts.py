@@ -36,7 +36,7 @@ import shapely
 from pyproj import Transformer
 from tqdm import tqdm
 
-from analytics.crowd import (
+from hexops.analytics.crowd import (
     DEFAULT_THRESHOLDS,
     AlertConfig,
     GroundShares,
@@ -46,7 +46,7 @@ from analytics.crowd import (
     step_alerts,
     to_hk1980,
 )
-from analytics.flood import FloodConfig, flood_refresh, nearby_pairs
+from hexops.analytics.flood import FloodConfig, flood_refresh, nearby_pairs
 from bench.alerts_naive import naive_refresh
 
 OUT = Path(__file__).resolve().parent / "out" / "alerts.json"

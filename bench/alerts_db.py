@@ -22,10 +22,10 @@ import psycopg
 import shapely
 from pyproj import Transformer
 
-from geodata import migrate, registry
-from geodata.cluster import PrivateCluster
-from geodata.crowd import latest_camera_counts
-from ingest.core import ingest_events
+from hexops.geodata import migrate, registry
+from hexops.geodata.cluster import PrivateCluster
+from hexops.geodata.crowd import latest_camera_counts
+from hexops.ingest.core import ingest_events
 
 _TO_WGS84 = Transformer.from_crs("EPSG:2326", "EPSG:4326", always_xy=True)
 #: The refresh time of the benchmark's detections (any fixed past minute will do).

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from analytics.crowd import DEFAULT_THRESHOLDS, FRUIN_WALKWAY_BOUNDS, AlertConfig, BandConfig
-from analytics.flood import FloodConfig
+from hexops.analytics.crowd import DEFAULT_THRESHOLDS, FRUIN_WALKWAY_BOUNDS, AlertConfig, BandConfig
+from hexops.analytics.flood import FloodConfig
 
 
 def _los(d: float) -> str:

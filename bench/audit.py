@@ -29,8 +29,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from geodata import audit, migrate
-from geodata.cluster import PrivateCluster
+from hexops.geodata import audit, migrate
+from hexops.geodata.cluster import PrivateCluster
 
 OUT = Path(__file__).resolve().parent / "out" / "audit.json"
 

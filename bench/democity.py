@@ -29,9 +29,9 @@ from pyproj import Transformer
 from shapely.geometry import Point, Polygon
 from tqdm import tqdm
 
-from geodata.democity import build_city, scenarios
-from geodata.democity.fov import ARC_POINTS, wedges
-from ingest.simulator import simulate_detections
+from hexops.democity import build_city, scenarios
+from hexops.democity.fov import ARC_POINTS, wedges
+from hexops.ingest.simulator import simulate_detections
 
 OUT = Path(__file__).parent / "out" / "democity.json"
 

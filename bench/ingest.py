@@ -37,13 +37,14 @@ import pandas as pd
 import psycopg
 from tqdm import tqdm
 
-from geodata import ingest_naive, migrate
-from geodata.cluster import PrivateCluster, free_port
-from geodata.ingest_synthetic import copy_cameras
-from ingest.core import ingest_pipelined
-from ingest.loadgen import DISTRICTS, StreamSpec, gateway_bodies, stream_frames, synthetic_cameras
-from ingest.schema import parse_batch, parse_many
-from ingest.stream import PUBLISHED_AT, ensure_stream, publish_batches
+from bench import ingest_naive
+from hexops.geodata import migrate
+from hexops.geodata.cluster import PrivateCluster, free_port
+from hexops.geodata.ingest_synthetic import copy_cameras
+from hexops.ingest.core import ingest_pipelined
+from hexops.ingest.loadgen import DISTRICTS, StreamSpec, gateway_bodies, stream_frames, synthetic_cameras
+from hexops.ingest.schema import parse_batch, parse_many
+from hexops.ingest.stream import PUBLISHED_AT, ensure_stream, publish_batches
 
 OUT = Path(__file__).resolve().parent / "out" / "ingest.json"
 NATS_SERVER = "/usr/sbin/nats-server"
@@ -124,7 +125,7 @@ def _workers(n: int, server: str, url: str, stats_dir: Path, label: str, fetch_b
     for i in range(n):
         subjects = ",".join(f"hexops.detections.*.{d}" for d in DISTRICTS[i::n])
         procs.append(subprocess.Popen(
-            [sys.executable, "-c", "from app import main; main()", "ingest", "worker", "--nats", server,
+            [sys.executable, "-c", "from hexops.bootstrap import main; main()", "ingest", "worker", "--nats", server,
              "--subjects", subjects, "--fetch-batch", str(fetch_batch),
              "--stats-file", str(stats_dir / f"{label}-{i}.jsonl")],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -240,7 +241,7 @@ def bench_naive(url: str, seconds_of_bodies, sample: int) -> dict:
     only the camera-minute upsert, committed every 1,000 events -- a
     flattering lower bar, reported too.
     """
-    from ingest.core import event_keys
+    from hexops.ingest.core import event_keys
 
     events = _sample_events(seconds_of_bodies, 2 * sample)
     full, light = events[:sample], events[sample:]

@@ -45,10 +45,10 @@ TIMEOUT_S = 120.0
 
 def prepare_database(workdir: Path):
     """A throwaway PostGIS cluster holding the demo city and 3 h of detections."""
-    from geodata import migrate
-    from geodata.cluster import PrivateCluster
-    from geodata.democity import build_city, scenarios
-    from geodata.democity.load import load_city, load_detections
+    from hexops.geodata import migrate
+    from hexops.geodata.cluster import PrivateCluster
+    from hexops.democity import build_city, scenarios
+    from hexops.democity.load import load_city, load_detections
 
     cluster = PrivateCluster(workdir / "pg", throwaway=True)
     cluster.start()
@@ -84,7 +84,7 @@ def naive_app(url: str):
     from dash import Input, Output, Patch, dcc, html
 
     from bench.map_naive import naive_figure_data, naive_values
-    from geodata.db import Database
+    from hexops.geodata.db import Database
 
     features, ids, people = naive_figure_data(url)
     # A pool like the hexops app's, so neither pays for connecting per update.
@@ -197,9 +197,9 @@ def measure_hexops(driver, base: str) -> dict:
 
 def run(database_url: str | None = None, screenshot: str | None = None) -> dict:
     """Measure both maps; ``database_url`` reuses a loaded demo database instead of building one."""
-    from app import AppContext, create_server
-    from dashboard import access
-    from settings import Settings
+    from hexops.bootstrap import AppContext, create_server
+    from hexops.dashboard import access
+    from hexops.settings import Settings
     from tests.fixtures.browser import make_driver
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

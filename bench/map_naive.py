@@ -11,9 +11,9 @@ from datetime import timedelta
 import numpy as np
 import psycopg
 
-from geodata import heatmap as q
-from geodata.h3cells import cell_to_str
-from services.heatmap import window_default
+from hexops.geodata import heatmap as q
+from hexops.geodata.h3cells import cell_to_str
+from hexops.services.heatmap import window_default
 
 RESOLUTION = 9
 WINDOW = timedelta(hours=3)

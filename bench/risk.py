@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from analytics.patrol import PatrolParams, check_plan, make_plan
-from analytics.patrol.solve import plan_value, solve_exact, solve_sectors, unit_bases, visit_costs
-from analytics.risk import HawkesGrid
-from analytics.risk.events import ColumnMapping
-from services.risk_backtest import backtest_file, format_table, write_report
+from hexops.analytics.patrol import PatrolParams, check_plan, make_plan
+from hexops.analytics.patrol.solve import plan_value, solve_exact, solve_sectors, unit_bases, visit_costs
+from hexops.analytics.risk import HawkesGrid
+from hexops.analytics.risk.events import ColumnMapping
+from hexops.services.risk_backtest import backtest_file, format_table, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "crime" / "chicago_aggravated_assaults.csv.gz"

@@ -38,7 +38,7 @@ SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "pede
 
 
 def frames(n: int, size=(640, 360)) -> list[np.ndarray]:
-    from ingest.video.synthetic import street_frame
+    from hexops.ingest.video.synthetic import street_frame
 
     return [cv2.resize(street_frame(t, people=4, crowd=20, rng_seed=t), size) for t in range(n)]
 
@@ -62,7 +62,7 @@ _worker_detector = None
 
 def _worker_init(models_dir: str) -> None:
     global _worker_detector
-    from models.registry import Registry, build_detector
+    from hexops.detectors.registry import Registry, build_detector
 
     _worker_detector = build_detector(Registry(models_dir=Path(models_dir)).load("pedestrian_ssdlite"))
 
@@ -83,8 +83,8 @@ def onnx_workers_fps(images: list[np.ndarray], workers: int) -> float:
 
 
 def bench_detectors(n_frames: int) -> dict:
-    from models.hog import HogPeopleDetector
-    from models.registry import Registry, build_detector
+    from hexops.detectors.hog import HogPeopleDetector
+    from hexops.detectors.registry import Registry, build_detector
 
     images = frames(n_frames)
     out: dict = {"frame_size": "640x360", "frames": n_frames}
@@ -117,7 +117,7 @@ def bench_detectors(n_frames: int) -> dict:
 def bench_crypto(megabytes: int) -> dict:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from vault import crypto
+    from hexops.vault import crypto
 
     data = os.urandom(megabytes << 20)
     key = os.urandom(32)
@@ -146,11 +146,12 @@ def bench_retention(n_cameras: int, days: int, per_day: int, naive_sample: int) 
     import psycopg
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from geodata import migrate, vault_synthetic
-    from geodata.cluster import PrivateCluster
-    from vault.keys import Kek
-    from vault.retention import run_retention
-    from vault.store import Vault
+    from hexops.geodata import migrate
+    from bench import vault_synthetic
+    from hexops.geodata.cluster import PrivateCluster
+    from hexops.vault.keys import Kek
+    from hexops.vault.retention import run_retention
+    from hexops.vault.store import Vault
 
     root = Path(tempfile.mkdtemp(prefix="hexops-bench-video-"))
     cluster = PrivateCluster(root / "pg", throwaway=True)

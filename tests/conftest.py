@@ -34,7 +34,7 @@ _db_counter = itertools.count()
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A running throwaway PostGIS cluster (geodata.cluster.PrivateCluster)."""
-    from geodata.cluster import PrivateCluster
+    from hexops.geodata.cluster import PrivateCluster
 
     root = Path(tempfile.mkdtemp(prefix="hexops-test-")) / "pg"
     cluster = PrivateCluster(root, throwaway=True)
@@ -46,7 +46,7 @@ def pg_cluster():
 @pytest.fixture(scope="session")
 def template_db_url(pg_cluster) -> str:
     """URL of a database with every migration applied; copied, never written by tests."""
-    from geodata import migrate
+    from hexops.geodata import migrate
 
     with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))

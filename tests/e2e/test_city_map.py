@@ -112,8 +112,8 @@ class _TileServer:
 
 
 def test_a_configured_tile_server_is_drawn_under_the_hexes(db_url, browser, tmp_path):
-    from app import AppContext, create_server
-    from settings import Settings
+    from hexops.bootstrap import AppContext, create_server
+    from hexops.settings import Settings
 
     insert_map_fixture(db_url)
     create_user(db_url, "tile-commander", "commander")

@@ -8,8 +8,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from geodata import risk as risk_sql
-from services.risk import compute_forecast
+from hexops.geodata import risk as risk_sql
+from hexops.services.risk import compute_forecast
 from tests.fixtures.auth import create_user, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

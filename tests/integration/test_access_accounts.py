@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from services import accounts
+from hexops.services import accounts
 from tests.fixtures.auth import DEFAULT_PASSWORD, create_user, grant_layers, issue_token
 
 POLICY = accounts.Policy(session_seconds=3600, lockout_failures=3, lockout_seconds=600)

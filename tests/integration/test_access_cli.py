@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 @pytest.fixture
 def run(db_url, monkeypatch, tmp_path):
-    from cli import build_cli
+    from hexops.cli import build_cli
 
     monkeypatch.setenv("HEXOPS_DATABASE_URL", db_url)
     monkeypatch.setenv("HEXOPS_STATE_DIR", str(tmp_path))
@@ -51,7 +51,7 @@ def test_a_new_password_lifts_a_lock_out(run, db_url):
 def test_a_disabled_webhook_endpoint_gets_no_new_alerts(run, db_url):
     from datetime import datetime, timezone
 
-    from services import webhooks
+    from hexops.services import webhooks
     from tests.fixtures.auth import grant_layers
 
     grant_layers(db_url, "DSD", ["flood_alerts"])

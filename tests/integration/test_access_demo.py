@@ -10,14 +10,14 @@ import psycopg
 import pytest
 import requests
 
-from services import accounts
+from hexops.services import accounts
 
 
 @pytest.fixture(scope="module")
 def demo_context(module_db_url):
     """A database the demo step has run on twice (it must be idempotent)."""
-    from app import AppContext
-    from settings import Settings
+    from hexops.bootstrap import AppContext
+    from hexops.settings import Settings
 
     context = AppContext(Settings(state_dir=Path(tempfile.mkdtemp(prefix="hexops-demo-")),
                                   database_url=module_db_url))
@@ -38,7 +38,7 @@ def test_the_demo_creates_one_user_per_role_and_writes_their_credentials(demo_co
 
 def test_the_drainage_department_is_granted_water_layers_only(demo_context):
     with demo_context.db.connection() as conn:
-        from geodata.grants import live_layers
+        from hexops.geodata.grants import live_layers
 
         layers = live_layers(conn, "DSD")
     assert layers == {"flood_alerts", "flood_states", "rainfall", "water_states"}
@@ -59,7 +59,7 @@ def test_after_running_twice_the_credentials_work_and_each_layer_has_one_grant(d
 def test_the_demo_partner_signs_in_and_lands_on_a_page_it_may_open(demo_context, start_live_app):
     import dash
 
-    from dashboard import access
+    from hexops.dashboard import access
 
     credentials = json.loads((demo_context.settings.state_dir / "demo-credentials.json").read_text())
     live = start_live_app(demo_context.settings.database_url)
@@ -68,7 +68,7 @@ def test_the_demo_partner_signs_in_and_lands_on_a_page_it_may_open(demo_context,
                                    "password": credentials["drainage-partner"]["password"]})
     landing = response.headers["Location"]
     with psycopg.connect(demo_context.settings.database_url) as conn:
-        from geodata.grants import live_layers
+        from hexops.geodata.grants import live_layers
 
         user = access.User("drainage-partner", "partner", "DSD", live_layers(conn, "DSD"))
     permitted = {p["relative_path"] for p in dash.page_registry.values()

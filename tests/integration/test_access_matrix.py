@@ -67,9 +67,9 @@ def expected(role: str, roles: frozenset[str] | None, layers: list[str] | tuple[
 @pytest.fixture(scope="module")
 def matrix_app(module_db_url):
     """The real Dash + Flask app on a migrated database, with one token per role."""
-    from app import AppContext
-    from dashboard import create_app
-    from settings import Settings
+    from hexops.bootstrap import AppContext
+    from hexops.dashboard import create_app
+    from hexops.settings import Settings
     from tests.fixtures.auth import create_user, grant_layers, issue_token
 
     grant_layers(module_db_url, "DSD", DSD_LAYERS)

@@ -7,8 +7,8 @@ import pytest
 import requests
 from h3.api.basic_int import cell_to_latlng, cell_to_parent, get_resolution
 
-from geodata.h3cells import cell_to_str
-from geodata.sharing import registry
+from hexops.geodata.h3cells import cell_to_str
+from hexops.geodata.sharing import registry
 from tests.fixtures.auth import grant_layers
 from tests.fixtures.sharing import SMALL_PEOPLE_S, bearer, tile_of
 
@@ -74,7 +74,7 @@ def test_the_small_hexagon_is_published_with_its_count_withheld(world):
 
 
 def test_no_route_a_partner_can_reach_prints_the_small_hexagons_raw_figures(world):
-    from dashboard.access import PUBLIC
+    from hexops.dashboard.access import PUBLIC
 
     app_server = world.server
     checked = 0

@@ -96,7 +96,7 @@ def test_a_sign_in_form_posted_from_another_site_is_refused(db_url, start_live_a
 def test_a_partner_opening_a_page_is_recorded_once_per_navigation(db_url, start_live_app):
     import dash
 
-    from dashboard import access
+    from hexops.dashboard import access
     from tests.fixtures.auth import grant_layers
 
     create_user(db_url, "drainage-partner", "partner", department="DSD")

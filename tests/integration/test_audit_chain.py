@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from geodata import audit
+from hexops.geodata import audit
 
 
 def _write_entries(conn, n: int) -> list[int]:
@@ -76,7 +76,7 @@ def test_a_deleted_row_is_reported_where_the_gap_is(db_url):
 
 
 def test_hexops_audit_verify_exits_nonzero_and_names_the_broken_row(db_url, monkeypatch, tmp_path):
-    from cli import build_cli
+    from hexops.cli import build_cli
 
     with psycopg.connect(db_url) as conn:
         ids = _write_entries(conn, 3)
@@ -94,7 +94,7 @@ def test_hexops_audit_verify_exits_nonzero_and_names_the_broken_row(db_url, monk
 def test_hexops_audit_export_writes_the_filtered_rows_as_csv(db_url, monkeypatch, tmp_path):
     import csv
 
-    from cli import build_cli
+    from hexops.cli import build_cli
 
     with psycopg.connect(db_url) as conn:
         _write_entries(conn, 3)

@@ -8,8 +8,8 @@ import pytest
 import shapely
 from psycopg import sql
 
-from geodata import crowd as q
-from services import crowd
+from hexops.geodata import crowd as q
+from hexops.services import crowd
 from tests.fixtures.ingest import insert_cameras
 
 # A triangle around CAM-A in Tsim Sha Tsui (lon, lat; EPSG:4326), about 60 m across.

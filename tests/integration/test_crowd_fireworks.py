@@ -8,8 +8,8 @@ import numpy as np
 import psycopg
 import pytest
 
-from geodata.democity import scenarios
-from services import crowd
+from hexops.democity import scenarios
+from hexops.services import crowd
 
 FW = scenarios.FIREWORKS
 
@@ -68,8 +68,8 @@ def test_the_zone_panel_at_the_peak_shows_occupancy_level_of_service_and_a_band(
 
 
 def test_saturated_cameras_widen_the_band_instead_of_lowering_the_count(scenario_db_url):
-    from analytics.crowd import crowd_snapshot
-    from geodata import crowd as q
+    from hexops.analytics.crowd import crowd_snapshot
+    from hexops.geodata import crowd as q
 
     with psycopg.connect(scenario_db_url) as conn:
         layouts = crowd.load_layouts(conn)

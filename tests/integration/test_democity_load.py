@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 
-from geodata import hexgrid, registry
-from geodata.democity import scenarios
-from geodata.democity.load import load_city
+from hexops.geodata import hexgrid, registry
+from hexops.democity import scenarios
+from hexops.democity.load import load_city
 
 
 def test_the_loaded_city_has_its_districts_cameras_and_hexes(loaded_small_city_db, small_city):
@@ -69,7 +69,7 @@ def test_the_fireworks_fill_the_densest_zone_beyond_four_people_per_square_metre
 
 
 def test_the_demo_step_run_again_ingests_nothing(small_city_db):
-    from services.democity import load_demo_city
+    from hexops.services.democity import load_demo_city
 
     lines: list[str] = []
     assert load_demo_city(small_city_db, lines.append, n_cameras=300) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from app import AppContext
-from services.flood import DEMO_STEP, demo_step
-from settings import Settings
+from hexops.bootstrap import AppContext
+from hexops.services.flood import DEMO_STEP, demo_step
+from hexops.settings import Settings
 
 
 def test_the_demo_step_runs_twice_and_the_second_run_adds_nothing(scenario_db_url, tmp_path):

@@ -9,7 +9,7 @@ from psycopg import sql
 import pytest
 from click.testing import CliRunner
 
-from cli import build_cli
+from hexops.cli import build_cli
 from tests.fixtures.ingest import insert_cameras
 
 

@@ -8,9 +8,9 @@ import h3.api.basic_int as h3i
 import psycopg
 import pytest
 
-from geodata import flood as q
-from geodata.democity import scenarios
-from services.flood import advance_floods
+from hexops.geodata import flood as q
+from hexops.democity import scenarios
+from hexops.services.flood import advance_floods
 
 RS = scenarios.RAINSTORM
 

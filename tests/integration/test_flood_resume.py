@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import psycopg
 
-from geodata import flood as q
-from ingest.core import ingest_events
-from services.flood import advance_floods
+from hexops.geodata import flood as q
+from hexops.ingest.core import ingest_events
+from hexops.services.flood import advance_floods
 from tests.fixtures.ingest import NOW, event
 
 T0 = NOW - dt.timedelta(minutes=70)

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 import psycopg
 
-from geodata.webhooks import list_deliveries
-from ingest.core import ingest_events
-from services.flood import advance_floods
-from services.webhooks import add_endpoint
+from hexops.geodata.webhooks import list_deliveries
+from hexops.ingest.core import ingest_events
+from hexops.services.flood import advance_floods
+from hexops.services.webhooks import add_endpoint
 from tests.fixtures.auth import grant_layers
 from tests.fixtures.ingest import NOW, event
 

@@ -12,8 +12,8 @@ import orjson
 import psycopg
 import pytest
 
-from geodata import heatmap as q
-from services import heatmap
+from hexops.geodata import heatmap as q
+from hexops.services import heatmap
 from tests.fixtures.hexmap import R8, R9, R10, T0, insert_map_fixture
 
 HOUR = (T0, T0 + timedelta(hours=1))

@@ -9,9 +9,9 @@ import psycopg
 from psycopg import sql
 import pytest
 
-from geodata.h3cells import latlng_to_cells
-from ingest.core import ingest_events
-from ingest.validate import IngestPolicy
+from hexops.geodata.h3cells import latlng_to_cells
+from hexops.ingest.core import ingest_events
+from hexops.ingest.validate import IngestPolicy
 from tests.fixtures.ingest import NOW, event
 
 T0 = dt.datetime(2026, 11, 21, 11, 50, 0, tzinfo=dt.timezone.utc)
@@ -127,7 +127,7 @@ def test_a_failure_midway_leaves_nothing_half_written(cameras_db_url):
     rows = [event("x1"), event("x2", people=-1)]
     with psycopg.connect(cameras_db_url) as conn:
         # A stale, wrong registry makes the insert fail after keys were claimed.
-        from ingest.registry import CameraRegistry
+        from hexops.ingest.registry import CameraRegistry
         broken = CameraRegistry.from_frame(pd.DataFrame({
             "camera_id": ["CAM-A"], "owner_code": ["HKPF"], "district_code": [None], "status": ["active"],
             "h3_r8": [-1], "h3_r9": [-1], "h3_r10": [-1]}))

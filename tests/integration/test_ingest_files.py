@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from app import main  # noqa: F401  (the console script's module must import cleanly)
-from cli import build_cli
-from geodata import detections
-from ingest.files import write_events
+from hexops.bootstrap import main  # noqa: F401  (the console script's module must import cleanly)
+from hexops.cli import build_cli
+from hexops.geodata import detections
+from hexops.ingest.files import write_events
 from tests.fixtures.ingest import NOW, event
 
 T0 = dt.datetime(2026, 11, 21, 11, 0, 0, tzinfo=dt.timezone.utc)
@@ -111,7 +111,7 @@ def test_retention_drops_whole_old_days_and_keeps_rollups_longer(cameras_db_url)
                   "--keep", "detections_camera_minute=10", "--keep", "detections_hex_5min=30")
     assert result.exit_code == 0, result.output
     with psycopg.connect(cameras_db_url) as conn:
-        from geodata.ingest_retention import day_partitions
+        from hexops.geodata.ingest_retention import day_partitions
         minute_days = [d for _, d in day_partitions(conn, "detections_camera_minute")]
         hex_days = [d for _, d in day_partitions(conn, "detections_hex_5min")]
         (audits,), = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'retention.run'").fetchall()

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import requests
 
-from ingest.schema import make_batch, nest_event
+from hexops.ingest.schema import make_batch, nest_event
 from tests.fixtures.ingest import event
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -17,7 +17,7 @@ START = NOW - dt.timedelta(minutes=5)
 
 
 def _token(url: str, username: str, role: str, department: str | None, scopes: list[str]) -> str:
-    from services.accounts import create_user, issue_token
+    from hexops.services.accounts import create_user, issue_token
 
     with psycopg.connect(url) as conn:
         create_user(conn, username, role, None if role == "device" else "a-long-password-1", department=department)

@@ -21,10 +21,10 @@ import pandas as pd
 import psycopg
 import pytest
 
-from geodata.ingest_synthetic import copy_cameras
-from ingest.loadgen import StreamSpec, ground_truth_camera_minute, stream_frames, synthetic_cameras
-from ingest.publish import frame_batches
-from ingest.stream import Worker, publish_batches
+from hexops.geodata.ingest_synthetic import copy_cameras
+from hexops.ingest.loadgen import StreamSpec, ground_truth_camera_minute, stream_frames, synthetic_cameras
+from hexops.ingest.publish import frame_batches
+from hexops.ingest.stream import Worker, publish_batches
 from tests.fixtures.ingest import wait_for_jetstream
 
 START = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=30)).replace(second=0, microsecond=0)
@@ -101,7 +101,7 @@ def test_two_workers_on_disjoint_districts_share_the_stream_and_a_republished_ba
 def _worker_process(server: str, url: str, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, HEXOPS_DATABASE_URL=url)
     return subprocess.Popen(
-        [sys.executable, "-c", "from app import main; main()", "ingest", "worker", "--nats", server,
+        [sys.executable, "-c", "from hexops.bootstrap import main; main()", "ingest", "worker", "--nats", server,
          "--ack-wait", "2", "--fetch-batch", "2", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -127,8 +127,8 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_counts_nothing_twice(db_ur
 
 @pytest.mark.timeout(180)
 def test_a_postgres_restart_during_ingestion_loses_nothing(nats_nodes, template_db_url):
-    from geodata import migrate
-    from geodata.cluster import PrivateCluster
+    from hexops.geodata import migrate
+    from hexops.geodata.cluster import PrivateCluster
 
     cluster = PrivateCluster(Path(tempfile.mkdtemp(prefix="hexops-restart-")) / "pg", throwaway=True)
     url = cluster.start()

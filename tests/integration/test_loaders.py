@@ -11,10 +11,10 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from cli import build_cli
-from geodata import h3cells, hexgrid, registry
-from geodata.errors import LoadError
-from geodata.loaders import load_cameras, load_districts
+from hexops.cli import build_cli
+from hexops.geodata import h3cells, hexgrid, registry
+from hexops.geodata.errors import LoadError
+from hexops.geodata.loaders import load_cameras, load_districts
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import psycopg
 import pytest
 
-from geodata import migrate
-from geodata.errors import MigrationError
+from hexops.geodata import migrate
+from hexops.geodata.errors import MigrationError
 
 
 def test_migrations_apply_to_an_empty_database_and_create_the_core_tables(empty_db_url):

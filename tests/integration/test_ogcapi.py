@@ -9,7 +9,7 @@ import pytest
 import requests
 from owslib.ogcapi.features import Features
 
-from geodata.h3cells import cell_to_str
+from hexops.geodata.h3cells import cell_to_str
 from tests.fixtures.sharing import DSD_LAYERS, bearer
 
 PARTNER = "drainage-partner"
@@ -36,7 +36,7 @@ def test_owslib_reads_the_drainage_departments_collections_and_is_refused_crime_
 
 
 def test_every_collection_of_an_ungranted_layer_is_refused_to_the_partner(sharing_world):
-    from geodata.sharing import registry
+    from hexops.geodata.sharing import registry
 
     refused = [c.id for c in registry().values() if c.layer not in DSD_LAYERS]
     statuses = {cid: _get(sharing_world, f"/ogcapi/collections/{cid}/items").status_code for cid in refused}

@@ -10,10 +10,10 @@ import psycopg
 import pytest
 import requests
 
-from geodata import risk as risk_sql
-from geodata.h3cells import cell_to_str
-from services.patrol import PatrolInputError, create_plan, report_visit
-from services.risk import compute_forecast, demo_step
+from hexops.geodata import risk as risk_sql
+from hexops.geodata.h3cells import cell_to_str
+from hexops.services.patrol import PatrolInputError, create_plan, report_visit
+from hexops.services.risk import compute_forecast, demo_step
 from tests.fixtures.auth import create_user, issue_token, login_session
 
 

@@ -10,13 +10,13 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from geodata import vault as q
-from vault import crypto, receipts
-from vault.errors import KeyDestroyed, TamperedClip
-from vault.holds import place_hold, release_hold
-from vault.keys import public_key_hex
-from vault.retention import run_retention
-from vault.store import key_context
+from hexops.geodata import vault as q
+from hexops.vault import crypto, receipts
+from hexops.vault.errors import KeyDestroyed, TamperedClip
+from hexops.vault.holds import place_hold, release_hold
+from hexops.vault.keys import public_key_hex
+from hexops.vault.retention import run_retention
+from hexops.vault.store import key_context
 
 RECORDED = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 BEFORE_EXPIRY = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
@@ -230,9 +230,9 @@ _KILLED_RUN = """
 import os, sys, time, pathlib, psycopg
 from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from vault.keys import Kek
-from vault.retention import run_retention
-from vault.store import Vault
+from hexops.vault.keys import Kek
+from hexops.vault.retention import run_retention
+from hexops.vault.store import Vault
 
 url, root, kek_hex, now, marker = sys.argv[1:6]
 vault = Vault(pathlib.Path(root), Kek(bytes.fromhex(kek_hex), "test-kek"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from click.testing import CliRunner
 
-from cli import build_cli
+from hexops.cli import build_cli
 
 
 def test_forecast_then_plan_then_audit_from_the_command_line(loaded_small_city_db, tmp_path):

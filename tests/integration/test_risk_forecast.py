@@ -7,8 +7,8 @@ import pandas as pd
 import psycopg
 import pytest
 
-from geodata import risk as risk_sql
-from services.risk import audit_report, compute_forecast, explain_hex, forecast_cutoff, risk_map
+from hexops.geodata import risk as risk_sql
+from hexops.services.risk import audit_report, compute_forecast, explain_hex, forecast_cutoff, risk_map
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_the_audit_compares_every_district_with_its_public_reports(forecast):
 
 
 def test_patrol_found_incidents_in_hexes_the_plans_kept_visiting_weigh_less(loaded_small_city_db):
-    from services.patrol import create_plan
+    from hexops.services.patrol import create_plan
 
     with psycopg.connect(loaded_small_city_db) as conn:
         last = conn.execute("SELECT max(occurred_at) FROM incidents").fetchone()[0]

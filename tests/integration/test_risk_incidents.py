@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from click.testing import CliRunner
 
-from cli import build_cli
+from hexops.cli import build_cli
 
 GOOD_AND_BAD = """when,lat,lon,kind,found_by
 2026-03-01 10:00,22.3193,114.1694,theft,public
@@ -91,8 +91,8 @@ def test_a_file_missing_a_mapped_column_is_refused_naming_it(db_url, tmp_path):
 def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_url, tmp_path):
     import pandas as pd
 
-    from services.patrol import create_plan, plan_detail
-    from services.risk import compute_forecast
+    from hexops.services.patrol import create_plan, plan_detail
+    from hexops.services.risk import compute_forecast
     from tests.fixtures.risk import synthetic_incidents
 
     frame = synthetic_incidents(days=60)

@@ -8,8 +8,8 @@ import pandas as pd
 import psycopg
 import requests
 
-from geodata import risk
-from geodata.h3cells import cell_to_str, latlng_to_cells
+from hexops.geodata import risk
+from hexops.geodata.h3cells import cell_to_str, latlng_to_cells
 from tests.fixtures.auth import create_user, issue_token
 from tests.fixtures.sharing import _insert_cell, bearer
 

@@ -6,7 +6,7 @@ import mapbox_vector_tile
 import requests
 from h3.api.basic_int import cell_to_latlng
 
-from geodata.h3cells import cell_to_str
+from hexops.geodata.h3cells import cell_to_str
 from tests.fixtures.sharing import bearer, tile_of
 
 PARTNER = "drainage-partner"

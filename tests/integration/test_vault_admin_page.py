@@ -10,7 +10,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services import vault as svc
+from hexops.services import vault as svc
 from tests.fixtures.auth import create_user, login, login_session
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from cli import build_cli
+from hexops.cli import build_cli
 from tests.fixtures.auth import create_user
 
 
@@ -88,10 +88,10 @@ def test_a_time_without_an_offset_is_refused_naming_the_option(hexops, tmp_path)
 def test_the_demo_step_analyses_and_stores_a_clip_once_and_runs_a_sweep(vault_db, tmp_path):
     import psycopg
 
-    from app import AppContext
-    from geodata.democity.scenarios import RAINSTORM
-    from services import vault as svc
-    from settings import Settings
+    from hexops.bootstrap import AppContext
+    from hexops.democity.scenarios import RAINSTORM
+    from hexops.services import vault as svc
+    from hexops.settings import Settings
 
     context = AppContext(Settings(state_dir=tmp_path / "state", database_url=vault_db))
     said: list[str] = []
@@ -136,7 +136,7 @@ def test_the_retention_worker_sweeps_on_start_and_stops_cleanly_on_sigterm(vault
     import psycopg
 
     env = {**os.environ, "HEXOPS_DATABASE_URL": vault_db, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
-    proc = subprocess.Popen([sys.executable, "-c", "from app import main; main()", "retention", "worker",
+    proc = subprocess.Popen([sys.executable, "-c", "from hexops.bootstrap import main; main()", "retention", "worker",
                              "--every", "1h"], env=env, cwd=Path(__file__).resolve().parents[2],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

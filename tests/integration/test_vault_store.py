@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-from geodata import vault as q
-from vault.errors import AccessDenied, TamperedClip, VaultError, WrongKek
-from vault.keys import Kek
-from vault.rotation import rotate_kek
-from vault.store import Vault
+from hexops.geodata import vault as q
+from hexops.vault.errors import AccessDenied, TamperedClip, VaultError, WrongKek
+from hexops.vault.keys import Kek
+from hexops.vault.rotation import rotate_kek
+from hexops.vault.store import Vault
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 RECORDED = NOW - timedelta(hours=3)
@@ -149,7 +149,7 @@ def test_the_per_owner_retention_sets_when_a_camera_day_expires(vault_db):
 def test_fsck_finds_old_orphan_files_and_rows_whose_file_is_gone(vault_db, test_vault, clip_file):
     import time
 
-    from vault.fsck import MIN_ORPHAN_AGE_S, check
+    from hexops.vault.fsck import MIN_ORPHAN_AGE_S, check
 
     kept = put(vault_db, test_vault, clip_file)
     lost = put(vault_db, test_vault, clip_file)

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from cli import build_cli
-from ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events, load_reference
-from ingest.video.synthetic import write_reference, write_street_video
+from hexops.cli import build_cli
+from hexops.ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events, load_reference
+from hexops.ingest.video.synthetic import write_reference, write_street_video
 from tests.unit.test_video_analysis import FakeDetector
 
 # Recent enough for the ingestion core's late-event window, whole minutes for stable windows.

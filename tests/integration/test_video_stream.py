@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import pytest
 
-from ingest.video.analyse import FrameAnalyser
-from ingest.video.pipeline import analyse_video
-from ingest.video.reader import VideoSource, is_stream
-from ingest.video.synthetic import street_frame
+from hexops.ingest.video.analyse import FrameAnalyser
+from hexops.ingest.video.pipeline import analyse_video
+from hexops.ingest.video.reader import VideoSource, is_stream
+from hexops.ingest.video.synthetic import street_frame
 from tests.unit.test_video_analysis import FakeDetector
 
 FRAMES, FPS = 30, 10

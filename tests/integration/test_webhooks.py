@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg
 import pytest
 
-from geodata.db import Database
-from services import webhooks
+from hexops.geodata.db import Database
+from hexops.services import webhooks
 from tests.fixtures.auth import grant_layers
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ def test_a_callback_id_belongs_to_the_page_with_the_longest_matching_prefix(monk
     import dash
     from flask import Flask
 
-    from dashboard import access
+    from hexops.dashboard import access
 
     registry = {
         "a": {"id_prefix": "admin", "allowed_roles": ["admin"], "layers": []},

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.sharing import k_anonymity, resolution_for_zoom, suppress
-from dashboard.api._ogc_params import ParameterError, parse_bbox, parse_datetime, parse_int
+from hexops.analytics.sharing import k_anonymity, resolution_for_zoom, suppress
+from hexops.dashboard.api._ogc_params import ParameterError, parse_bbox, parse_datetime, parse_int
 
 
 @given(st.floats(min_value=0, max_value=1e6), st.integers(min_value=1, max_value=100))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.crews import CrewConfig, plan_crews, severity, travel_minutes
+from hexops.analytics.crews import CrewConfig, plan_crews, severity, travel_minutes
 
 
 def _crews(*depots, busy=None):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from analytics.crowd import DEFAULT_THRESHOLDS
-from services.crowd import alert_settings
-from settings import Settings
+from hexops.analytics.crowd import DEFAULT_THRESHOLDS
+from hexops.services.crowd import alert_settings
+from hexops.settings import Settings
 
 
 def _settings(**env: str) -> Settings:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from analytics.crowd import CrowdLayout, ground_shares
-from services.crowd import open_alert_state
+from hexops.analytics.crowd import CrowdLayout, ground_shares
+from hexops.services.crowd import open_alert_state
 
 
 def _layouts():

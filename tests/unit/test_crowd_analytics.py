@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from analytics.crowd import (
+from hexops.analytics.crowd import (
     AlertConfig,
     camera_densities,
     ground_shares,
@@ -166,7 +166,7 @@ def test_a_one_step_blip_in_the_trend_raises_nothing():
 def test_a_city_snapshot_aligns_cameras_by_id_and_projects_the_trend():
     import pandas as pd
 
-    from analytics.crowd import CrowdLayout, crowd_snapshot
+    from hexops.analytics.crowd import CrowdLayout, crowd_snapshot
 
     shares = ground_shares(["a", "b"], [box(0, 0, 10, 10), box(20, 0, 30, 10)], ["z1", "z2"],
                            [box(0, 0, 10, 10), box(20, 0, 30, 10)])

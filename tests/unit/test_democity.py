@@ -10,9 +10,9 @@ from scipy.spatial import cKDTree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata.democity import build_city, scenarios
-from geodata.democity.fov import ARC_POINTS, wedges
-from geodata.democity.incidents import simulate_incidents
+from hexops.democity import build_city, scenarios
+from hexops.democity.fov import ARC_POINTS, wedges
+from hexops.democity.incidents import simulate_incidents
 
 
 def test_the_same_seed_builds_identical_frames(small_city):
@@ -139,7 +139,7 @@ def test_incidents_repeat_near_each_other_more_than_chance(small_city):
 
 
 def test_the_crowded_window_of_an_expected_zone_spans_the_show():
-    from geodata.democity.rhythm import zone_crowded_window
+    from hexops.democity.rhythm import zone_crowded_window
 
     for zone in scenarios.FIREWORKS.expected_zones:
         first, last = zone_crowded_window(zone)

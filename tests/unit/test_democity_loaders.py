@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from geodata.errors import LoadError
-from geodata.loaders import read_features, validate_cameras
+from hexops.geodata.errors import LoadError
+from hexops.geodata.loaders import read_features, validate_cameras
 
 DEPARTMENTS = {"HKPF", "HD", "TD", "LCSD", "ImmD"}
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from geodata.democity import scenarios
-from ingest.schema import COLUMNS
-from ingest.simulator import simulate_detections, simulate_rainfall
+from hexops.democity import scenarios
+from hexops.ingest.schema import COLUMNS
+from hexops.ingest.simulator import simulate_detections, simulate_rainfall
 
 FW, RS = scenarios.FIREWORKS, scenarios.RAINSTORM
 

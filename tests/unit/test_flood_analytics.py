@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.flood import (
+from hexops.analytics.flood import (
     FLOODED,
     FLOODED_WATER,
     NORMAL,

@@ -10,9 +10,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
-from geodata.heatmap import CellGeometry, SparseValues
-from services.heatmap import SCALE, encode_geometry, sparse_document, window_end_hk
+from hexops.dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
+from hexops.geodata.heatmap import CellGeometry, SparseValues
+from hexops.services.heatmap import SCALE, encode_geometry, sparse_document, window_end_hk
 
 
 def _geometry(cells: list[int]) -> CellGeometry:

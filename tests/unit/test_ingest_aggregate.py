@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.aggregate import MINUTE_S, NS, camera_minute, group, hex_5min, split_windows
-from ingest.validate import EventColumns
+from hexops.ingest.aggregate import MINUTE_S, NS, camera_minute, group, hex_5min, split_windows
+from hexops.ingest.validate import EventColumns
 
 T0 = 1_795_000_200 * NS  # a UTC instant on a 5-minute boundary, in nanoseconds
 

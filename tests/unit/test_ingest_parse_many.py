@@ -8,8 +8,8 @@ import orjson
 import pandas as pd
 import pandas.testing as pdt
 
-from ingest.loadgen import StreamSpec, gateway_bodies, stream_frames, synthetic_cameras
-from ingest.schema import parse_batch, parse_many
+from hexops.ingest.loadgen import StreamSpec, gateway_bodies, stream_frames, synthetic_cameras
+from hexops.ingest.schema import parse_batch, parse_many
 
 
 def _bodies(n_cameras: int = 300, batch_events: int = 40) -> list[bytes]:

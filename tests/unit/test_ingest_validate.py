@@ -9,10 +9,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.core import event_keys
-from ingest.registry import CameraRegistry
-from ingest.schema import COLUMNS, events_frame, nest_event
-from ingest.validate import IngestPolicy, validate
+from hexops.ingest.core import event_keys
+from hexops.ingest.registry import CameraRegistry
+from hexops.ingest.schema import COLUMNS, events_frame, nest_event
+from hexops.ingest.validate import IngestPolicy, validate
 from tests.fixtures.ingest import NOW, event
 
 REGISTRY = CameraRegistry.from_frame(pd.DataFrame({

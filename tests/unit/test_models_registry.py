@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.base import Detections, Detector, ModelError
-from models.hog import HogPeopleDetector
-from models.onnx_runner import OnnxDetector
-from models.registry import Registry, build_detector
+from hexops.detectors.base import Detections, Detector, ModelError
+from hexops.detectors.hog import HogPeopleDetector
+from hexops.detectors.onnx_runner import OnnxDetector
+from hexops.detectors.registry import Registry, build_detector
 
 SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models" / "pedestrian_ssdlite.onnx"
 

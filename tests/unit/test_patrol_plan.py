@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.patrol import PatrolParams, check_plan, effect_report, make_plan, travel_minutes
-from analytics.patrol.solve import plan_value, solve_exact, solve_sectors, unit_bases
+from hexops.analytics.patrol import PatrolParams, check_plan, effect_report, make_plan, travel_minutes
+from hexops.analytics.patrol.solve import plan_value, solve_exact, solve_sectors, unit_bases
 from tests.fixtures.risk import CENTRE
 
 

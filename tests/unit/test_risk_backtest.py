@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.risk import FutureLeakError, KernelDensity, build_counts, run_backtest
-from analytics.risk.events import points_to_cells
-from analytics.risk.history import History
+from hexops.analytics.risk import FutureLeakError, KernelDensity, build_counts, run_backtest
+from hexops.analytics.risk.events import points_to_cells
+from hexops.analytics.risk.history import History
 from tests.fixtures.risk import synthetic_incidents
 
 DAY = pd.Timedelta(days=1)

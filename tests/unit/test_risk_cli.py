@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from cli import build_cli
+from hexops.cli import build_cli
 from tests.fixtures.risk import synthetic_incidents
 
 

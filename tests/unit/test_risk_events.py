@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.risk.errors import RiskInputError
-from analytics.risk.events import ColumnMapping, prepare_events
+from hexops.analytics.risk.errors import RiskInputError
+from hexops.analytics.risk.events import ColumnMapping, prepare_events
 
 MAPPING = ColumnMapping(time="t", lat="lat", lon="lon", type="kind", source="src")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.risk import GradientBoosted, build_counts
-from analytics.risk.events import points_to_cells
-from analytics.risk.history import CountMatrix
+from hexops.analytics.risk import GradientBoosted, build_counts
+from hexops.analytics.risk.events import points_to_cells
+from hexops.analytics.risk.history import CountMatrix
 from tests.fixtures.risk import synthetic_incidents
 
 DAY = pd.Timedelta(days=1)

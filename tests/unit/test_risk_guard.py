@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.risk.audit import district_audit
-from analytics.risk.feedback import discount_weights, patrol_probability
+from hexops.analytics.risk.audit import district_audit
+from hexops.analytics.risk.feedback import discount_weights, patrol_probability
 
 
 def test_a_patrol_find_where_the_model_kept_sending_patrols_counts_less():

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.risk import build_counts, make_models, run_backtest
+from hexops.analytics.risk import build_counts, make_models, run_backtest
 from tests.fixtures.risk import CENTRE
 
 ORIGIN = pd.Timestamp("2026-01-01", tz="UTC")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.risk.metrics import Scoreboard, top_k
+from hexops.analytics.risk.metrics import Scoreboard, top_k
 
 
 def test_a_forecast_that_flags_the_only_busy_cell_has_the_highest_possible_pai():

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from analytics.risk import GradientBoosted, HawkesGrid, KernelDensity, build_counts, make_models
-from analytics.risk.errors import RiskInputError
-from analytics.risk.events import points_to_cells
-from analytics.risk.history import CountMatrix
+from hexops.analytics.risk import GradientBoosted, HawkesGrid, KernelDensity, build_counts, make_models
+from hexops.analytics.risk.errors import RiskInputError
+from hexops.analytics.risk.events import points_to_cells
+from hexops.analytics.risk.history import CountMatrix
 from tests.fixtures.risk import CENTRE, synthetic_incidents
 
 DAY = pd.Timedelta(days=1)

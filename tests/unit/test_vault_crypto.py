@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vault import crypto
-from vault.errors import TamperedClip
+from hexops.vault import crypto
+from hexops.vault.errors import TamperedClip
 
 KEY = bytes(range(32))
 CHUNK = 64

@@ -7,8 +7,8 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vault import keys, receipts
-from vault.errors import VaultError, WrongKek
+from hexops.vault import keys, receipts
+from hexops.vault.errors import VaultError, WrongKek
 
 
 def test_a_wrapped_key_unwraps_under_the_same_kek_and_context():
@@ -69,8 +69,8 @@ def test_a_receipt_signed_by_another_key_fails_against_the_published_key():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cli import CliError  # noqa: E402
-from cli._times import parse_duration, parse_time  # noqa: E402
+from hexops.cli import CliError  # noqa: E402
+from hexops.cli._times import parse_duration, parse_time  # noqa: E402
 
 _KEK = keys.Kek(bytes(range(32)), "property")
 

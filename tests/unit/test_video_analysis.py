@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from ingest.errors import SourceError
-from ingest.video.analyse import FrameAnalyser, FrameResult, event_id, window_events
-from ingest.video.crowding import CrowdingCheck
-from ingest.video.pipeline import analyse_video, build_analyser, median_reference
-from ingest.video.reader import VideoSource
-from ingest.video.synthetic import street_frame, write_reference, write_street_video
-from ingest.video.water import WaterEstimator
-from models.base import Detections
+from hexops.ingest.errors import SourceError
+from hexops.ingest.video.analyse import FrameAnalyser, FrameResult, event_id, window_events
+from hexops.ingest.video.crowding import CrowdingCheck
+from hexops.ingest.video.pipeline import analyse_video, build_analyser, median_reference
+from hexops.ingest.video.reader import VideoSource
+from hexops.ingest.video.synthetic import street_frame, write_reference, write_street_video
+from hexops.ingest.video.water import WaterEstimator
+from hexops.detectors.base import Detections
 
 START = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 

@@ -1,0 +1,92 @@
+"""hexops composition root: configuration, database, services; CLI and WSGI entry.
+
+- ``hexops ...`` (console script) and ``python app.py ...`` run the CLI.
+- ``gunicorn app:server`` serves the dashboard and API; ``server`` is built
+  on first access, so importing this module connects to nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from hexops.settings import Settings
+
+
+@dataclass
+class AppContext:
+    """What the dashboard, API and CLI are handed: settings and a database.
+
+    The database pool opens on first use, never at construction, so that
+    building the web app or parsing CLI arguments needs no server.
+    """
+
+    settings: Settings
+    _database_url: str | None = None
+    _db: Any = None
+    _lock: Lock = field(default_factory=Lock)
+
+    def database_url(self) -> str:
+        """The URL of the PostGIS database, starting the private cluster if needed."""
+        if self._database_url is None:
+            if self.settings.database_url:
+                self._database_url = self.settings.database_url
+            else:
+                from hexops.geodata.cluster import PrivateCluster
+
+                self._database_url = PrivateCluster(self.settings.cluster_dir).start()
+        return self._database_url
+
+    @property
+    def db(self):
+        """The shared :class:`geodata.db.Database` pool (opened lazily, thread-safe)."""
+        with self._lock:
+            if self._db is None:
+                from hexops.geodata.db import Database
+
+                self._db = Database(self.database_url(), min_size=1, max_size=16).open()
+            return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def build_context(settings: Settings | None = None) -> AppContext:
+    return AppContext(settings or Settings.from_env())
+
+
+def create_server(context: AppContext | None = None):
+    """Build the Flask server with the Dash app and the API mounted on it."""
+    from hexops.dashboard import create_app
+
+    dash_app = create_app(context or build_context())
+    return dash_app.server
+
+
+_server = None
+_server_lock = Lock()
+
+
+def __getattr__(name: str):
+    # ``app:server`` for gunicorn, built on first access rather than at import.
+    global _server
+    if name == "server":
+        with _server_lock:
+            if _server is None:
+                _server = create_server()
+        return _server
+    raise AttributeError(name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``hexops`` command."""
+    from hexops.cli import build_cli
+
+    build_cli()(args=argv, obj=None, prog_name="hexops")
+
+
+if __name__ == "__main__":
+    main()

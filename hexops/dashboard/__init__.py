@@ -1,0 +1,65 @@
+"""The web layer: Dash pages per role and the HTTP API on the same Flask server.
+
+``create_app(context)`` builds everything; nothing here touches the database
+until a request arrives.  Pages live in ``dashboard/pages/<page>.py`` and
+register themselves with ``dash.register_page``; API blueprints live in
+``dashboard/api/<name>.py`` and expose ``blueprint`` -- both are discovered,
+so a new page or route never edits a shared list.
+
+Every page declares who may open it (see :mod:`dashboard.access`)::
+
+    dash.register_page(__name__, path="/drainage", name="Drainage",
+                       allowed_roles=["partner", "commander", "admin"],
+                       id_prefix="drainage")
+
+and every component id on it starts with ``id_prefix`` (``drainage-map``),
+which is how callbacks are tied to their page's roles.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import dash
+from flask import Flask
+
+from hexops.dashboard import access
+
+
+def _register_blueprints(server: Flask) -> None:
+    import hexops.dashboard.api as api_pkg
+
+    for module_info in sorted(pkgutil.iter_modules(api_pkg.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"hexops.dashboard.api.{module_info.name}")
+        blueprint = getattr(module, "blueprint", None)
+        if blueprint is not None:
+            server.register_blueprint(blueprint)
+
+
+def create_app(context) -> dash.Dash:
+    """Build the Dash app (and its Flask server) around an :class:`app.AppContext`."""
+    server = Flask("hexops")
+    server.config["SECRET_KEY"] = context.settings.secret_key()
+    server.config["SESSION_COOKIE_HTTPONLY"] = True
+    server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    server.extensions["hexops"] = context
+    _register_blueprints(server)
+    app = dash.Dash(
+        "hexops",
+        server=server,
+        use_pages=True,
+        pages_folder=str(Path(__file__).parent / "pages"),
+        assets_folder=str(Path(__file__).parent / "assets"),
+        title="hexops",
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    from hexops.dashboard.shell import layout
+
+    app.layout = layout
+    access.install(server, app)
+    return app

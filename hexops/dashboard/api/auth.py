@@ -1,0 +1,95 @@
+"""Sign-in and sign-out for people (form posts from the login page), and ``whoami``.
+
+``POST /auth/login`` checks the password, stores a random session id in the
+signed Flask cookie and redirects to ``next`` (same-site paths only) or to
+the user's landing page; a failure goes back to ``/login`` with the reason.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+import dash
+from flask import Blueprint, jsonify, redirect, request, session
+
+from hexops.dashboard import access
+from hexops.dashboard.context import app_context
+from hexops.services import accounts
+
+blueprint = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if target.startswith(("/auth/", "/login")):
+        return None
+    return target
+
+
+def landing_path(user: access.User) -> str:
+    """Where a user lands after signing in: home if allowed, else the first page they may open."""
+    pages = [p for p in dash.page_registry.values() if p.get("nav", True) is not False]
+    allowed = [p for p in pages if access.PUBLIC not in (p.get("allowed_roles") or [])
+               and access.page_allowed(p, user)]
+    for page in allowed:
+        if page["path"] == "/":
+            return "/"
+    return allowed[0]["relative_path"] if allowed else "/login?signed_in=1"
+
+
+def cross_site() -> bool:
+    """True when a browser says this POST comes from another site's page (login CSRF)."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.host
+
+
+@blueprint.route("/auth/login", methods=["POST"])
+@access.public
+def login():
+    if cross_site():
+        return jsonify({"error": "sign-in form posted from another site"}), 403
+    username = (request.form.get("username") or "").strip().lower()
+    password = request.form.get("password") or ""
+    target = safe_next(request.form.get("next"))
+    ctx = app_context()
+    try:
+        with ctx.db.connection() as conn:
+            session_id, user = accounts.login(
+                conn, username, password, accounts.Policy.from_settings(ctx.settings), request.remote_addr
+            )
+    except accounts.AccountError as exc:
+        query = {"error": str(exc)}
+        if target:
+            query["next"] = target
+        return redirect("/login?" + urlencode(query), code=303)
+    session.clear()
+    session["sid"] = session_id
+    if target is not None:
+        page = access.page_for_path(target.split("?")[0])
+        if page is not None and not access.page_allowed(page, user):
+            target = None
+    return redirect(target or landing_path(user), code=303)
+
+
+@blueprint.route("/auth/logout", methods=["GET", "POST"])
+@access.public
+def logout():
+    session_id = session.get("sid")
+    if session_id:
+        user = access.current_user()
+        with app_context().db.connection() as conn:
+            accounts.logout(conn, session_id, user.username if user else None)
+    session.clear()
+    return redirect("/login", code=303)
+
+
+@blueprint.route("/api/v1/whoami")
+@access.allow(*access.ROLES)
+def whoami():
+    user = access.current_user()
+    return jsonify({"username": user.username, "role": user.role, "department": user.department,
+                    "layers": sorted(user.layers), "scopes": sorted(user.scopes), "via_token": user.via_token})

@@ -1,0 +1,103 @@
+"""Geometry and values for the hex map (``/api/v1/hexmap/...``).
+
+- ``GET /api/v1/hexmap/cells/<res>``: every land hex of H3 resolution
+  ``res`` (8, 9, 10) as ``hexops.hexgeom/1`` (see :mod:`services.heatmap`).
+  Served with an ETag (the cell-set version); with ``?v=<version>`` the
+  response is ``immutable`` so the browser never asks again.
+- ``GET /api/v1/hexmap/districts``: district outlines (``hexops.outlines/1``).
+- ``GET /api/v1/hexmap/cameras``: camera positions (``hexops.cameras/1``).
+- ``GET /api/v1/hexmap/values?metric=people&res=9&start=...&end=...``:
+  ``hexops.hexvalues/1`` for scripts; pages push values through Dash.
+
+Payloads are gzip-compressed when the client accepts it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, jsonify, request
+
+from hexops.dashboard import access
+from hexops.dashboard.context import app_context
+from hexops.geodata.heatmap import HeatmapQueryError
+from hexops.services import heatmap
+
+blueprint = Blueprint("hexmap", __name__, url_prefix="/api/v1/hexmap")
+
+_MAP_ROLES = ("commander", "event_manager", "partner", "admin")
+
+
+def _serve(payload: heatmap.EncodedPayload, immutable: bool) -> Response:
+    etag = f'"{payload.version}"'
+    cache = "private, max-age=31536000, immutable" if immutable else "private, no-cache"
+    if etag in request.headers.get("If-None-Match", ""):
+        response = Response(status=304)
+    elif "gzip" in request.accept_encodings:
+        response = Response(payload.gzipped, mimetype="application/json")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(payload.raw, mimetype="application/json")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _bad_request(message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = 400
+    return response
+
+
+@blueprint.get("/cells/<int:resolution>")
+@access.allow(*_MAP_ROLES)
+def cells(resolution: int) -> Response:
+    try:
+        with app_context().db.connection() as conn:
+            payload = heatmap.geometry_payload(conn, resolution)
+    except HeatmapQueryError as exc:
+        return _bad_request(str(exc))
+    return _serve(payload, immutable=request.args.get("v") == payload.version)
+
+
+@blueprint.get("/districts")
+@access.allow(*_MAP_ROLES)
+def districts() -> Response:
+    with app_context().db.connection() as conn:
+        return _serve(heatmap.outlines_payload(conn), immutable=False)
+
+
+@blueprint.get("/cameras")
+@access.allow(*_MAP_ROLES, layer="camera_positions")
+def cameras() -> Response:
+    with app_context().db.connection() as conn:
+        return _serve(heatmap.cameras_payload(conn), immutable=False)
+
+
+def _parse_time(name: str) -> datetime:
+    text = request.args.get(name, "")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise HeatmapQueryError(f"{name}: expected an ISO-8601 time with offset, got {text!r}") from exc
+    if value.tzinfo is None:
+        raise HeatmapQueryError(f"{name}: expected an ISO-8601 time with offset, got {text!r}")
+    return value
+
+
+@blueprint.get("/values")
+@access.allow("commander", "event_manager", "admin")
+def values() -> Response:
+    try:
+        text = request.args.get("res", "9")
+        if not text.isdigit():
+            raise HeatmapQueryError(f"res: expected 8, 9 or 10, got {text!r}")
+        resolution = int(text)
+        metric = request.args.get("metric", "people")
+        start, end = _parse_time("start"), _parse_time("end")
+        with app_context().db.connection() as conn:
+            document = heatmap.metric_values(conn, metric, resolution, start, end)
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return jsonify(document)

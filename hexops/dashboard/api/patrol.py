@@ -1,0 +1,153 @@
+"""Patrol plan API (``/api/v1/patrol``).
+
+- ``GET /plans/<id>.csv`` and ``/plans/<id>.geojson``: the plan's visits
+  (CSV, Hong Kong times) or its hexes and tours (GeoJSON, EPSG:4326).
+- ``GET /plans/<id>/print``: a printable page per unit.
+- ``POST /plans/<id>/visits``: a unit reports a visit, ``{"unit": 1, "h3":
+  "89...", "started_at": ISO, "ended_at": ISO}``; records the dosage.
+  Commanders and admins with a session; unit handsets as ``device`` tokens
+  with the ``patrol:report`` scope.  A repeated report is not counted twice.
+- ``GET /effect?plans=1,2,3``: treated against held-out hexes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from flask import Blueprint, Response, jsonify, render_template_string, request
+
+from hexops.dashboard import access
+from hexops.dashboard.context import app_context
+from hexops.geodata.h3cells import cell_to_str, str_to_cell
+from hexops.services import patrol as patrol_service
+
+blueprint = Blueprint("patrol", __name__, url_prefix="/api/v1/patrol")
+
+REPORT_SCOPE = "patrol:report"
+
+
+def _error(status: int, message: str):
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+@blueprint.get("/plans/<int:plan_id>.csv")
+@access.allow("commander", "admin")
+def plan_csv(plan_id: int):
+    try:
+        with app_context().db.connection() as conn:
+            body = patrol_service.export_csv(conn, plan_id)
+    except patrol_service.PatrolInputError as exc:
+        return _error(404, str(exc))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=patrol-plan-{plan_id}.csv"})
+
+
+@blueprint.get("/plans/<int:plan_id>.geojson")
+@access.allow("commander", "admin")
+def plan_geojson(plan_id: int):
+    try:
+        with app_context().db.connection() as conn:
+            document = patrol_service.export_geojson(conn, plan_id)
+    except patrol_service.PatrolInputError as exc:
+        return _error(404, str(exc))
+    response = jsonify(document)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+PRINT_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Patrol plan {{ plan.plan_id }}</title>
+<style>
+ body { font-family: sans-serif; margin: 1.5cm; color: #000; }
+ table { border-collapse: collapse; width: 100%; margin-bottom: 1cm; }
+ th, td { border: 1px solid #444; padding: 3px 6px; font-size: 11pt; text-align: left; }
+ section { page-break-after: always; }
+ .note { font-size: 10pt; color: #333; }
+</style></head><body>
+<h1>Patrol plan {{ plan.plan_id }}: district {{ plan.district_code or "all" }}</h1>
+<p>Shift {{ start }} to {{ end }} (Hong Kong time), {{ plan.units }} unit(s).
+Stay 12-16 minutes at each hex, in the order given; the order is random on purpose.</p>
+{% for unit, rows in tours %}
+<section><h2>Unit {{ unit }}</h2>
+<table><thead><tr><th>#</th><th>arrive</th><th>leave</th><th>hex</th><th>lat, lon</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r.seq }}</td><td>{{ r.start }}</td><td>{{ r.end }}</td><td>{{ r.h3 }}</td>
+<td>{{ r.lat }}, {{ r.lon }}</td></tr>{% endfor %}
+</tbody></table>
+<p class="note">Report each visit with POST /api/v1/patrol/plans/{{ plan.plan_id }}/visits.</p></section>
+{% endfor %}
+</body></html>"""
+
+
+@blueprint.get("/plans/<int:plan_id>/print")
+@access.allow("commander", "admin")
+def plan_print(plan_id: int):
+    try:
+        with app_context().db.connection() as conn:
+            detail = patrol_service.plan_detail(conn, plan_id)
+    except patrol_service.PatrolInputError as exc:
+        return _error(404, str(exc))
+    plan = detail["plan"]
+
+    def hk(ts) -> str:
+        return pd.Timestamp(ts).tz_convert("Asia/Hong_Kong").strftime("%H:%M")
+
+    tours = []
+    for unit, tour in detail["visits"].groupby("unit"):
+        tours.append((int(unit) + 1, [
+            {"seq": int(v.seq) + 1, "start": hk(v.planned_start), "end": hk(v.planned_end), "h3": cell_to_str(v.h3),
+             "lat": f"{v.lat:.5f}", "lon": f"{v.lon:.5f}"} for v in tour.itertuples()]))
+    start = pd.Timestamp(plan["shift_start"]).tz_convert("Asia/Hong_Kong").strftime("%Y-%m-%d %H:%M")
+    end = pd.Timestamp(plan["shift_end"]).tz_convert("Asia/Hong_Kong").strftime("%Y-%m-%d %H:%M")
+    return render_template_string(PRINT_TEMPLATE, plan=plan, tours=tours, start=start, end=end)
+
+
+def _time(value, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: expected an ISO-8601 time with offset")
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        raise ValueError(f"{field}: the time needs a UTC offset")
+    return ts.tz_convert("UTC").to_pydatetime()
+
+
+@blueprint.post("/plans/<int:plan_id>/visits")
+@access.allow("commander", "admin", "device")
+def report_visit(plan_id: int):
+    user = access.current_user()
+    if user.role == "device" and REPORT_SCOPE not in user.scopes:
+        return _error(403, f"token lacks the {REPORT_SCOPE} scope")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, 'expected {"unit": n, "h3": "...", "started_at": ..., "ended_at": ...}')
+    try:
+        unit = body.get("unit")
+        if not isinstance(unit, int) or isinstance(unit, bool):
+            raise ValueError("unit: expected the unit number printed on the plan")
+        try:
+            cell = str_to_cell(str(body.get("h3", "")))
+        except ValueError as exc:
+            raise ValueError(f"h3: {exc}") from None
+        started = _time(body.get("started_at"), "started_at")
+        ended = _time(body.get("ended_at"), "ended_at")
+        with app_context().db.connection() as conn:
+            visit_id, created = patrol_service.report_visit(
+                conn, plan_id=plan_id, unit=unit, h3=cell, started_at=started, ended_at=ended,
+                reported_by=user.username)
+    except (ValueError, patrol_service.PatrolInputError) as exc:
+        return _error(400, str(exc))
+    return jsonify({"visit_id": visit_id, "created": created}), 201 if created else 200
+
+
+@blueprint.get("/effect")
+@access.allow("commander", "admin")
+def effect():
+    try:
+        plan_ids = [int(p) for p in request.args.get("plans", "").split(",") if p.strip()]
+        with app_context().db.connection() as conn:
+            report = patrol_service.effect(conn, plan_ids)
+    except (ValueError, patrol_service.PatrolInputError) as exc:
+        return _error(400, str(exc))
+    return jsonify(report)

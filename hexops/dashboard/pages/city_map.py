@@ -1,0 +1,129 @@
+"""The city map (home page): hexes coloured by a metric over a time window.
+
+Times on screen are Asia/Hong_Kong; the window is sent to the database in
+UTC.  The map itself is :func:`dashboard.components.hexmap.hex_map`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import dash
+from dash import Input, Output, callback, clientside_callback, dcc, html
+
+from hexops.dashboard.components.display import hk_time
+from hexops.dashboard.components.hexmap import SCALES, hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.context import app_context
+from hexops.services import heatmap
+
+dash.register_page(
+    __name__,
+    path="/",
+    name="City map",
+    allowed_roles=["commander", "event_manager", "admin"],
+    id_prefix="map",
+)
+
+IDS = hexmap_ids("map")
+register_hex_map("map")
+
+_WINDOWS = {"1h": timedelta(hours=1), "3h": timedelta(hours=3), "24h": timedelta(hours=24),
+            "7d": timedelta(days=7)}
+_METRIC_CHOICES = [
+    {"label": "People", "value": "people"},
+    {"label": "Vehicles", "value": "vehicles"},
+    {"label": "Water", "value": "water"},
+    {"label": "Incidents", "value": "incidents"},
+]
+
+
+def _control(label: str, control) -> html.Div:
+    return html.Div([html.Label(label, className="control-label"), control], className="control")
+
+
+def layout(**_query) -> html.Div:
+    tile_url = app_context().settings.tile_url
+    return html.Div(
+        [
+            html.Div(
+                [
+                    _control("Metric", dcc.RadioItems(
+                        _METRIC_CHOICES, "people", id="map-metric", className="segmented",
+                        inputClassName="segmented-input", labelClassName="segmented-label")),
+                    _control("Window", dcc.RadioItems(
+                        [{"label": k, "value": k} for k in _WINDOWS], "3h", id="map-window-length",
+                        className="segmented", inputClassName="segmented-input",
+                        labelClassName="segmented-label")),
+                    _control("Ending (Hong Kong time)", html.Div([
+                        dcc.DatePickerSingle(id="map-end-date", placeholder="latest data",
+                                             display_format="YYYY-MM-DD", clearable=True),
+                        dcc.Dropdown([{"label": f"{h:02d}:00", "value": h} for h in range(24)],
+                                     None, id="map-end-hour", placeholder="hour",
+                                     className="hour-dropdown"),
+                    ], className="control-row")),
+                    html.Div(id="map-window", className="window-label"),
+                ],
+                className="map-controls",
+            ),
+            html.Div(
+                [
+                    hex_map("map", resolutions=(8, 9, 10), colors="heat", show_districts=True,
+                            show_cameras=True, tile_url=tile_url, height="calc(100vh - 235px)"),
+                    html.Aside(
+                        [html.H2("Selected hex"),
+                         html.Div("Click a hex to see its district and cameras.", id="map-cell")],
+                        className="map-side",
+                    ),
+                ],
+                className="map-body",
+            ),
+        ],
+        className="page page-map",
+    )
+
+
+def _hk(moment: datetime) -> str:
+    return hk_time(moment, "%a %d %b %Y %H:%M")
+
+
+@callback(
+    Output(IDS.values, "data"),
+    Input("map-metric", "value"),
+    Input("map-window-length", "value"),
+    Input("map-end-date", "date"),
+    Input("map-end-hour", "value"),
+    Input(IDS.view, "data"),
+)
+def show_metric(metric: str, window: str, day: str | None, hour: int | None, view: dict | None):
+    resolution = int((view or {}).get("resolution", 9))
+    with app_context().db.connection() as conn:
+        shown = heatmap.city_map_view(conn, metric, resolution, _WINDOWS[window], heatmap.window_end_hk(day, hour))
+    if metric == "water":
+        shown.values["colors"] = SCALES["water"]
+    shown.values["window"] = f"{_hk(shown.start)} \u2013 {_hk(shown.end)} HKT \u00b7 H3 res {resolution}"
+    return shown.values
+
+
+# The caption travels inside the values document, so one server round trip updates both.
+clientside_callback(
+    "function (doc) { return doc && doc.window ? doc.window : ''; }",
+    Output("map-window", "children"),
+    Input(IDS.values, "data"),
+)
+
+
+@callback(Output("map-cell", "children"), Input(IDS.selected, "data"))
+def show_cell(cell: str | None):
+    if not cell:
+        return "Click a hex to see its district and cameras."
+    with app_context().db.connection() as conn:
+        summary = heatmap.selected_cell(conn, cell)
+    if summary is None:
+        return f"{cell}: not a land hex"
+    return html.Dl([
+        html.Dt("Cell"), html.Dd(summary["cell"], id="map-cell-id"),
+        html.Dt("Resolution"), html.Dd(str(summary["resolution"])),
+        html.Dt("District"), html.Dd(summary["district"] or "none"),
+        html.Dt("Cameras"), html.Dd(str(summary["cameras"])),
+        html.Dt("Area"), html.Dd(f"{summary['area_m2'] / 1e6:.3f} km\u00b2"),
+    ])

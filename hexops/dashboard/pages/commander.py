@@ -1,0 +1,257 @@
+"""The commander's page: risk map, backtest beside it, hex explanations, patrol plan, bias audit.
+
+Times on screen are Asia/Hong_Kong.  Forecasts are H3 resolution 9; the map
+is :func:`dashboard.components.hexmap.hex_map`, fed through its values store.
+"""
+
+from __future__ import annotations
+
+import dash
+import h3.api.basic_int as h3i
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from hexops.dashboard import access
+from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.context import app_context
+from hexops.geodata import incidents as incident_sql
+from hexops.geodata import risk as risk_sql
+from hexops.geodata.h3cells import cell_to_str, str_to_cell
+from hexops.services import heatmap
+from hexops.services import patrol as patrol_service
+from hexops.services import risk as risk_service
+
+dash.register_page(
+    __name__,
+    path="/commander",
+    name="Commander",
+    allowed_roles=["commander", "admin"],
+    id_prefix="commander",
+)
+
+IDS = hexmap_ids("commander")
+register_hex_map("commander")
+RESOLUTION = 9
+ALL = "__all__"
+HORIZONS = [{"label": "Next shift", "value": "shift"}, {"label": "Next day", "value": "1d"},
+            {"label": "Next week", "value": "7d"}]
+METRICS = ("pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5")
+METRIC_LABELS = ("PAI 1%", "PAI 5%", "PAI 10%", "PEI 5%", "hits 5%")
+
+
+def _hk(ts) -> str:
+    return pd.Timestamp(ts).tz_convert("Asia/Hong_Kong").strftime("%a %d %b %H:%M")
+
+
+def _control(label: str, control) -> html.Div:
+    return html.Div([html.Label(label, className="control-label"), control], className="control")
+
+
+def layout(**_query) -> html.Div:
+    with app_context().db.connection() as conn:
+        districts = risk_sql.districts(conn)
+        types = incident_sql.incident_types(conn)
+    district_options = [{"label": "All districts", "value": ALL}] + [
+        {"label": f"{code} {name}", "value": code} for code, name in districts]
+    type_options = [{"label": "All types", "value": ALL}] + [{"label": t, "value": t} for t in types]
+    return html.Div([
+        html.Div([
+            _control("Horizon", dcc.RadioItems(HORIZONS, "1d", id="commander-horizon", className="segmented",
+                                               inputClassName="segmented-input", labelClassName="segmented-label")),
+            _control("Type", dcc.Dropdown(type_options, ALL, id="commander-type", clearable=False,
+                                          style={"minWidth": "170px"})),
+            _control("District", dcc.Dropdown(district_options, ALL, id="commander-district", clearable=False,
+                                              style={"minWidth": "230px"})),
+            html.Div(id="commander-run", className="window-label"),
+        ], className="map-controls"),
+        html.Div([
+            hex_map("commander", resolutions=(RESOLUTION,), colors="risk", show_districts=True,
+                    tile_url=app_context().settings.tile_url, height="62vh"),
+            html.Aside([
+                html.H2("Backtest"), html.Div(id="commander-backtest"),
+                html.H2("Selected hex"), html.Div("Click a hex for its expected count, rank and why.",
+                                                  id="commander-hex"),
+            ], className="map-side"),
+        ], className="map-body"),
+        html.Section([
+            html.H2("Patrol plan"),
+            html.Div([
+                _control("District", dcc.Dropdown(district_options[1:], districts[0][0] if districts else None,
+                                                  id="commander-plan-district", clearable=False,
+                                                  style={"minWidth": "230px"})),
+                _control("Units", dcc.Input(id="commander-plan-units", type="number", min=1, max=200, value=6)),
+                html.Button("Plan the next shift", id="commander-plan-make", n_clicks=0),
+            ], className="control-row"),
+            html.Div(id="commander-plan"),
+        ], className="commander-plan"),
+        html.Section([html.H2("Bias audit by district (last 28 days)"), html.Div(id="commander-audit")],
+                     className="commander-audit"),
+    ], className="page page-commander")
+
+
+def _none(value: str | None) -> str | None:
+    return None if value in (None, ALL) else value
+
+
+def _backtest_table(run: dict) -> html.Table:
+    models = run["backtest"].get("models", {})
+    head = html.Tr([html.Th("model")] + [html.Th(label) for label in METRIC_LABELS])
+    rows = [html.Tr([html.Td(name + (" (in use)" if name == run["model"] else ""))]
+                    + [html.Td(f"{metrics.get(m, float('nan')):.2f}") for m in METRICS],
+                    className="current" if name == run["model"] else None)
+            for name, metrics in models.items()]
+    origins = run["backtest"].get("origins", 0)
+    return html.Div([html.Table([html.Thead(head), html.Tbody(rows)], id="commander-backtest-table",
+                                style={"fontSize": "0.8em"}),
+                     html.P(f"Rolling backtest over the {origins} bins before this forecast; PAI: share of "
+                            "incidents in the flagged area / share of area.", className="note")])
+
+
+def _audit_table(frame: pd.DataFrame) -> html.Table:
+    head = html.Tr([html.Th(h) for h in ("district", "risk", "planned patrol", "reported patrol",
+                                         "public reports", "flag")])
+    rows = [html.Tr([html.Td(r.district), html.Td(f"{r.risk_share:.1%}"), html.Td(f"{r.attention_share:.1%}"),
+                     html.Td(f"{r.dosage_share:.1%}"), html.Td(f"{r.public_share:.1%}"), html.Td(r.reason or "")],
+                    className="flagged" if r.flagged else None) for r in frame.itertuples()]
+    return html.Table([html.Thead(head), html.Tbody(rows)], id="commander-audit-table")
+
+
+@callback(
+    Output(IDS.values, "data"),
+    Output("commander-run", "children"),
+    Output("commander-backtest", "children"),
+    Output("commander-audit", "children"),
+    Input("commander-horizon", "value"),
+    Input("commander-type", "value"),
+    Input("commander-district", "value"),
+)
+def show_risk(horizon: str, event_type: str, district: str):
+    with app_context().db.connection() as conn:
+        run, rows = risk_service.risk_map(conn, resolution=RESOLUTION, horizon=horizon,
+                                          event_type=_none(event_type), district=_none(district))
+        if run is None:
+            message = f"No {horizon} forecast{' for ' + event_type if _none(event_type) else ''} yet: " \
+                      f"run `hexops risk forecast --horizon {horizon}`."
+            return heatmap.align_values(conn, RESOLUTION, {}), message, "", ""
+        values = heatmap.align_values(conn, RESOLUTION, dict(zip(rows["h3"].tolist(), rows["expected"].tolist())))
+        audit = risk_service.audit_report(conn, run["run_id"])
+    values["label"] = "expected incidents"
+    caption = (f"Forecast {run['run_id']} by {run['model']}: {_hk(run['window_start'])} \u2013 "
+               f"{_hk(run['window_end'])} HKT, {rows['expected'].sum():.1f} incidents expected")
+    return values, caption, _backtest_table(run), _audit_table(audit)
+
+
+@callback(
+    Output("commander-hex", "children"),
+    Input(IDS.selected, "data"),
+    State("commander-horizon", "value"),
+    State("commander-type", "value"),
+)
+def show_hex(cell: str | None, horizon: str, event_type: str):
+    if not cell:
+        return "Click a hex for its expected count, rank and why."
+    with app_context().db.connection() as conn:
+        run = risk_sql.latest_run(conn, RESOLUTION, horizon, _none(event_type))
+        explained = risk_service.explain_hex(conn, run["run_id"], str_to_cell(cell)) if run else None
+    if explained is None:
+        return f"{cell}: no forecast for this hex"
+    parts = [html.Li(f"{name}: {value:+.3f}") for name, value in explained["parts"][:5]]
+    return html.Div([
+        html.Dl([html.Dt("Hex"), html.Dd(cell, id="commander-hex-id"),
+                 html.Dt("Expected incidents"), html.Dd(f"{explained['expected']:.3f}", id="commander-hex-expected"),
+                 html.Dt("Rank"), html.Dd(f"{explained['rank']} of {explained['ranked']}", id="commander-hex-rank")]),
+        html.P("Main contributions:"), html.Ul(parts, id="commander-hex-parts"),
+    ])
+
+
+@callback(
+    Output("commander-plan", "children"),
+    Input("commander-plan-make", "n_clicks"),
+    State("commander-plan-district", "value"),
+    State("commander-plan-units", "value"),
+)
+def show_plan(n_clicks: int, district: str | None, units: int | None):
+    user = access.current_user()
+    try:
+        with app_context().db.connection() as conn:
+            if n_clicks:
+                run = risk_sql.latest_run(conn, RESOLUTION, "shift", None) or \
+                    risk_sql.latest_run(conn, RESOLUTION, "1d", None)
+                if run is None:
+                    return "No forecast yet: run `hexops risk forecast --horizon shift`."
+                plan_id = patrol_service.create_plan(conn, district=district, units=int(units or 1),
+                                                     shift_start=run["window_start"],
+                                                     created_by=user.username if user else "unknown")
+            else:
+                recent = risk_sql.recent_plans(conn, 1)
+                if not recent:
+                    return "No plan yet."
+                plan_id = recent[0]["plan_id"]
+            detail = patrol_service.plan_detail(conn, plan_id)
+            start = detail["plan"]["shift_start"]
+            recent = risk_sql.plans_between(conn, start - pd.Timedelta(days=28), start + pd.Timedelta(days=1))
+            effect = patrol_service.effect(conn, recent)
+    except patrol_service.PatrolInputError as exc:
+        return html.P(str(exc), className="error")
+    return html.Div([_plan_view(detail), _effect_line(effect)])
+
+
+def _effect_line(effect: dict) -> html.P:
+    """Treated against held-out hexes over the last four weeks' plans."""
+    t, h = effect["treated"], effect["holdout"]
+
+    def ratio(part: dict) -> str:
+        return "n/a" if part["ratio"] is None else f"{part['ratio']:.2f}"
+
+    rr = ("not enough incidents yet for a rate ratio" if effect["rate_ratio"] is None else
+          f"rate ratio {effect['rate_ratio']:.2f} (95% {effect['rate_ratio_95'][0]:.2f}-{effect['rate_ratio_95'][1]:.2f})")
+    return html.P(
+        f"Effect over {len(effect['plans'])} plan(s) in the last 28 days: public reports / forecast "
+        f"{ratio(t)} in {t['hexes']} patrolled hexes ({t['dosage_min']:.0f} min reported) against {ratio(h)} "
+        f"in {h['hexes']} held-out hexes ({h['dosage_min']:.0f} min); {rr}.", id="commander-plan-effect")
+
+
+def _plan_view(detail: dict) -> html.Div:
+    plan, visits, hexes = detail["plan"], detail["visits"], detail["hexes"]
+    pid = plan["plan_id"]
+    tours = []
+    for unit, tour in visits.groupby("unit"):
+        # H3 strings end in a run of 'f' at resolution 9; the rest identifies the hex.
+        stops = ", ".join(f"{_hk(v.planned_start)[-5:]} {cell_to_str(v.h3).rstrip('f')}" for v in tour.itertuples())
+        tours.append(html.Li(f"Unit {int(unit) + 1} ({len(tour)} visits): {stops}"))
+    held = int((hexes["role"] == "holdout").sum())
+    return html.Div([
+        html.P(f"Plan {pid}: district {plan['district_code']}, {plan['units']} unit(s), "
+               f"{_hk(plan['shift_start'])} \u2013 {_hk(plan['shift_end'])} HKT; {len(visits)} visits of 12-16 min "
+               f"to {visits['h3'].nunique()} hexes in random order; {held} high-risk hexes held out for "
+               f"measuring the effect; {plan['objective']:.2f} expected incidents covered.", id="commander-plan-summary"),
+        dcc.Graph(figure=_tour_figure(detail), id="commander-plan-map", config={"displayModeBar": False}),
+        html.Ul(tours, id="commander-plan-tours"),
+        html.P([html.A("CSV", href=f"/api/v1/patrol/plans/{pid}.csv"), " \u00b7 ",
+                html.A("GeoJSON", href=f"/api/v1/patrol/plans/{pid}.geojson"), " \u00b7 ",
+                html.A("Printable", href=f"/api/v1/patrol/plans/{pid}/print", target="_blank")]),
+    ])
+
+
+def _tour_figure(detail: dict) -> go.Figure:
+    """Each unit's tour from its base and back (lon/lat, EPSG:4326), held-out hexes as crosses."""
+    visits, bases = detail["visits"], detail["bases"].set_index("unit")
+    fig = go.Figure()
+    for unit, tour in visits.groupby("unit"):
+        base = bases.loc[unit]
+        fig.add_trace(go.Scatter(
+            x=[base.lon, *tour["lon"], base.lon], y=[base.lat, *tour["lat"], base.lat], mode="lines+markers",
+            name=f"unit {int(unit) + 1}", line={"width": 1}, marker={"size": 5}))
+    hexes = detail["hexes"]
+    held = hexes[hexes["role"] == "holdout"]["h3"].tolist()
+    if held:
+        centres = [h3i.cell_to_latlng(int(h)) for h in held]
+        fig.add_trace(go.Scatter(x=[c[1] for c in centres], y=[c[0] for c in centres], mode="markers",
+                                 name="held out", marker={"symbol": "x", "size": 8, "color": "#aaaaaa"}))
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_dark",
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x",
+                                                       "scaleratio": 1 / np.cos(np.radians(22.3))})
+    return fig

@@ -1,0 +1,220 @@
+"""The event manager's page: live crowd map, zone panel, alerts with acknowledgement, replay.
+
+The map's hex geometry (H3 resolution 10) is fetched once by the browser;
+every 5 s only the densities travel.  The demo data is a historical
+scenario, so "now" is the latest detection time (or the replay time picked
+on the slider), shown on screen in Hong Kong time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from hexops.dashboard import access
+from hexops.dashboard.components.display import HONG_KONG as HK
+from hexops.dashboard.components.display import hk_time, replay_slider
+from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.context import app_context
+from hexops.services import crowd, heatmap
+from hexops.services.flood_views import time_shown
+
+dash.register_page(
+    __name__,
+    path="/events",
+    name="Events",
+    allowed_roles=["event_manager", "commander", "admin"],
+    id_prefix="crowd",
+)
+
+IDS = hexmap_ids("crowd")
+register_hex_map("crowd", drawing=True)
+REPLAY_HOURS = 6
+REFRESH_MS = 5000
+_LOS_COLOURS = {"A": "#2e7d32", "B": "#558b2f", "C": "#9e9d24", "D": "#f9a825", "E": "#ef6c00", "F": "#c62828"}
+
+
+def _hk(moment) -> str:
+    return hk_time(moment, "%d %b %H:%M")
+
+
+def layout(at: str | None = None, **_query) -> html.Div:
+    """``?at=2026-10-01T21:00+08:00`` opens the page at that time (a shareable replay link)."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Crowds", className="page-title"),
+                    html.Div(id="crowd-asof", className="asof"),
+                    replay_slider("crowd", REPLAY_HOURS, mark_every_min=60),
+                ],
+                className="map-controls",
+            ),
+            html.Div(
+                [
+                    hex_map("crowd", resolutions=(10,), colors="heat", show_districts=True,
+                            tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)",
+                            drawing=True),
+                    html.Aside(
+                        [html.H2("Zones"), _draw_panel(), html.Div(id="crowd-zones"),
+                         html.H2("Alerts"), html.Div(id="crowd-alerts")],
+                        className="map-side crowd-side",
+                    ),
+                ],
+                className="map-body",
+            ),
+            dcc.Interval(id="crowd-tick", interval=REFRESH_MS),
+            dcc.Store(id="crowd-acked"),
+            dcc.Store(id="crowd-pinned", data=at),
+            dcc.Store(id="crowd-zones-changed", data=0),
+        ],
+        className="page page-events",
+    )
+
+
+def _draw_panel() -> html.Div:
+    """Draw a zone: the toggle, its name and capacity, Save and Cancel (the map draws, the service validates)."""
+    return html.Div(
+        [
+            html.Button("Draw zone", id="crowd-draw-toggle", className="draw-button"),
+            dcc.Input(id="crowd-draw-name", type="text", placeholder="Zone name"),
+            dcc.Input(id="crowd-draw-capacity", type="number", min=1, step=1, placeholder="Capacity (people)"),
+            html.Button("Save", id="crowd-draw-save"),
+            html.Button("Cancel", id="crowd-draw-cancel"),
+            html.Div(id="crowd-draw-status", role="status", className="muted"),
+        ],
+        id="crowd-draw", className="crowd-draw",
+    )
+
+
+def _eta(value: float) -> str:
+    if value is None or np.isnan(value) or np.isinf(value):
+        return "\u2013"
+    return "now" if value <= 0 else f"{value:.0f} min"
+
+
+def _zone_table(panel, thresholds: tuple[float, ...]) -> html.Table:
+    head = html.Tr([html.Th(h) for h in ("Zone", "People (band)", "of capacity", "p/m\u00b2", "LOS",
+                                         *(f"to {t:g}" for t in thresholds))])
+    rows = []
+    for zone_id, z in panel.iterrows():
+        # Saturated cameras give lower bounds: say so beside the zone, not only in the band.
+        sat = [html.Br(), html.Span(f"{int(z['n_saturated'])} camera(s) saturated", className="saturated")] \
+            if z["n_saturated"] else []
+        rows.append(html.Tr([
+            html.Td([html.Span(z["name"], title=f"{zone_id}: {z['covered_fraction']:.0%} of the zone seen"), *sat]),
+            html.Td(f"{z['people']:,.0f} ({z['people_low']:,.0f}\u2013{z['people_high']:,.0f})"),
+            html.Td(f"{z['occupancy_pct']:.0f}%"),
+            html.Td(f"{z['density']:.2f}" if not np.isnan(z["density"]) else "no data"),
+            html.Td(z["los"], className="los", style={"background": _LOS_COLOURS.get(z["los"], "#555")}),
+            *(html.Td(_eta(z[f"eta_{t:g}"])) for t in thresholds),
+        ], id=f"crowd-zone-{zone_id}"))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="crowd-table")
+
+
+def _alert_list(frame) -> html.Ul:
+    if frame.empty:
+        return html.P("No alerts in the last hours.", className="muted")
+    items = []
+    for a in frame.itertuples():
+        state = a.state
+        button = [] if state != "open" else [html.Button(
+            "Acknowledge", id={"type": "crowd-ack", "alert": int(a.alert_id)}, className="ack-button")]
+        note = f" \u00b7 by {a.acknowledged_by}" if pd.notna(a.acknowledged_by) else ""
+        items.append(html.Li([
+            html.Span(f"{_hk(a.raised_at)} ", className="when"),
+            html.Strong(f"{a.region_name}: \u2265 {a.threshold:g} p/m\u00b2 "),
+            html.Span(f"({a.cause}, peak {a.peak_density or 0:.2f}) "),
+            html.Span(state + note, className=f"alert-state alert-{state}"), *button,
+        ], className=f"crowd-alert alert-{state}"))
+    return html.Ul(items, className="alert-list")
+
+
+@callback(
+    Output(IDS.values, "data"),
+    Output("crowd-zones", "children"),
+    Output("crowd-alerts", "children"),
+    Output("crowd-asof", "children"),
+    Input("crowd-tick", "n_intervals"),
+    Input("crowd-replay", "value"),
+    Input("crowd-acked", "data"),
+    Input("crowd-zones-changed", "data"),
+    State("crowd-pinned", "data"),
+)
+def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
+    context = app_context()
+    configured = crowd.alert_settings(context.settings)
+    with context.db.connection() as conn:
+        latest = crowd.latest_data_time(conn)
+        if latest is None:
+            return None, html.P("No detections loaded."), html.P(""), "No data yet"
+        at, mode = time_shown(latest, replay_min, pinned)
+        if mode == "live":
+            crowd.advance_alerts(conn, latest, thresholds=configured.thresholds, config=configured.config)
+        snap = crowd.snapshot(conn, at, thresholds=configured.thresholds)
+        panel = crowd.zone_panel(conn, snap)
+        alerts = crowd.alerts(conn, at, hours=REPLAY_HOURS)
+        hexes = snap.estimates["hex"]["density"].dropna()
+        values = heatmap.align_values(conn, crowd.CROWD_RESOLUTION, {int(h): float(d) for h, d in hexes.items()})
+    values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(configured.thresholds)])
+    caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)}; times are the data's, not the wall clock)"
+    return values, _zone_table(panel, configured.thresholds), _alert_list(alerts), caption
+
+
+@callback(
+    Output("crowd-acked", "data"),
+    Input({"type": "crowd-ack", "alert": ALL}, "n_clicks"),
+    State("crowd-acked", "data"),
+    prevent_initial_call=True,
+)
+def acknowledge(clicks, acked):
+    trigger = ctx.triggered_id
+    if not trigger or not any(clicks):
+        return dash.no_update
+    user = access.current_user()
+    with app_context().db.connection() as conn:
+        crowd.acknowledge(conn, int(trigger["alert"]), user.username, datetime.now(HK))
+    return (acked or 0) + 1
+
+
+_DRAW_HINT = "Drawing: click the map to add corners; double-click or click the first corner to close."
+
+
+@callback(
+    Output(IDS.draw_mode, "data"),
+    Output(IDS.drawn, "data"),
+    Output("crowd-draw-status", "children"),
+    Output("crowd-zones-changed", "data"),
+    Input("crowd-draw-toggle", "n_clicks"),
+    Input("crowd-draw-cancel", "n_clicks"),
+    Input("crowd-draw-save", "n_clicks"),
+    State("crowd-draw-name", "value"),
+    State("crowd-draw-capacity", "value"),
+    State(IDS.drawn, "data"),
+    State(IDS.draw_mode, "data"),
+    State("crowd-zones-changed", "data"),
+    prevent_initial_call=True,
+)
+def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
+    """Switch the map's draw mode, discard a drawing, or save it as a zone through the crowd service."""
+    keep = dash.no_update
+    trigger = ctx.triggered_id
+    if trigger == "crowd-draw-toggle":
+        # Turning the mode off (or on again) starts from a clean ring, so a stale one is never saved.
+        return (not mode), None, (_DRAW_HINT if not mode else ""), keep
+    if trigger == "crowd-draw-cancel":
+        return False, None, "Drawing discarded.", keep
+    if not ring:
+        return keep, keep, html.Span("polygon: draw the zone on the map and close it first.",
+                                     className="error"), keep
+    user = access.current_user()
+    try:
+        with app_context().db.connection() as conn:
+            zone_id = crowd.save_drawn_zone(conn, name, capacity, ring, user.username)
+    except crowd.ZoneInputError as err:
+        return keep, keep, html.Span(str(err), className="error"), keep
+    return False, None, f"Saved zone {name.strip()} ({zone_id}).", (changed or 0) + 1

@@ -1,0 +1,43 @@
+"""The sign-in page (public): a plain HTML form posting to ``/auth/login``."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from hexops.dashboard import access
+
+dash.register_page(__name__, path="/login", name="Sign in", title="hexops: sign in",
+                   allowed_roles=[access.PUBLIC], nav=False, id_prefix="login")
+
+
+def layout(next: str | None = None, error: str | None = None, **_query):  # noqa: A002  Dash passes ?next=
+    """The form; ``next`` (a path on this site) is where to go after signing in."""
+    user = access.current_user()
+    notice = []
+    if error:
+        notice.append(html.P(error, id="login-error", className="login-error", role="alert"))
+    if user is not None:
+        notice.append(html.P([f"Signed in as {user.username} ({user.role}). ",
+                              html.A("Sign out", href="/auth/logout", id="login-signout")],
+                             id="login-current"))
+    return html.Div(
+        [
+            html.H2("Sign in to hexops"),
+            *notice,
+            html.Form(
+                [
+                    html.Label("User name", htmlFor="login-username"),
+                    dcc.Input(id="login-username", name="username", type="text", autoComplete="username",
+                              required=True),
+                    html.Label("Password", htmlFor="login-password"),
+                    dcc.Input(id="login-password", name="password", type="password",
+                              autoComplete="current-password", required=True),
+                    dcc.Input(id="login-next", name="next", type="hidden", value=next or ""),
+                    html.Button("Sign in", id="login-submit", type="submit"),
+                ],
+                action="/auth/login", method="POST", id="login-form", className="login-form",
+            ),
+        ],
+        className="login-page",
+    )

@@ -1,0 +1,230 @@
+"""SQL of the detection ingest path: registry reads, idempotency keys, aggregate upserts.
+
+Everything here runs inside the caller's transaction.  Bulk rows travel by
+COPY into per-session temporary staging tables and are merged with one
+set-based ``INSERT ... SELECT ... ON CONFLICT`` each, ordered by key so that
+concurrent workers take row locks in the same order (no deadlocks between
+them on the aggregate rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from hexops.geodata.ingest_copy import copy_frame
+
+#: Tables written by ingestion, each day-partitioned.
+INGEST_TABLES: tuple[str, ...] = (
+    "detections_camera_minute",
+    "detections_hex_5min",
+    "ingest_event_keys",
+    "ingest_quarantine",
+)
+
+#: Additive aggregate columns (count x seconds, or counts) and max columns.
+SUM_COLUMNS: tuple[str, ...] = (
+    "n_events", "covered_s", "people_s", "vehicles_s", "wet_s", "flooded_s", "saturated_n",
+)
+MAX_COLUMNS: tuple[str, ...] = ("people_max", "vehicles_max", "water_conf_max")
+AGG_COLUMNS: tuple[str, ...] = SUM_COLUMNS + MAX_COLUMNS
+
+_STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage_keys (camera_id text, minute_s bigint, event_key bigint);
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage_cam (
+    camera_id text, minute_s bigint, n_events integer, covered_s double precision,
+    people_s double precision, vehicles_s double precision, wet_s double precision,
+    flooded_s double precision, saturated_n integer, people_max integer,
+    vehicles_max integer, water_conf_max real);
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage_hex (
+    h3 bigint, resolution smallint, bucket_s bigint, n_events integer,
+    covered_s double precision, people_s double precision, vehicles_s double precision,
+    wet_s double precision, flooded_s double precision, saturated_n integer,
+    people_max integer, vehicles_max integer, water_conf_max real);
+TRUNCATE ingest_stage_keys, ingest_stage_cam, ingest_stage_hex;
+"""
+
+
+def registry_version(conn: psycopg.Connection) -> int:
+    """The camera registry's version; bumped by a trigger on every change to ``cameras``."""
+    return int(conn.execute("SELECT version FROM camera_registry_version").fetchone()[0])
+
+
+def load_camera_registry(conn: psycopg.Connection) -> pd.DataFrame:
+    """Every camera with its owner, district, status and H3 cells (res 8, 9, 10; BIGINT)."""
+    cur = conn.execute(
+        "SELECT camera_id, owner_code, district_code, status, h3_r8, h3_r9, h3_r10 "
+        "FROM cameras ORDER BY camera_id"
+    )
+    rows = cur.fetchall()
+    frame = pd.DataFrame(
+        rows, columns=["camera_id", "owner_code", "district_code", "status", "h3_r8", "h3_r9", "h3_r10"]
+    )
+    for col in ("h3_r8", "h3_r9", "h3_r10"):
+        frame[col] = frame[col].astype(np.int64)
+    return frame
+
+
+def ensure_partitions(conn: psycopg.Connection, table: str, days: Iterable[dt.date]) -> int:
+    """Create the missing day partitions of ``table`` for ``days``; returns how many were made.
+
+    The cheap existence check runs first; only when a partition is missing
+    does the caller's transaction take a lock that serialises partition
+    creation between concurrent ingest workers (two ``CREATE TABLE`` of the
+    same partition would otherwise fail one of them).
+    """
+    wanted = sorted(set(days))
+    if not wanted:
+        return 0
+    missing = conn.execute(
+        "SELECT d FROM unnest(%s::date[]) AS d "
+        "WHERE to_regclass(quote_ident(%s || '_p' || to_char(d, 'YYYYMMDD'))) IS NULL",
+        (wanted, table),
+    ).fetchall()
+    if not missing:
+        return 0
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('hexops_ensure_day_partitions'))")
+    created = 0
+    for (day,) in missing:
+        created += int(
+            conn.execute("SELECT hexops_ensure_day_partitions(%s, %s, %s)", (table, day, day)).fetchone()[0]
+        )
+    return created
+
+
+def prepare_staging(conn: psycopg.Connection) -> None:
+    """Create (once per session) and empty the temporary staging tables."""
+    conn.execute(_STAGING_DDL)
+
+
+def claim_event_keys(conn: psycopg.Connection, keys: pd.DataFrame, max_rounds: int = 20) -> pd.DataFrame:
+    """Record idempotency keys; return the ones that had been recorded before.
+
+    Parameters
+    ----------
+    keys : DataFrame
+        ``camera_id``, ``minute_s`` (int64 epoch seconds of the minute of the
+        window start, UTC) and ``event_key`` (int64 hash of the event id);
+        unique rows.
+
+    Returns
+    -------
+    DataFrame with the same columns: the duplicates (already seen, so
+    their events must not be counted).  Every other key is recorded.
+    """
+    copy_frame(conn, "ingest_stage_keys", ["camera_id", "minute_s", "event_key"], keys)
+    n_groups = int(keys[["camera_id", "minute_s"]].drop_duplicates().shape[0])
+    duplicates: list[tuple] = []
+    for _ in range(max_rounds):
+        # Optimistic merge: a row whose stored keys overlap the new ones is
+        # skipped (under its row lock), and then the round is undone.
+        merged = False
+        with conn.transaction() as round_:
+            written = conn.execute(
+                "INSERT INTO ingest_event_keys AS t (camera_id, minute, keys) "
+                "SELECT camera_id, to_timestamp(minute_s), array_agg(event_key) FROM ingest_stage_keys "
+                "GROUP BY camera_id, minute_s ORDER BY camera_id, minute_s "
+                "ON CONFLICT (camera_id, minute) DO UPDATE SET keys = t.keys || excluded.keys "
+                "WHERE NOT (t.keys && excluded.keys)"
+            ).rowcount
+            merged = written == n_groups
+            if not merged:
+                raise psycopg.Rollback(round_)
+        if merged:
+            return pd.DataFrame(duplicates, columns=["camera_id", "minute_s", "event_key"])
+        found = conn.execute(
+            "DELETE FROM ingest_stage_keys s USING ingest_event_keys t "
+            "WHERE t.camera_id = s.camera_id AND t.minute = to_timestamp(s.minute_s) "
+            "AND s.event_key = ANY (t.keys) "
+            "RETURNING s.camera_id, s.minute_s, s.event_key"
+        ).fetchall()
+        duplicates.extend(found)
+        n_groups = int(conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT camera_id, minute_s FROM ingest_stage_keys) g"
+        ).fetchone()[0])
+        if n_groups == 0:
+            return pd.DataFrame(duplicates, columns=["camera_id", "minute_s", "event_key"])
+    raise psycopg.errors.SerializationFailure(
+        f"claim_event_keys: keys still contended after {max_rounds} rounds; retry the batch"
+    )
+
+
+def _merge_set(columns: Iterable[str]) -> sql.Composed:
+    parts = []
+    for col in columns:
+        ident = sql.Identifier(col)
+        if col in MAX_COLUMNS:
+            parts.append(sql.SQL("{0} = greatest(t.{0}, excluded.{0})").format(ident))
+        else:
+            parts.append(sql.SQL("{0} = t.{0} + excluded.{0}").format(ident))
+    return sql.SQL(", ").join(parts)
+
+
+def upsert_camera_minute(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Add per camera-minute sums into ``detections_camera_minute``.
+
+    ``frame`` has ``camera_id``, ``minute_s`` (epoch seconds, UTC) and
+    :data:`AGG_COLUMNS`; one row per (camera, minute).
+    """
+    copy_frame(conn, "ingest_stage_cam", ["camera_id", "minute_s", *AGG_COLUMNS], frame)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in AGG_COLUMNS)
+    statement = sql.SQL(
+        "INSERT INTO detections_camera_minute AS t (camera_id, minute, {cols}) "
+        "SELECT camera_id, to_timestamp(minute_s), {cols} FROM ingest_stage_cam "
+        "ORDER BY camera_id, minute_s "
+        "ON CONFLICT (camera_id, minute) DO UPDATE SET {merge}"
+    ).format(cols=cols, merge=_merge_set(AGG_COLUMNS))
+    return conn.execute(statement).rowcount
+
+
+def upsert_hex_5min(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
+    """Add per hex-5-minute sums into ``detections_hex_5min`` (res 8, 9, 10).
+
+    ``frame`` has ``h3`` (BIGINT cell), ``resolution``, ``bucket_s`` (epoch
+    seconds of the 5-minute bucket start, UTC) and :data:`AGG_COLUMNS`.
+    """
+    copy_frame(conn, "ingest_stage_hex", ["h3", "resolution", "bucket_s", *AGG_COLUMNS], frame)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in AGG_COLUMNS)
+    statement = sql.SQL(
+        "INSERT INTO detections_hex_5min AS t (h3, resolution, bucket, {cols}) "
+        "SELECT h3, resolution, to_timestamp(bucket_s), {cols} FROM ingest_stage_hex "
+        "ORDER BY h3, bucket_s "
+        "ON CONFLICT (h3, bucket) DO UPDATE SET {merge}"
+    ).format(cols=cols, merge=_merge_set(AGG_COLUMNS))
+    return conn.execute(statement).rowcount
+
+
+def quarantine(
+    conn: psycopg.Connection,
+    *,
+    received_at: dt.datetime,
+    source: str,
+    rows: Iterable[tuple[int | None, str | None, str | None, str, object]],
+) -> int:
+    """Keep rejected events: (row_number, event_id, camera_id, reason, payload) each."""
+    n = 0
+    with conn.cursor().copy(
+        "COPY ingest_quarantine (received_at, source, row_number, event_id, camera_id, reason, payload) "
+        "FROM STDIN"
+    ) as copy:
+        for row_number, event_id, camera_id, reason, payload in rows:
+            copy.write_row((received_at, source, row_number, event_id, camera_id, reason, Jsonb(payload)))
+            n += 1
+    return n
+
+
+def quarantined(conn: psycopg.Connection, limit: int = 100) -> list[dict]:
+    """The most recent quarantined events, newest first."""
+    cur = conn.execute(
+        "SELECT received_at, source, row_number, event_id, camera_id, reason, payload "
+        "FROM ingest_quarantine ORDER BY received_at DESC, row_number LIMIT %s",
+        (limit,),
+    )
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

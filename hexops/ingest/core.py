@@ -1,0 +1,346 @@
+"""The one validation and aggregation core that every ingest adapter calls.
+
+``ingest_events`` takes a DataFrame of flat events (schema
+``hexops.detections/1``), validates it in bulk, drops events already seen
+(idempotency by event id), adds the rest to the camera-minute and
+hex-5-minute aggregates, and quarantines the rejects -- all in one
+transaction, so a failure leaves nothing half-written and a retry of the
+same batch is safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import orjson
+import pandas as pd
+import psycopg
+
+from hexops.geodata import detections
+from hexops.ingest import aggregate
+from hexops.ingest.registry import CameraRegistry, camera_registry
+from hexops.ingest.validate import EventColumns, IngestPolicy, validate
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+@dataclass
+class IngestReport:
+    """What happened to one batch.
+
+    Attributes
+    ----------
+    source : str
+        Where the batch came from (``file:/path``, ``http:<user>``, ``nats:<subject>``).
+    received, accepted, duplicates, rejected : int
+        Event counts; ``accepted + duplicates + rejected == received``.
+    outcomes : numpy.ndarray of str
+        Per input row: ``accepted``, ``duplicate`` or ``rejected``.
+    reasons : dict
+        Input row position (0-based) -> reason text, each reason starting
+        with the field it is about (``people: must be >= 0, got -3``).
+    camera_minute_rows, hex_rows : int
+        Aggregate rows inserted or updated.
+    first_row : int
+        Source row number of the batch's first event.
+    """
+
+    source: str
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outcomes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    reasons: dict[int, str] = field(default_factory=dict)
+    camera_minute_rows: int = 0
+    hex_rows: int = 0
+    first_row: int = 1
+
+    def reason_counts(self) -> Counter:
+        """How many rejections each field had (``{"people": 3, "camera_id": 1}``)."""
+        counts: Counter = Counter()
+        for text in self.reasons.values():
+            for part in text.split("; "):
+                counts[part.split(":", 1)[0]] += 1
+        return counts
+
+    def merge(self, other: "IngestReport", row_offset: int | None = None) -> None:
+        """Add ``other``'s counts (a file ingested chunk by chunk, a worker's batches).
+
+        ``other``'s reasons are re-keyed by ``row_offset`` (default: the rows
+        received so far, so positions continue).
+        """
+        offset = self.received if row_offset is None else row_offset
+        self.received += other.received
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.camera_minute_rows += other.camera_minute_rows
+        self.hex_rows += other.hex_rows
+        self.reasons.update({offset + k: v for k, v in other.reasons.items()})
+        self.outcomes = np.concatenate([self.outcomes, other.outcomes])
+
+
+def event_keys(event_ids: np.ndarray) -> np.ndarray:
+    """64-bit idempotency keys of event ids (int64).
+
+    pandas' vectorised SipHash-2-4 with its fixed default key: stable across
+    processes and runs (a test pins a known value, so a library change that
+    altered it would be caught before redeliveries could count twice).
+    """
+    if len(event_ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return pd.util.hash_array(np.asarray(event_ids, dtype=object), categorize=False).view(np.int64)
+
+
+def _json_safe(value: object) -> object:
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY
+                                     | orjson.OPT_NON_STR_KEYS))
+
+
+def _payload(frame: pd.DataFrame, pos: int) -> object:
+    if "_raw" in frame.columns:
+        return _json_safe(frame["_raw"].iat[pos])
+    row = {k: v for k, v in frame.iloc[pos].items() if not str(k).startswith("_")}
+    return _json_safe({k: (None if _is_missing(v) else v) for k, v in row.items()})
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text_or_none(frame: pd.DataFrame, column: str, pos: int) -> str | None:
+    if column not in frame.columns:
+        return None
+    value = frame[column].iat[pos]
+    return value[:200] if isinstance(value, str) else None
+
+
+def _first_occurrences(*columns: np.ndarray) -> np.ndarray:
+    """True for the first row of each distinct combination of ``columns`` (stable sort, exact)."""
+    n = len(columns[0])
+    keep = np.ones(n, dtype=bool)
+    if n < 2:
+        return keep
+    order = np.lexsort(columns[::-1])
+    same = np.ones(n - 1, dtype=bool)
+    for column in columns:
+        ordered = column[order]
+        same &= ordered[1:] == ordered[:-1]
+    keep[order[1:][same]] = False
+    return keep
+
+
+def _span_days(valid: EventColumns) -> list[dt.date]:
+    """UTC days from the earliest window start to the latest window end."""
+    if len(valid) == 0:
+        return []
+    day_ns = 86400 * aggregate.NS
+    first = int(valid["start_ns"].min()) // day_ns
+    last = (int(valid["end_ns"].max()) - 1) // day_ns
+    return [dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in range(first, last + 1)]
+
+
+@dataclass
+class Prepared:
+    """A batch validated and aggregated in memory, not yet written (see :func:`prepare_events`)."""
+
+    events: pd.DataFrame
+    report: IngestReport
+    valid: EventColumns
+    keys: pd.DataFrame
+    registry: CameraRegistry
+    now: dt.datetime
+    first_row: int
+    minute: pd.DataFrame | None = None
+    hexes: pd.DataFrame | None = None
+
+    def aggregate(self) -> None:
+        """(Re)compute the aggregates of the events still counted."""
+        if len(self.valid):
+            self.minute = aggregate.camera_minute(self.valid, self.registry.ids)
+            self.hexes = aggregate.hex_5min(self.valid, self.registry.cells)
+        else:
+            self.minute = self.hexes = None
+
+
+def prepare_events(
+    events: pd.DataFrame,
+    registry: CameraRegistry,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    policy: IngestPolicy | None = None,
+    first_row: int = 1,
+    owner: str | None = None,
+) -> Prepared:
+    """The CPU half of ingestion: validate, key and aggregate (no database).
+
+    Aggregates assume every valid event is new; :func:`commit_prepared`
+    recomputes them in the rare case that some turn out to be duplicates.
+    Parameters are those of :func:`ingest_events`.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    policy = policy or IngestPolicy()
+    if not (isinstance(events.index, pd.RangeIndex) and events.index.start == 0 and events.index.step == 1):
+        events = events.reset_index(drop=True)
+    n = len(events)
+    report = IngestReport(source=source, received=n, outcomes=np.full(n, ACCEPTED, dtype=object),
+                          first_row=first_row)
+    checked = validate(events, registry, now, policy, owner=owner)
+    valid = checked.valid
+    for pos, reasons in checked.reasons.items():
+        report.outcomes[pos] = REJECTED
+        report.reasons[pos] = "; ".join(reasons)
+    camera_idx = valid["camera_idx"]
+    minute_s = (valid["start_ns"] // (60 * aggregate.NS)) * 60
+    key = event_keys(valid["event_id"])
+    first_seen = _first_occurrences(camera_idx, minute_s, key)
+    keys = pd.DataFrame({"camera_id": registry.ids.to_numpy()[camera_idx], "minute_s": minute_s,
+                         "event_key": key})
+    report.outcomes[valid["pos"][~first_seen]] = DUPLICATE
+    prepared = Prepared(events, report, valid.take(first_seen), keys[first_seen], registry, now, first_row)
+    prepared.aggregate()
+    return prepared
+
+
+def commit_prepared(conn: psycopg.Connection, prepared: Prepared) -> IngestReport:
+    """The database half: claim keys, add aggregates, quarantine rejects -- atomically.
+
+    Runs as its own transaction, or a savepoint inside the caller's.
+    """
+    report, valid, keys, now = prepared.report, prepared.valid, prepared.keys, prepared.now
+    events = prepared.events
+    with conn.transaction():
+        # Every partition is made before the first insert, so a worker never
+        # waits for a parent-table lock while holding row locks of its own.
+        days = _span_days(valid)
+        for table in ("ingest_event_keys", "detections_camera_minute", "detections_hex_5min"):
+            detections.ensure_partitions(conn, table, days)
+        if report.reasons:
+            detections.ensure_partitions(conn, "ingest_quarantine", [now.astimezone(dt.timezone.utc).date()])
+        detections.prepare_staging(conn)
+        if len(keys):
+            seen = detections.claim_event_keys(conn, keys)
+            if len(seen):
+                is_seen = (keys.merge(seen, how="left", on=["camera_id", "minute_s", "event_key"],
+                                      indicator=True)["_merge"] == "both").to_numpy()
+                report.outcomes[valid["pos"][is_seen]] = DUPLICATE
+                prepared.valid = valid = valid.take(~is_seen)
+                prepared.aggregate()
+        if prepared.minute is not None:
+            report.camera_minute_rows = detections.upsert_camera_minute(conn, prepared.minute)
+            report.hex_rows = detections.upsert_hex_5min(conn, prepared.hexes)
+        if report.reasons:
+            detections.quarantine(
+                conn, received_at=now, source=report.source,
+                rows=((prepared.first_row + pos, _text_or_none(events, "event_id", pos),
+                       _text_or_none(events, "camera_id", pos), reason, _payload(events, pos))
+                      for pos, reason in report.reasons.items()),
+            )
+    report.accepted = int((report.outcomes == ACCEPTED).sum())
+    report.duplicates = int((report.outcomes == DUPLICATE).sum())
+    report.rejected = int((report.outcomes == REJECTED).sum())
+    return report
+
+
+def ingest_events(
+    conn: psycopg.Connection,
+    events: pd.DataFrame,
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    policy: IngestPolicy | None = None,
+    registry: CameraRegistry | None = None,
+    first_row: int = 1,
+    owner: str | None = None,
+) -> IngestReport:
+    """Validate, de-duplicate and aggregate a batch of detection events.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        Non-autocommit connection.  The work is atomic: its own transaction
+        (committed on return), or a savepoint when the caller has one open.
+    events : DataFrame
+        Flat events, columns as in :data:`ingest.schema.COLUMNS`; times are
+        ISO-8601 strings with an offset or timezone-aware datetimes.
+    source : str
+        Recorded with quarantined events.
+    now : datetime, optional
+        Reference time for the future/too-old checks (UTC; default: now).
+    policy : IngestPolicy, optional
+        Limits; the late-event window lives here.
+    registry : CameraRegistry, optional
+        Cameras to validate against; default: the database's, cached.
+    first_row : int
+        Row number (as in the source, 1-based) of ``events``' first row,
+        recorded with quarantined events.
+    owner : str, optional
+        Department code of a device's token: events naming a camera of
+        another department are rejected.
+
+    Returns
+    -------
+    IngestReport
+    """
+    with conn.transaction():
+        if registry is None:
+            registry = camera_registry(conn)
+        prepared = prepare_events(events, registry, source=source, now=now, policy=policy,
+                                  first_row=first_row, owner=owner)
+        return commit_prepared(conn, prepared)
+
+
+def ingest_pipelined(
+    conn: psycopg.Connection,
+    batches: Iterable[tuple[int, object]],
+    *,
+    source: str,
+    now: dt.datetime | None = None,
+    policy: IngestPolicy | None = None,
+    to_frame: Callable[[object], pd.DataFrame] | None = None,
+) -> Iterator[IngestReport]:
+    """Ingest ``(first_row, batch)`` items, preparing the next while the database writes this one.
+
+    Each batch is committed on its own.  ``to_frame`` (run in the helper
+    thread too) turns an item's payload into events, e.g. parsing JSON
+    bodies; by default the payload already is a DataFrame.  The CPU half runs in a helper
+    thread; psycopg releases the GIL while it waits on the server, so on
+    two cores preparation and database work overlap.  A registry change
+    between preparing and committing sends the batch round again.
+    """
+    registry = camera_registry(conn)
+    conn.commit()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool:
+        def work(item, reg) -> Prepared:
+            first_row, payload = item
+            frame = to_frame(payload) if to_frame is not None else payload
+            return prepare_events(frame, reg, source=source, now=now, policy=policy, first_row=first_row)
+
+        def submit(item, reg):
+            return pool.submit(work, item, reg)
+
+        iterator = iter(batches)
+        current = next(iterator, None)
+        future = submit(current, registry) if current is not None else None
+        while future is not None:
+            prepared = future.result()
+            following = next(iterator, None)
+            future = submit(following, registry) if following is not None else None
+            with conn.transaction():
+                fresh = camera_registry(conn)
+                if fresh.version != prepared.registry.version:
+                    registry = fresh
+                    prepared = prepare_events(prepared.events, fresh, source=source, now=now, policy=policy,
+                                              first_row=prepared.first_row)
+                report = commit_prepared(conn, prepared)
+            yield report

@@ -1,0 +1,373 @@
+"""The city map's use cases: compact geometry once per resolution, values many times.
+
+Geometry payload (``hexops.hexgeom/1``), one per H3 resolution, cacheable
+for as long as the cell set does not change (its ``version``)::
+
+    {"schema": "hexops.hexgeom/1", "resolution": 9, "version": "r9-10712-...",
+     "scale": 100000,                 # coordinates are round(degrees * scale)
+     "cells": ["89411c...", ...],     # H3 ids, ascending: the shared order
+     "centres": [x0, y0, dx1, dy1, ...],  # quantised lon/lat, delta-coded
+     "ring_sizes": [6, 6, ...],       # vertices per cell
+     "rings": [dx, dy, ...]}          # each vertex relative to its centre
+
+Values payload (``hexops.hexvalues/1``), what a page's callback pushes
+into a map's values Store, dense or sparse::
+
+    {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
+     "values": [1.5, null, ...]}      # dense: one per geometry cell, in order
+                                      # (the renderer accepts it; hexops sends sparse)
+    {"schema": "hexops.hexvalues/1", "resolution": 9, "version": "r9-...",
+     "index": [17, 240, ...],         # sparse: positions in the geometry's order
+     "values": [1.5, 0.2, ...], "fill": null}   # every other cell: fill (null = no data)
+
+Only a few percent of hexes hold cameras, so the sparse form is what the
+city map sends (~1,100 values rather than ~10,900 at res 9).
+
+Coordinates are WGS84 (EPSG:4326); quantising at 1e-5 degrees moves a
+vertex by at most ~0.6 m, far below the ~174 m edge of a res-9 hex.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as clock, timedelta
+from threading import Lock
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import orjson
+import psycopg
+
+from hexops.geodata import heatmap as q
+from hexops.geodata.h3cells import cell_to_str, str_to_cell
+
+SCALE = 100_000
+METRICS = q.METRICS
+
+
+@dataclass(frozen=True)
+class EncodedPayload:
+    """A JSON payload ready to serve: raw and gzip bytes and its version (ETag)."""
+
+    version: str
+    raw: bytes
+    gzipped: bytes
+
+
+_geometry_cache: dict[tuple[int, str], EncodedPayload] = {}
+_cache_lock = Lock()
+
+
+def _quantise(xy: np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(xy, dtype=float) * SCALE).astype(np.int64)
+
+
+def encode_geometry(geometry: q.CellGeometry, version: str) -> dict:
+    """Build the ``hexops.hexgeom/1`` document of one resolution (see module docstring)."""
+    centres = _quantise(geometry.centroids).reshape(-1, 2)
+    deltas = np.diff(centres, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    sizes = [len(ring) for ring in geometry.rings]
+    offsets = (
+        np.concatenate([_quantise(ring) - centre for ring, centre in zip(geometry.rings, centres)])
+        if sizes
+        else np.zeros((0, 2), dtype=np.int64)
+    )
+    return {
+        "schema": "hexops.hexgeom/1",
+        "resolution": geometry.resolution,
+        "version": version,
+        "scale": SCALE,
+        "cells": [cell_to_str(c) for c in geometry.cells.tolist()],
+        "centres": deltas.ravel().tolist(),
+        "ring_sizes": sizes,
+        "rings": offsets.ravel().tolist(),
+    }
+
+
+def _encoded(document: dict, version: str) -> EncodedPayload:
+    raw = orjson.dumps(document)
+    return EncodedPayload(version, raw, gzip.compress(raw, compresslevel=6))
+
+
+#: How long a cell-set version (and "the latest data") is reused before asking the
+#: database again (seconds).  Hex cells change only when a city is (re)loaded.
+CACHE_TTL_S = 60.0
+_version_cache: dict[tuple[str, int], tuple[float, str]] = {}
+
+
+def cell_version(conn: psycopg.Connection, resolution: int) -> str:
+    """:func:`geodata.heatmap.cell_version`, remembered per database for :data:`CACHE_TTL_S`.
+
+    Geometry, value positions and the client's check all use this one
+    function, so within the TTL they agree even if the cells changed.
+    """
+    key = (conn.info.dsn, resolution)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _version_cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    version = q.cell_version(conn, resolution)
+    with _cache_lock:
+        _version_cache[key] = (now, version)
+    return version
+
+
+def geometry_payload(conn: psycopg.Connection, resolution: int) -> EncodedPayload:
+    """The encoded geometry of ``resolution``, built once per cell-set version."""
+    version = cell_version(conn, resolution)
+    key = (resolution, version)
+    with _cache_lock:
+        cached = _geometry_cache.get(key)
+    if cached is not None:
+        return cached
+    payload = _encoded(encode_geometry(q.cell_geometry(conn, resolution), version), version)
+    with _cache_lock:
+        _geometry_cache[key] = payload
+    return payload
+
+
+def _round(values: np.ndarray, digits: int = 3) -> list[float | None]:
+    """NaN to None and values to ``digits`` significant figures, to keep the JSON short."""
+    out: list[float | None] = []
+    for v in values.tolist():
+        if v is None or math.isnan(v):
+            out.append(None)
+        elif v == 0:
+            out.append(0)
+        else:
+            out.append(float(f"{v:.{digits}g}"))
+    return out
+
+
+def sparse_document(resolution: int, version: str, cell_order: np.ndarray, sparse: q.SparseValues) -> dict:
+    """The sparse form: positions in the geometry's order of the cells that have a value.
+
+    ``{"index": [i, ...], "values": [v, ...], "fill": null | number}``; every
+    cell not listed has ``fill`` (null: no data).  Cells off the map are dropped.
+    """
+    pos = np.clip(np.searchsorted(cell_order, sparse.cells), 0, max(len(cell_order) - 1, 0))
+    found = (cell_order[pos] == sparse.cells) if len(cell_order) else np.zeros(len(sparse.cells), dtype=bool)
+    fill = None if math.isnan(sparse.fill) else sparse.fill
+    return {
+        "schema": "hexops.hexvalues/1",
+        "resolution": resolution,
+        "version": version,
+        "index": pos[found].tolist(),
+        "values": _round(sparse.values[found]),
+        "fill": fill,
+    }
+
+
+_ids_cache: dict[tuple[int, str], np.ndarray] = {}
+
+
+def _cell_order(conn: psycopg.Connection, resolution: int) -> tuple[str, np.ndarray]:
+    """The cell-set version and ascending H3 ids of ``resolution``, cached per version."""
+    version = cell_version(conn, resolution)
+    with _cache_lock:
+        ids = _ids_cache.get((resolution, version))
+    if ids is None:
+        ids = q.cell_ids(conn, resolution)
+        with _cache_lock:
+            _ids_cache[(resolution, version)] = ids
+    return version, ids
+
+
+def metric_values(
+    conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
+) -> dict:
+    """Values of a built-in metric (see :data:`METRICS`) over ``[start, end)`` for the map.
+
+    Returns the sparse ``hexops.hexvalues/1`` document for the geometry of
+    ``resolution`` (H3 res 8, 9 or 10).
+    """
+    version, order = _cell_order(conn, resolution)
+    return sparse_document(resolution, version, order, q.cell_values_sparse(conn, metric, resolution, start, end))
+
+
+def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int, float]) -> dict:
+    """Map ``{H3 cell (int64): value}`` onto the geometry's order, for any page's own values.
+
+    Cells absent from ``by_cell`` get null (drawn as no data); cells not in
+    ``hex_cells`` are dropped (they are not on land).
+    """
+    version, order = _cell_order(conn, resolution)
+    cells = np.array(sorted(int(c) for c in by_cell), dtype=np.int64)
+    values = np.array([by_cell[int(c)] for c in cells.tolist()], dtype=float)
+    return sparse_document(resolution, version, order, q.SparseValues(cells, values, float("nan")))
+
+
+_latest_cache: dict[str, tuple[float, datetime | None]] = {}
+
+
+def window_default(conn: psycopg.Connection) -> datetime | None:
+    """End of the latest 5-minute bucket with detections (UTC), the map's default window end.
+
+    Finding it scans the newest aggregates, so it is remembered per database
+    for :data:`CACHE_TTL_S` seconds; a map a minute behind live is fine.
+    """
+    key = conn.info.dsn
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _latest_cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    _, last = q.data_time_range(conn)
+    latest = None if last is None else last + timedelta(minutes=5)
+    with _cache_lock:
+        _latest_cache[key] = (now, latest)
+    return latest
+
+
+_layer_cache: dict[tuple[str, str], tuple[float, EncodedPayload]] = {}
+
+
+def _remembered(conn: psycopg.Connection, name: str, build) -> EncodedPayload:
+    """``build(conn)``, remembered per database for :data:`CACHE_TTL_S` seconds.
+
+    Outlines and cameras change rarely but every page load asks for them,
+    alongside the values query it is waiting for.
+    """
+    key = (conn.info.dsn, name)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _layer_cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    payload = build(conn)
+    with _cache_lock:
+        _layer_cache[key] = (now, payload)
+    return payload
+
+
+def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """District outlines (``hexops.outlines/1``), cached for :data:`CACHE_TTL_S` seconds."""
+    return _remembered(conn, "outlines", _build_outlines)
+
+
+def cameras_payload(conn: psycopg.Connection) -> EncodedPayload:
+    """Camera positions (``hexops.cameras/1``), cached for :data:`CACHE_TTL_S` seconds."""
+    return _remembered(conn, "cameras", _build_cameras)
+
+
+def _build_outlines(conn: psycopg.Connection) -> EncodedPayload:
+    """District outlines as quantised, delta-coded rings (EPSG:4326, scale :data:`SCALE`)."""
+    districts = []
+    for d in q.district_outlines(conn):
+        rings = []
+        for ring in d["rings"]:
+            quantised = _quantise(ring)
+            rings.append(np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist())
+        districts.append({"code": d["code"], "name": d["name"], "rings": rings})
+    document = {"schema": "hexops.outlines/1", "scale": SCALE, "districts": districts}
+    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
+
+
+def _build_cameras(conn: psycopg.Connection) -> EncodedPayload:
+    """Camera positions (quantised lon/lat, delta-coded) with ids and owner codes."""
+    ids, xy, owners = q.camera_points(conn)
+    quantised = _quantise(xy).reshape(-1, 2)
+    deltas = np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    document = {
+        "schema": "hexops.cameras/1",
+        "scale": SCALE,
+        "ids": ids,
+        "owners": owners,
+        "points": deltas.ravel().tolist(),
+    }
+    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
+
+
+#: Legend titles (with units) of the built-in metrics.
+METRIC_LABELS: dict[str, str] = {
+    "people": "People visible (mean)",
+    "vehicles": "Vehicles visible (mean)",
+    "water": "Water on road (share of time)",
+    "incidents": "Incidents (count)",
+}
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the city map shows: the values document and the window it covers (UTC)."""
+
+    values: dict | None
+    start: datetime | None
+    end: datetime | None
+
+
+def city_map_view(
+    conn: psycopg.Connection, metric: str, resolution: int, window: timedelta, end: datetime | None
+) -> MapView:
+    """Values of ``metric`` over the ``window`` ending at ``end`` (default: the latest data).
+
+    Parameters
+    ----------
+    metric : str
+        One of :data:`METRICS`.
+    resolution : int
+        H3 resolution (8, 9 or 10).
+    window : timedelta
+        Length of the window.
+    end : datetime, optional
+        Timezone-aware end of the window; None means the end of the latest
+        5-minute bucket holding detections, or now when there are none.
+    """
+    if end is None:
+        end = window_default(conn) or datetime.now(tz=UTC)
+    start = end - window
+    document = metric_values(conn, metric, resolution, start, end)
+    document["label"] = METRIC_LABELS[metric]
+    if metric == "water":
+        document["domain"] = [0, 1]
+    else:
+        # Counts are heavy-tailed (a harbour-front crowd against quiet streets).
+        document["scale"] = "sqrt"
+    return MapView(document, start, end)
+
+
+def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | None:
+    """Details of a clicked hex (H3 id string): district, cameras, area; None if unknown."""
+    if not cell_text:
+        return None
+    try:
+        cell = str_to_cell(cell_text)
+    except ValueError:
+        return None
+    summary = q.cell_summary(conn, cell)
+    if summary is not None:
+        summary["cell"] = cell_text
+    return summary
+
+
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+
+def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
+    """The end of a window picked on screen in Hong Kong time, or None for "the latest data".
+
+    Parameters
+    ----------
+    day : str or None
+        ISO date (``2026-10-01``, a time part is ignored) in Asia/Hong_Kong.
+    hour : int or None
+        Hour 0-23 of that day; None means the whole day, so the window ends at
+        the following midnight.
+
+    Returns
+    -------
+    datetime or None
+        Timezone-aware (Asia/Hong_Kong; compare and store it as UTC).
+    """
+    if not day:
+        return None
+    picked = date.fromisoformat(day[:10])
+    if hour is None:
+        return datetime.combine(picked + timedelta(days=1), clock(0), tzinfo=HONG_KONG)
+    return datetime.combine(picked, clock(int(hour)), tzinfo=HONG_KONG)

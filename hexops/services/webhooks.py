@@ -1,0 +1,203 @@
+"""Flood alerts pushed to partners' endpoints: signed, retried with backoff, logged.
+
+The flood-alert producer calls :func:`enqueue_flood_alert` inside the
+transaction that raises the alert (so an alert rolled back is never sent),
+and something calls :func:`deliver_pending` periodically (``hexops webhooks
+deliver --loop``, or the producer's own loop).
+
+What a partner receives: ``POST <url>`` with a JSON body
+``{"type": "flood_alert", "event_id": ..., "sent_at": ..., "alert": {...}}`` and headers
+
+- ``X-Hexops-Event``: ``flood_alert``; ``X-Hexops-Delivery``: the delivery id;
+- ``X-Hexops-Timestamp``: Unix seconds when signed;
+- ``X-Hexops-Signature``: ``v1=`` + hex HMAC-SHA256, keyed with the endpoint's
+  secret, over ``<timestamp>.`` followed by the exact body bytes.
+
+The receiver recomputes the HMAC, compares in constant time and rejects
+timestamps older than a few minutes (replays); :func:`verify_signature` does
+exactly that.  A 2xx answer ends the delivery; anything else (or no answer
+within the timeout) is retried after ``base_delay * 2**(attempt-1)`` seconds,
+capped, until ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+import requests
+
+from hexops.geodata import audit
+from hexops.geodata import webhooks as q
+
+EVENT_FLOOD_ALERT = "flood_alert"
+#: The grant a department needs to be sent flood alerts.
+FLOOD_ALERT_LAYER = "flood_alerts"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry schedule.
+
+    Attributes
+    ----------
+    base_delay_s : float
+        Wait after the first failure, in seconds; doubled after each further one.
+    max_delay_s : float
+        Cap on one wait, in seconds.
+    max_attempts : int
+        Attempts before a delivery is marked ``failed``.
+    timeout_s : float
+        HTTP timeout of one attempt, in seconds.
+    """
+
+    base_delay_s: float = 30.0
+    max_delay_s: float = 3600.0
+    max_attempts: int = 8
+    timeout_s: float = 10.0
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+
+
+@dataclass
+class DeliveryReport:
+    """What one :func:`deliver_pending` pass did."""
+
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def new_secret() -> str:
+    """A fresh HMAC key for an endpoint (share it with the partner once)."""
+    return secrets.token_hex(32)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Hexops-Signature`` value for ``body`` signed at ``timestamp`` (Unix seconds)."""
+    digest = hmac.new(secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body, hashlib.sha256)
+    return "v1=" + digest.hexdigest()
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None,
+                     tolerance_s: float = 300.0) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return False
+    if abs((time.time() if now is None else now) - signed_at) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, signed_at, body), signature)
+
+
+def add_endpoint(conn: psycopg.Connection, department: str, url: str, *, actor: str,
+                 secret: str | None = None) -> tuple[int, str]:
+    """Register a partner endpoint for flood alerts; returns ``(endpoint_id, secret)``."""
+    secret = secret or new_secret()
+    endpoint_id = q.add_endpoint(conn, department, url, secret, [EVENT_FLOOD_ALERT])
+    audit.record(conn, actor=actor, action="webhook.register", target=department,
+                 details={"endpoint_id": endpoint_id, "url": url})
+    return endpoint_id, secret
+
+
+def enqueue_flood_alert(conn: psycopg.Connection, alert: dict[str, Any], now: datetime | None = None) -> int:
+    """Queue ``alert`` for every endpoint of a department granted ``flood_alerts``.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        The producer's connection: the deliveries commit with the alert.
+    alert : dict
+        JSON-serialisable alert.  ``alert_id`` (or ``id``) is the idempotency
+        key; without one, a hash of the alert's canonical JSON is used.
+        Only aggregates belong here (hexagon, state, times), never footage.
+
+    Returns
+    -------
+    int
+        Deliveries queued (0 when no granted department has an endpoint).
+    """
+    canonical = json.dumps(alert, sort_keys=True, default=str)
+    key = alert.get("alert_id", alert.get("id"))
+    event_id = str(key) if key is not None else hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+    payload = {"type": EVENT_FLOOD_ALERT, "event_id": event_id, "alert": json.loads(canonical)}
+    return q.enqueue(conn, EVENT_FLOOD_ALERT, event_id, payload, FLOOD_ALERT_LAYER,
+                     now or datetime.now(timezone.utc))
+
+
+def _attempt(session: requests.Session, job: dict[str, Any], policy: RetryPolicy,
+             now: datetime) -> tuple[int | None, str | None]:
+    """POST one delivery; returns ``(status_code, error)``, error None on a 2xx."""
+    body = json.dumps({**job["payload"], "sent_at": now.isoformat()}, sort_keys=True).encode("utf-8")
+    stamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hexops-Event": job["event_type"],
+        "X-Hexops-Delivery": str(job["delivery_id"]),
+        "X-Hexops-Timestamp": str(stamp),
+        "X-Hexops-Signature": sign(job["secret"], stamp, body),
+    }
+    try:
+        response = session.post(job["url"], data=body, headers=headers, timeout=policy.timeout_s,
+                                allow_redirects=False)
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, f"HTTP {response.status_code}"
+
+
+def deliver_pending(db, *, now: datetime | None = None, policy: RetryPolicy | None = None,
+                    session: requests.Session | None = None, limit: int = 100) -> DeliveryReport:
+    """One pass over the due deliveries (at most ``limit``), each in its own transaction.
+
+    Parameters
+    ----------
+    db : geodata.db.Database
+        The pool (``context.db``).
+    now : datetime, optional
+        The clock (UTC); tests pass it to step through the backoff schedule.
+    """
+    policy = policy or RetryPolicy()
+    session = session or requests.Session()
+    report = DeliveryReport()
+    for _ in range(limit):
+        clock = now or datetime.now(timezone.utc)
+        with db.connection() as conn:
+            job = q.claim_due(conn, clock)
+            if job is None:
+                break
+            status, error = _attempt(session, job, policy, clock)
+            if error is None:
+                q.mark_delivered(conn, job["delivery_id"], status, clock)
+                report.delivered += 1
+                continue
+            attempt = job["attempts"] + 1
+            retry_at = None if attempt >= policy.max_attempts else clock + timedelta(
+                seconds=policy.delay_after(attempt))
+            q.mark_failed(conn, job["delivery_id"], status, error, retry_at)
+            report.errors.append(f"delivery {job['delivery_id']} to {job['department']}: {error}")
+            if retry_at is None:
+                report.failed += 1
+            else:
+                report.retried += 1
+    return report
+
+
+def run_forever(db, interval_s: float = 5.0, policy: RetryPolicy | None = None) -> None:
+    """Deliver due webhooks every ``interval_s`` seconds until interrupted."""
+    session = requests.Session()
+    while True:
+        deliver_pending(db, policy=policy, session=session)
+        time.sleep(interval_s)

@@ -1,0 +1,36 @@
+"""Rotating the key-encryption key: re-wrap every data key, touch no clip file.
+
+The data keys themselves never change, so rotation costs one small UPDATE per
+camera-day and hold, inside one transaction: either every key is wrapped by
+the new KEK or (on any failure) every key is still wrapped by the old one.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from hexops.geodata import audit
+from hexops.geodata import vault as q
+from hexops.vault.keys import Kek
+from hexops.vault.store import day_key_context, hold_key_context
+
+
+def rotate_kek(conn: psycopg.Connection, old: Kek, new: Kek, *, actor: str) -> int:
+    """Re-wrap every key from ``old`` to ``new`` in the caller's transaction; returns the count.
+
+    Raises
+    ------
+    WrongKek
+        When a key does not unwrap with ``old`` (nothing is changed).
+    """
+    keys = q.all_keys_for_update(conn)
+    for row in keys:
+        if row["kind"] == "day":
+            context = day_key_context(row["camera_id"], row["day"])
+        else:
+            context = hold_key_context(row["hold_id"])
+        data_key = old.unwrap(bytes(row["wrapped"]), context, row["kek_id"])
+        q.rewrap_key(conn, row["key_id"], new.kek_id, new.wrap(data_key, context))
+    audit.record(conn, actor=actor, action="vault.kek_rotate", target=new.kek_id,
+                 details={"from_kek": old.kek_id, "to_kek": new.kek_id, "keys": len(keys)})
+    return len(keys)

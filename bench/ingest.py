@@ -125,7 +125,7 @@ def _workers(n: int, server: str, url: str, stats_dir: Path, label: str, fetch_b
     for i in range(n):
         subjects = ",".join(f"hexops.detections.*.{d}" for d in DISTRICTS[i::n])
         procs.append(subprocess.Popen(
-            [sys.executable, "-c", "from hexops.bootstrap import main; main()", "ingest", "worker", "--nats", server,
+            [sys.executable, "-c", "from hexops.cli import main; main()", "ingest", "worker", "--nats", server,
              "--subjects", subjects, "--fetch-batch", str(fetch_batch),
              "--stats-file", str(stats_dir / f"{label}-{i}.jsonl")],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

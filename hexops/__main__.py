@@ -1,5 +1,5 @@
 """``python -m hexops``: the same command line as ``hexops``."""
 
-from hexops.bootstrap import main
+from hexops.cli import main
 
 main()

@@ -1,8 +1,11 @@
-"""hexops composition root: configuration, database, services; CLI and WSGI entry.
+"""hexops composition root: settings, the database pool and the unit of work.
 
-- ``hexops ...`` (console script) and ``python app.py ...`` run the CLI.
-- ``gunicorn app:server`` serves the dashboard and API; ``server`` is built
-  on first access, so importing this module connects to nothing.
+It is built once per process and handed to the dashboard, the CLI and the
+worker; nothing else reads the environment or opens a pool.
+
+- ``hexops ...`` and ``python -m hexops ...`` run the CLI (:mod:`hexops.cli`).
+- ``gunicorn hexops.bootstrap:server`` serves the dashboard and API; ``server``
+  is built on first access, so importing this module connects to nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
+from hexops.geodata.cluster import PrivateCluster
+from hexops.geodata.db import Database
+from hexops.geodata.uow import UnitOfWork
 from hexops.settings import Settings
 
 
 @dataclass
 class AppContext:
-    """What the dashboard, API and CLI are handed: settings and a database.
+    """What the dashboard, API, CLI and worker are handed: settings, a database, units of work.
 
     The database pool opens on first use, never at construction, so that
     building the web app or parsing CLI arguments needs no server.
@@ -33,20 +39,25 @@ class AppContext:
             if self.settings.database_url:
                 self._database_url = self.settings.database_url
             else:
-                from hexops.geodata.cluster import PrivateCluster
-
                 self._database_url = PrivateCluster(self.settings.cluster_dir).start()
         return self._database_url
 
     @property
-    def db(self):
-        """The shared :class:`geodata.db.Database` pool (opened lazily, thread-safe)."""
+    def city(self):
+        """The :class:`hexops.city.City` served."""
+        return self.settings.city
+
+    @property
+    def db(self) -> Database:
+        """The shared :class:`hexops.geodata.db.Database` pool (opened lazily, thread-safe)."""
         with self._lock:
             if self._db is None:
-                from hexops.geodata.db import Database
-
                 self._db = Database(self.database_url(), min_size=1, max_size=16).open()
             return self._db
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work on the pool, for one service call."""
+        return UnitOfWork(lambda: self.db.connection())
 
     def close(self) -> None:
         if self._db is not None:
@@ -79,14 +90,3 @@ def __getattr__(name: str):
                 _server = create_server()
         return _server
     raise AttributeError(name)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``hexops`` command."""
-    from hexops.cli import build_cli
-
-    build_cli()(args=argv, obj=None, prog_name="hexops")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,68 +1,208 @@
-"""hexops configuration, read once from the environment by the composition root.
+"""hexops configuration: every ``HEXOPS_*`` variable, typed and checked once at start-up.
 
-Every setting has a sensible default so that ``make demo`` needs none.
+:meth:`Settings.from_env` is called by the composition root only.  A value
+that cannot be used stops start-up with :class:`SettingsError` naming the
+variable; no module reads the environment for itself.  Every setting has a
+default that ``make demo`` runs with.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from hexops.city import CITIES, HONG_KONG, City
+from hexops.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class SettingsError(InputError):
+    """A ``HEXOPS_*`` variable holds a value hexops cannot use; ``field`` names it."""
+
+
+def _text(raw: str, name: str) -> str | None:
+    # An empty text or path setting means "not set", as in most shells' configs.
+    return raw or None
+
+
+def _path(raw: str, name: str) -> Path | None:
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def _int(low: int, high: int | None = None) -> Callable[[str, str], int]:
+    def parse(raw: str, name: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected a whole number, got {raw!r}", field=name) from None
+        if value < low or (high is not None and value > high):
+            span = f"{low}..{high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"{name}: expected {span}, got {value}", field=name)
+        return value
+    return parse
+
+
+def _positive(unit: str) -> Callable[[str, str], float]:
+    def parse(raw: str, name: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise SettingsError(f"{name}: expected a number of {unit} above 0, got {raw!r}", field=name)
+        return value
+    return parse
+
+
+def _thresholds(raw: str, name: str) -> tuple[float, ...]:
+    try:
+        values = tuple(sorted({float(part) for part in raw.split(",") if part.strip()}))
+    except ValueError:
+        values = ()
+    if not values or values[0] <= 0:
+        raise SettingsError(f"{name}: expected people/m2 above 0 separated by commas, got {raw!r}", field=name)
+    return values
+
+
+def _city(raw: str, name: str) -> City:
+    try:
+        return CITIES[raw]
+    except KeyError:
+        raise SettingsError(f"{name}: unknown city {raw!r}; known: {', '.join(sorted(CITIES))}", field=name) from None
+
+
+def _env(name: str, parse: Callable[[str, str], Any] = _text, **kw: Any) -> Any:
+    """A dataclass field read from ``name`` by ``parse`` (``metadata`` keeps both)."""
+    return field(metadata={"env": name, "parse": parse}, **kw)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Configuration of one hexops process.
+    """Configuration of one hexops process (web server, worker or command).
 
     Attributes
     ----------
     state_dir : Path
-        Where hexops keeps its private cluster, keys and demo credentials
-        (``HEXOPS_STATE_DIR``, default ``<checkout>/.hexops``).
+        ``HEXOPS_STATE_DIR``: the private cluster, keys and demo credentials
+        (default ``<checkout>/.hexops``).
     database_url : str or None
-        ``HEXOPS_DATABASE_URL``: an existing PostGIS server.  When unset,
-        hexops runs its private cluster under ``state_dir/pg``.
+        ``HEXOPS_DATABASE_URL``: an existing PostGIS server; unset, hexops runs
+        its private cluster under ``state_dir/pg``.
+    city : City
+        ``HEXOPS_CITY``: the city served (time zone, bounds, metric CRS, H3
+        resolutions); ``hong_kong``.
     tile_url : str or None
         ``HEXOPS_TILE_URL``: an XYZ raster basemap template for deployments
-        that have a tile server.  Unset, the map draws without a basemap.
+        that have a tile server.
     host, port : str, int
-        Where ``hexops serve`` listens (``HEXOPS_HOST``, ``HEXOPS_PORT``).
+        ``HEXOPS_HOST``, ``HEXOPS_PORT``: where ``hexops serve`` listens.
+    secret_key : str or None
+        ``HEXOPS_SECRET_KEY``: the session-cookie key; unset, one is generated
+        once into ``state_dir``.
+    session_hours, lockout_failures, lockout_minutes : float, int, float
+        Password sessions' lifetime (hours), failed logins before lock-out and
+        how long it lasts (minutes).
+    k_anonymity : int
+        ``HEXOPS_K_ANONYMITY``: counts below k are withheld from partners.
+    tile_window_minutes : float
+        ``HEXOPS_TILE_WINDOW_MINUTES``: the time window a tile aggregates.
+    ingest_max_body_bytes, ingest_max_events : int
+        Largest HTTP detection batch accepted, in bytes and in events.
+    crowd_thresholds : tuple of float or None
+        ``HEXOPS_CROWD_THRESHOLDS``: crowd alert levels in people/m2 (None:
+        the crowd analytics' defaults).
+    crowd_horizon_min, crowd_clear_after_min : float or None
+        Crowd alerts' look-ahead and how long a level must be gone before it
+        clears, in minutes (None: the crowd analytics' defaults).
+    vault_dir : Path or None
+        ``HEXOPS_VAULT_DIR``: where encrypted clips live (default
+        ``state_dir/vault/clips``).
+    vault_kek, vault_kek_file, vault_signing_key : str, Path, str or None
+        The vault's key-encryption key (hex or a file) and receipt-signing key.
+    models_dir : Path or None
+        ``HEXOPS_MODELS_DIR``: where detector model files are looked up.
     """
 
-    state_dir: Path = PROJECT_ROOT / ".hexops"
-    database_url: str | None = None
-    tile_url: str | None = None
-    host: str = "127.0.0.1"
-    port: int = 8050
-    extra: dict[str, str] = field(default_factory=dict)
+    state_dir: Path = _env("HEXOPS_STATE_DIR", _path, default=PROJECT_ROOT / ".hexops")
+    database_url: str | None = _env("HEXOPS_DATABASE_URL", default=None)
+    city: City = _env("HEXOPS_CITY", _city, default=HONG_KONG)
+    tile_url: str | None = _env("HEXOPS_TILE_URL", default=None)
+    host: str = _env("HEXOPS_HOST", default="127.0.0.1")
+    port: int = _env("HEXOPS_PORT", _int(1, 65535), default=8050)
+    secret_key: str | None = _env("HEXOPS_SECRET_KEY", default=None)
+    session_hours: float = _env("HEXOPS_SESSION_HOURS", _positive("hours"), default=8.0)
+    lockout_failures: int = _env("HEXOPS_LOCKOUT_FAILURES", _int(1), default=5)
+    lockout_minutes: float = _env("HEXOPS_LOCKOUT_MINUTES", _positive("minutes"), default=15.0)
+    k_anonymity: int = _env("HEXOPS_K_ANONYMITY", _int(1), default=5)
+    tile_window_minutes: float = _env("HEXOPS_TILE_WINDOW_MINUTES", _positive("minutes"), default=60.0)
+    ingest_max_body_bytes: int = _env("HEXOPS_INGEST_MAX_BODY_BYTES", _int(1), default=8 * 1024 * 1024)
+    ingest_max_events: int = _env("HEXOPS_INGEST_MAX_EVENTS", _int(1), default=10_000)
+    crowd_thresholds: tuple[float, ...] | None = _env("HEXOPS_CROWD_THRESHOLDS", _thresholds, default=None)
+    crowd_horizon_min: float | None = _env("HEXOPS_CROWD_HORIZON_MIN", _positive("minutes"), default=None)
+    crowd_clear_after_min: float | None = _env("HEXOPS_CROWD_CLEAR_AFTER_MIN", _positive("minutes"), default=None)
+    vault_dir: Path | None = _env("HEXOPS_VAULT_DIR", _path, default=None)
+    vault_kek: str | None = _env("HEXOPS_VAULT_KEK", default=None)
+    vault_kek_file: Path | None = _env("HEXOPS_VAULT_KEK_FILE", _path, default=None)
+    vault_signing_key: str | None = _env("HEXOPS_VAULT_SIGNING_KEY", default=None)
+    models_dir: Path | None = _env("HEXOPS_MODELS_DIR", _path, default=None)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        env = dict(os.environ if environ is None else environ)
-        state_dir = Path(env.get("HEXOPS_STATE_DIR", str(PROJECT_ROOT / ".hexops"))).resolve()
-        return cls(
-            state_dir=state_dir,
-            database_url=env.get("HEXOPS_DATABASE_URL") or None,
-            tile_url=env.get("HEXOPS_TILE_URL") or None,
-            host=env.get("HEXOPS_HOST", "127.0.0.1"),
-            port=int(env.get("HEXOPS_PORT", "8050")),
-            extra={k: v for k, v in env.items() if k.startswith("HEXOPS_")},
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, warn=None) -> "Settings":
+        """Read and check every ``HEXOPS_*`` variable.
+
+        Parameters
+        ----------
+        environ : mapping, optional
+            Defaults to ``os.environ``.
+        warn : callable, optional
+            Told about ``HEXOPS_*`` variables hexops does not know (a typo
+            would otherwise be ignored in silence); defaults to stderr.
+
+        Raises
+        ------
+        SettingsError
+            Naming the first variable whose value cannot be used.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        known = set(PASSED_THROUGH)
+        for f in fields(cls):
+            name = f.metadata["env"]
+            known.add(name)
+            raw = env.get(name)
+            if raw is None:
+                continue
+            value = f.metadata["parse"](raw, name)
+            if value is not None:
+                values[f.name] = value
+        unknown = sorted(k for k in env if k.startswith("HEXOPS_") and k not in known)
+        if unknown:
+            (warn or (lambda text: print(text, file=sys.stderr)))(
+                f"hexops: ignoring unknown setting(s) {', '.join(unknown)}")
+        return cls(**values)
 
     @property
     def cluster_dir(self) -> Path:
+        """The private PostgreSQL cluster's directory."""
         return self.state_dir / "pg"
 
-    def secret_key(self) -> str:
-        """The Flask session key: ``HEXOPS_SECRET_KEY`` or one generated once into state_dir."""
-        if "HEXOPS_SECRET_KEY" in self.extra:
-            return self.extra["HEXOPS_SECRET_KEY"]
+    def session_key(self) -> str:
+        """The Flask session key: :attr:`secret_key` or one generated once into ``state_dir``."""
+        if self.secret_key:
+            return self.secret_key
         path = self.state_dir / "secret_key"
         if not path.exists():
             self.state_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+#: Variables read by a command's own options rather than by the settings
+#: (``--user`` of the vault commands).
+PASSED_THROUGH: tuple[str, ...] = ("HEXOPS_USER",)

@@ -8,7 +8,6 @@ and the tests check the two agree.
 from __future__ import annotations
 
 import math
-from typing import Mapping
 
 #: Counts of people or incidents below this are withheld from shared layers
 #: (``HEXOPS_K_ANONYMITY``).
@@ -20,18 +19,6 @@ DEFAULT_K = 5
 #: (~66 m) 7 px and more from zoom 14: hexagons stay visible, never noise.
 _ZOOM_RESOLUTION: tuple[tuple[int, int], ...] = ((11, 8), (13, 9))
 MAX_RESOLUTION = 10
-
-
-def k_anonymity(settings_extra: Mapping[str, str] | None) -> int:
-    """The configured k (``HEXOPS_K_ANONYMITY``, default 5); raises ValueError when not an integer >= 1."""
-    raw = (settings_extra or {}).get("HEXOPS_K_ANONYMITY", str(DEFAULT_K))
-    try:
-        k = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"HEXOPS_K_ANONYMITY: {raw!r} is not an integer") from exc
-    if k < 1:
-        raise ValueError(f"HEXOPS_K_ANONYMITY: must be at least 1, got {k}")
-    return k
 
 
 def suppress(value: float | None, k: int) -> float | None:

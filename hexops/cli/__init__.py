@@ -12,17 +12,29 @@ import pkgutil
 
 import click
 
+from hexops.bootstrap import AppContext, build_context
+from hexops.errors import HexopsError
+
 
 class CliError(click.ClickException):
     """A user-facing CLI failure: printed as ``Error: ...`` with exit status 1."""
 
 
-def get_context(ctx: click.Context):
-    """The :class:`app.AppContext` for this invocation, built on first use."""
+class HexopsGroup(click.Group):
+    """The root group: any :class:`hexops.errors.HexopsError` a command lets through
+    is printed as one ``Error: ...`` line naming its field, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HexopsError as exc:
+            raise CliError(str(exc)) from exc
+
+
+def get_context(ctx: click.Context) -> AppContext:
+    """The :class:`hexops.bootstrap.AppContext` for this invocation, built on first use."""
     root = ctx.find_root()
     if root.obj is None:
-        from hexops.bootstrap import build_context
-
         root.obj = build_context()
     return root.obj
 
@@ -41,7 +53,7 @@ def build_cli() -> click.Group:
     ``hexops load <what> FILE``) instead of creating their own group.
     """
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=HexopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
     def root() -> None:
         """hexops: H3 risk maps, crowd and flood alerts from a city's camera network."""
 
@@ -55,3 +67,8 @@ def build_cli() -> click.Group:
         if register is not None:
             register(root)
     return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``hexops`` command."""
+    build_cli()(args=argv, obj=None, prog_name="hexops")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from hexops.city import HONG_KONG
 from hexops.cli import CliError, get_context, load_group
 
-_CRS_HELP = "CRS to assume when the file declares none (e.g. EPSG:2326); CSV x/y default to EPSG:2326."
+_CRS_HELP = (f"CRS to assume when the file declares none (e.g. {HONG_KONG.metric_crs}); "
+             f"CSV x/y default to {HONG_KONG.metric_crs}.")
 
 
 def register(root: click.Group) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hexops.cli import CliError, get_context, load_group
+from hexops.city import HONG_KONG
 
 
 def register(root: click.Group) -> None:
@@ -19,7 +20,7 @@ def _mapping(time_col, lat_col, lon_col, x_col, y_col, type_col, source_col, id_
     from hexops.analytics.risk.events import ColumnMapping
 
     if (x_col is None) != (y_col is None):
-        raise CliError("give both --x-col and --y-col (HK1980 Grid, EPSG:2326) or neither")
+        raise CliError(f"give both --x-col and --y-col ({HONG_KONG.metric_crs}) or neither")
     if x_col is None and (lat_col is None or lon_col is None):
         raise CliError("give --lat-col and --lon-col (WGS84), or --x-col and --y-col (HK1980 Grid)")
     return ColumnMapping(time=time_col, lat=lat_col, lon=lon_col, x=x_col, y=y_col, type=type_col,
@@ -35,7 +36,7 @@ def _column_options(func):
         click.option("--y-col", default=None, help="HK1980 Grid northing column (EPSG:2326, m)."),
         click.option("--type-col", default=None, help="Incident type column."),
         click.option("--source-col", default=None, help="Column saying 'public' or 'patrol'."),
-        click.option("--tz", default="Asia/Hong_Kong", show_default=True,
+        click.option("--tz", default=HONG_KONG.time_zone, show_default=True,
                      help="Time zone of times without an offset (and of the dates given)."),
     ]
     for option in reversed(options):
@@ -137,7 +138,7 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
     if as_of:
         when = pd.Timestamp(as_of)
         # A time without an offset is Hong Kong time, as on the dashboard.
-        when = when.tz_localize("Asia/Hong_Kong") if when.tzinfo is None else when
+        when = when.tz_localize(HONG_KONG.time_zone) if when.tzinfo is None else when
     try:
         with get_context(ctx).db.connection() as conn:
             run_id = compute_forecast(conn, resolution=int(resolution), horizon=horizon, event_type=event_type,
@@ -202,7 +203,7 @@ def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, c
                 start = pd.Timestamp(run["window_start"])
             else:
                 start = pd.Timestamp(shift_start)
-                start = start.tz_localize("Asia/Hong_Kong") if start.tzinfo is None else start
+                start = start.tz_localize(HONG_KONG.time_zone) if start.tzinfo is None else start
             plan_id = create_plan(conn, district=district, units=units, shift_start=start, shift_hours=shift_hours,
                                   created_by=created_by, settings=settings)
             detail = plan_detail(conn, plan_id)

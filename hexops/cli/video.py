@@ -52,7 +52,7 @@ def analyse(ctx: click.Context, source: str, camera_id: str, start: str | None, 
 
     first = parse_time(start, "--start")
     try:
-        spec = Registry().load(model_name or DEFAULT_MODEL)
+        spec = Registry(models_dir=get_context(ctx).settings.models_dir).load(model_name or DEFAULT_MODEL)
         detector = build_detector(spec)
         ref_file = reference_path(ctx, camera_id, reference)
         ref = load_reference(ref_file)
@@ -119,9 +119,10 @@ def reference(ctx: click.Context, source: str, camera_id: str, out: Path | None)
 
 
 @video_group.command("models")
-def models() -> None:
+@click.pass_context
+def models(ctx: click.Context) -> None:
     """List the model registry (name, version, licence, whether the file is present)."""
     from hexops.detectors.registry import Registry
 
-    for row in Registry().status():
+    for row in Registry(models_dir=get_context(ctx).settings.models_dir).status():
         click.echo(json.dumps(row))

@@ -43,7 +43,7 @@ def _register_blueprints(server: Flask) -> None:
 def create_app(context) -> dash.Dash:
     """Build the Dash app (and its Flask server) around an :class:`app.AppContext`."""
     server = Flask("hexops")
-    server.config["SECRET_KEY"] = context.settings.secret_key()
+    server.config["SECRET_KEY"] = context.settings.session_key()
     server.config["SESSION_COOKIE_HTTPONLY"] = True
     server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     server.extensions["hexops"] = context

@@ -26,48 +26,20 @@ from __future__ import annotations
 
 import json
 from urllib.parse import urlencode
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import dash
 from flask import Flask, g, jsonify, make_response, redirect, request
 from markupsafe import escape
 
-#: People's roles, and ``device`` for edge gateways that post detections
-#: with a department's token (never a person, never a page).
-ROLES: tuple[str, ...] = ("commander", "event_manager", "partner", "admin", "device")
+from hexops.identity import ROLES, User
+
 PUBLIC = "__public__"
 
 #: Dash's own plumbing and static files: no data, safe for anyone.
 _DASH_STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/_reload-hash")
 _DASH_DATA_ROUTES = ("/_dash-update-component",)
 _DASH_SHELL_ROUTES = ("/_dash-layout", "/_dash-dependencies")
-
-
-@dataclass(frozen=True)
-class User:
-    """A signed-in person or machine.
-
-    Attributes
-    ----------
-    username : str
-    role : str
-        One of :data:`ROLES`.
-    department : str or None
-        Department code (``DSD`` for the Drainage Services Department).
-    layers : frozenset of str
-        Layers currently granted to the user's department (partners only).
-    scopes : frozenset of str
-        For API tokens: what the token may do (``detections:write``, ...).
-    """
-
-    username: str
-    role: str
-    department: str | None = None
-    layers: frozenset[str] = field(default_factory=frozenset)
-    scopes: frozenset[str] = field(default_factory=frozenset)
-    via_token: bool = False
-
 
 _resolver: Callable[[], User | None] = lambda: None  # noqa: E731  replaced by the accounts service
 

@@ -22,6 +22,7 @@ from hexops.democity.cameras import build_cameras
 from hexops.democity.districts import build_districts
 from hexops.democity.outline import land
 from hexops.democity.zones import build_event_zones, build_low_lying, build_rain_gauges
+from hexops.city import HONG_KONG
 
 __all__ = ["DemoCity", "build_city", "scenarios"]
 
@@ -94,7 +95,7 @@ def build_city(seed: int = 7, n_cameras: int = 5200) -> DemoCity:
 
 def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> np.ndarray:
     """District code of each point (the nearest district for points on the coast)."""
-    joined = gpd.sjoin_nearest(points[["geometry"]].to_crs("EPSG:2326"),
-                               districts[["code", "geometry"]].to_crs("EPSG:2326"), how="left")
+    joined = gpd.sjoin_nearest(points[["geometry"]].to_crs(HONG_KONG.metric_crs),
+                               districts[["code", "geometry"]].to_crs(HONG_KONG.metric_crs), how="left")
     joined = joined[~joined.index.duplicated(keep="first")]
     return joined["code"].reindex(points.index).to_numpy()

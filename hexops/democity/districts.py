@@ -15,8 +15,9 @@ import shapely
 from shapely.geometry import MultiPoint, MultiPolygon
 
 from hexops.democity.outline import land
+from hexops.city import HONG_KONG
 
-METRIC_CRS = "EPSG:2326"
+METRIC_CRS = HONG_KONG.metric_crs
 
 #: (code, English name, Chinese name, seed points (lon, lat) in EPSG:4326).
 #: Codes are the District Council letters used by the Census and Statistics

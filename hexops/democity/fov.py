@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from pyproj import Transformer
+from hexops.city import HONG_KONG
 
 #: Points on each arc of a wedge; 9 keeps the polygon's area within 0.5 % of
 #: the true sector while staying small to store and draw.
 ARC_POINTS = 9
 
-_TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:2326", always_xy=True)
-_TO_WGS84 = Transformer.from_crs("EPSG:2326", "EPSG:4326", always_xy=True)
+_TO_METRIC = Transformer.from_crs("EPSG:4326", HONG_KONG.metric_crs, always_xy=True)
+_TO_WGS84 = Transformer.from_crs(HONG_KONG.metric_crs, "EPSG:4326", always_xy=True)
 
 
 def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

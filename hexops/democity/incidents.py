@@ -21,6 +21,7 @@ import shapely
 from hexops.democity.districts import METRIC_CRS
 from hexops.democity.fov import to_metric, to_wgs84
 from hexops.democity.places import STREETS
+from hexops.city import HONG_KONG
 
 #: Incident types with their share of background incidents (offspring keep
 #: their parent's type: a burglary run is burglaries).
@@ -94,7 +95,7 @@ def simulate_incidents(city, start: datetime, end: datetime, seed: int = 11) -> 
     types = np.concatenate(all_kind)[order]
     occurred = t0 + pd.to_timedelta(np.round(t * 86400.0), unit="s")
     source = np.where(rng.random(t.size) < PATROL_SHARE, "patrol", "public")
-    year = t0.tz_convert("Asia/Hong_Kong").year
+    year = t0.tz_convert(HONG_KONG.time_zone).year
     return pd.DataFrame({
         "external_id": [f"DEMO-{year}-{i:06d}" for i in range(1, t.size + 1)],
         "occurred_at": occurred,
@@ -110,7 +111,7 @@ def _background(rng: np.random.Generator, span_days: float, t0: pd.Timestamp, la
     n = rng.poisson(BACKGROUND_PER_DAY * span_days)
     # Thinning by the hourly profile, in Hong Kong local time.
     candidates = rng.uniform(0, span_days, int(n * 1.8) + 10)
-    hours = ((t0.tz_convert("Asia/Hong_Kong").hour + candidates * 24.0) % 24).astype(int)
+    hours = ((t0.tz_convert(HONG_KONG.time_zone).hour + candidates * 24.0) % 24).astype(int)
     keep = rng.random(candidates.size) < HOURLY[hours] / HOURLY.max()
     t = np.sort(candidates[keep][:n])
     weights = np.array([a.weight for a in STREETS])

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.ops import unary_union
+from hexops.city import HONG_KONG
 
 #: Hong Kong Island with Ap Lei Chau folded in, clockwise from Kennedy Town.
 HONG_KONG_ISLAND = (
@@ -98,7 +99,7 @@ ISLANDS: dict[str, tuple[tuple[float, float], ...]] = {
 
 #: A generous bounding box of the Hong Kong SAR (EPSG:4326): min lon, min lat,
 #: max lon, max lat.  Loaders reject points outside it as "outside the city".
-CITY_BOUNDS: tuple[float, float, float, float] = (113.80, 22.13, 114.45, 22.58)
+CITY_BOUNDS: tuple[float, float, float, float] = HONG_KONG.bounds
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ import shapely
 
 from hexops.democity import scenarios
 from hexops.democity.fov import to_metric
+from hexops.city import HONG_KONG
 
 #: Relative footfall by local hour 0..23 on a working day (commute peaks,
 #: lunch, the evening shopping peak) and on a Sunday or public holiday
@@ -46,7 +47,7 @@ WET_RAIN_MM_PER_H, WET_MEMORY_S = 2.5, 3600
 
 
 def _local(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    return times.tz_convert("Asia/Hong_Kong")
+    return times.tz_convert(HONG_KONG.time_zone)
 
 
 def _interp_hourly(profile: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -115,7 +116,7 @@ def crowd_curve(times: pd.DatetimeIndex) -> np.ndarray:
 def fireworks_exposure(cams, zones) -> tuple[np.ndarray, np.ndarray]:
     """Peak density of the zone each camera stands in (0 outside), and the spill-over near zones."""
     x, y = to_metric(cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy())
-    zones_m = zones.to_crs("EPSG:2326")
+    zones_m = zones.to_crs(HONG_KONG.metric_crs)
     zone_peak = np.zeros(len(cams))
     spill = np.zeros(len(cams))
     outside_kinds = ~np.isin(cams["kind"].to_numpy(), ("tunnel_portal", "estate"))

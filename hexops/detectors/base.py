@@ -12,8 +12,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from hexops.errors import HexopsError
 
-class ModelError(Exception):
+
+class ModelError(HexopsError):
     """A model file is missing, altered, or does not match its declared contract."""
 
 

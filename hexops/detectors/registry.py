@@ -7,14 +7,14 @@ corrupted model never runs silently; building a runner then checks the
 file's actual inputs and outputs against the declared contract.
 
 Model files are never part of the project: relative paths are looked up in
-``HEXOPS_MODELS_DIR``, else ``../shared/models`` beside the checkout.
+the settings' ``models_dir`` (``HEXOPS_MODELS_DIR``), else ``../shared/models``
+beside the checkout.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,7 @@ class Registry:
 
     def __init__(self, registry_file: Path = REGISTRY_FILE, models_dir: Path | None = None):
         self.registry_file = Path(registry_file)
-        env_dir = os.environ.get("HEXOPS_MODELS_DIR")
-        self.models_dir = Path(models_dir or env_dir or DEFAULT_MODELS_DIR)
+        self.models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
         try:
             raw = json.loads(self.registry_file.read_text())
         except (OSError, ValueError) as exc:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hexops.errors import HexopsError, InputError, UnavailableError
 
-class GeodataError(Exception):
+
+class GeodataError(HexopsError):
     """Base of every error raised by geodata/."""
 
 
-class ClusterError(GeodataError):
+class ClusterError(GeodataError, UnavailableError):
     """The private PostgreSQL cluster could not be created, started or reached."""
 
 
@@ -15,7 +17,7 @@ class MigrationError(GeodataError):
     """A migration failed, or an applied migration's file changed since."""
 
 
-class LoadError(GeodataError):
+class LoadError(GeodataError, InputError):
     """A file could not be loaded; nothing from it was written.
 
     Parameters
@@ -32,4 +34,4 @@ class LoadError(GeodataError):
         self.problems = list(problems)
         shown = "\n  ".join(self.problems[:20])
         more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-        super().__init__(f"{source}: {len(self.problems)} problem(s), nothing loaded:\n  {shown}{more}")
+        super().__init__(f"{source}: {len(self.problems)} problem(s), nothing loaded:\n  {shown}{more}", field=source)

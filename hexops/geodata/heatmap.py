@@ -19,6 +19,7 @@ import psycopg
 import shapely
 from psycopg import sql
 
+from hexops.errors import InputError
 from hexops.geodata.h3cells import RESOLUTIONS
 
 #: Metrics the map can show, and what each value means for a hex over a window.
@@ -39,7 +40,7 @@ _DETECTION_VALUE = {
 _CELL_COLUMN = {8: "h3_r8", 9: "h3_r9", 10: "h3_r10"}
 
 
-class HeatmapQueryError(ValueError):
+class HeatmapQueryError(InputError):
     """A map query was asked for something hexops does not store."""
 
 

@@ -24,11 +24,11 @@ from shapely.geometry import MultiPolygon
 from hexops.geodata import hexgrid, registry
 from hexops.democity.fov import wedges
 from hexops.democity.load import camera_rows, district_rows
-from hexops.democity.outline import CITY_BOUNDS
 from hexops.geodata.errors import LoadError
+from hexops.city import HONG_KONG
 
 WGS84 = "EPSG:4326"
-HK1980 = "EPSG:2326"
+HK1980 = HONG_KONG.metric_crs
 
 #: Accepted spellings of each field (the Census and Statistics Department's
 #: district files use DC_CODE / DC_ENG / DC_CHIN).
@@ -85,7 +85,7 @@ def read_features(path: str | Path, *, layer: str | None = None, crs: str | None
         raise LoadError(source, [f"file: cannot be read as a geodata file ({exc})"]) from exc
     if frame.crs is None:
         if crs is None:
-            raise LoadError(source, ["file: declares no CRS; give one (e.g. --crs EPSG:2326)"])
+            raise LoadError(source, [f"file: declares no CRS; give one (e.g. --crs {HK1980})"])
         frame = frame.set_crs(crs)
     return frame
 
@@ -102,7 +102,7 @@ def _read_csv(source: str, crs: str | None) -> gpd.GeoDataFrame:
     elif x and y:
         cols, default_crs = (x, y), HK1980
     else:
-        raise LoadError(source, ["columns lat/lon (EPSG:4326) or x/y (EPSG:2326): missing, "
+        raise LoadError(source, [f"columns lat/lon (EPSG:4326) or x/y ({HK1980}): missing, "
                                  f"found {', '.join(map(str, table.columns))}"])
     problems = []
     values = {}
@@ -125,10 +125,10 @@ def _to_wgs84(source: str, frame: gpd.GeoDataFrame, problems: list[str]) -> gpd.
         wild = (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
         if wild.any():
             problems.append(f"file: CRS is {declared} (degrees) but coordinates look projected, e.g. row "
-                            f"{int(np.flatnonzero(wild)[0]) + 1}; declare the right CRS (HK1980 Grid is EPSG:2326)")
+                            f"{int(np.flatnonzero(wild)[0]) + 1}; declare the right CRS (the city grid is {HK1980})")
             return frame
     out = frame.to_crs(WGS84)
-    minx, miny, maxx, maxy = CITY_BOUNDS
+    minx, miny, maxx, maxy = HONG_KONG.bounds
     b = shapely.bounds(out.geometry.to_numpy())
     outside = ~np.isnan(b[:, 0]) & ((b[:, 0] < minx) | (b[:, 2] > maxx) | (b[:, 1] < miny) | (b[:, 3] > maxy))
     for i in np.flatnonzero(outside):

@@ -1,6 +1,6 @@
 """Accounts: password login, expiring sessions, lock-out, scoped API tokens.
 
-This is where a request becomes a :class:`dashboard.access.User`
+This is where a request becomes a :class:`hexops.identity.User`
 (:func:`resolve_request`, installed by :func:`dashboard.access.install`):
 
 - ``Authorization: Bearer <token>`` -- an API token (partner GIS, gateways,
@@ -10,8 +10,8 @@ This is where a request becomes a :class:`dashboard.access.User`
   effect server-side at once).
 
 Passwords are hashed with argon2id (argon2-cffi's RFC 9106 defaults).
-Settings, from the environment: ``HEXOPS_SESSION_HOURS`` (default 8),
-``HEXOPS_LOCKOUT_FAILURES`` (5), ``HEXOPS_LOCKOUT_MINUTES`` (15).
+Settings (:mod:`hexops.settings`): ``session_hours`` (default 8),
+``lockout_failures`` (5), ``lockout_minutes`` (15).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hexops.dashboard.access import ROLES, User
+from hexops.identity import ROLES, User
+from hexops.errors import InputError
 from hexops.geodata import accounts as q
 from hexops.geodata import audit
 from hexops.geodata import grants as grant_q
@@ -42,7 +43,7 @@ TOKEN_PREFIX = "hxt_"
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(InputError):
     """A login, user or token request that cannot be honoured; the message says why."""
 
 
@@ -66,11 +67,11 @@ class Policy:
 
     @classmethod
     def from_settings(cls, settings) -> "Policy":
-        extra = getattr(settings, "extra", {}) or {}
+        """The policy of a :class:`hexops.settings.Settings`."""
         return cls(
-            session_seconds=float(extra.get("HEXOPS_SESSION_HOURS", 8)) * 3600.0,
-            lockout_failures=int(extra.get("HEXOPS_LOCKOUT_FAILURES", 5)),
-            lockout_seconds=float(extra.get("HEXOPS_LOCKOUT_MINUTES", 15)) * 60.0,
+            session_seconds=settings.session_hours * 3600.0,
+            lockout_failures=settings.lockout_failures,
+            lockout_seconds=settings.lockout_minutes * 60.0,
         )
 
 

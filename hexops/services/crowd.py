@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from hexops.errors import InputError
 from hexops.analytics.crowd import (
     DEFAULT_THRESHOLDS,
     AlertConfig,
@@ -35,6 +36,7 @@ from hexops.analytics.crowd import (
 from hexops.geodata import audit
 from hexops.geodata import crowd as q
 from hexops.geodata.h3cells import cell_polygon
+from hexops.city import HONG_KONG
 
 CROWD_RESOLUTION = 10
 STEP = timedelta(minutes=5)
@@ -111,53 +113,25 @@ class Snapshot:
 class AlertSettings:
     """Crowd alert thresholds (people/m2 of visible ground) and timing, as configured.
 
-    Read by :func:`alert_settings` from the environment: ``HEXOPS_CROWD_THRESHOLDS``
-    (comma-separated, default ``2,4,5.5``), ``HEXOPS_CROWD_CLEAR_AFTER_MIN``
-    (minutes below before an alert clears, default 10) and
-    ``HEXOPS_CROWD_HORIZON_MIN`` (how far ahead a projection may raise, default 10).
+    Built by :func:`alert_settings` from the settings ``crowd_thresholds``
+    (default ``2,4,5.5``), ``crowd_clear_after_min`` (minutes below before an
+    alert clears, default 10) and ``crowd_horizon_min`` (how far ahead a
+    projection may raise, default 10).
     """
 
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     config: AlertConfig = AlertConfig()
 
 
-def _positive(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value > 0:
-        raise ValueError(f"{name}: expected a number of minutes above 0, got {raw!r}")
-    return value
-
-
 def alert_settings(settings) -> AlertSettings:
-    """The crowd alert configuration of a :class:`settings.Settings` (see :class:`AlertSettings`).
-
-    Raises
-    ------
-    ValueError
-        Naming the variable whose value is not usable.
-    """
-    env = settings.extra
-    thresholds = DEFAULT_THRESHOLDS
-    raw = env.get("HEXOPS_CROWD_THRESHOLDS")
-    if raw is not None:
-        try:
-            thresholds = tuple(sorted({float(part) for part in raw.split(",") if part.strip()}))
-        except ValueError:
-            thresholds = ()
-        if not thresholds or thresholds[0] <= 0:
-            raise ValueError(f"HEXOPS_CROWD_THRESHOLDS: expected people/m2 above 0 separated by commas, got {raw!r}")
+    """The crowd alert configuration of a :class:`hexops.settings.Settings` (see :class:`AlertSettings`)."""
     defaults = AlertConfig()
     config = AlertConfig(
-        horizon_min=_positive(env, "HEXOPS_CROWD_HORIZON_MIN", defaults.horizon_min),
+        horizon_min=settings.crowd_horizon_min or defaults.horizon_min,
         hysteresis=defaults.hysteresis,
-        clear_after_min=_positive(env, "HEXOPS_CROWD_CLEAR_AFTER_MIN", defaults.clear_after_min),
+        clear_after_min=settings.crowd_clear_after_min or defaults.clear_after_min,
     )
+    thresholds = settings.crowd_thresholds or DEFAULT_THRESHOLDS
     return AlertSettings(thresholds, config)
 
 
@@ -334,15 +308,14 @@ def load_calibration_file(conn, path) -> dict[str, int]:
 
 
 #: Where a drawn zone may lie (lon_min, lat_min, lon_max, lat_max; EPSG:4326): Hong Kong with a margin.
-HK_BOUNDS: tuple[float, float, float, float] = (113.80, 22.13, 114.45, 22.58)
+HK_BOUNDS: tuple[float, float, float, float] = HONG_KONG.bounds
 
 
-class ZoneInputError(ValueError):
+class ZoneInputError(InputError):
     """A drawn zone was refused; ``field`` names the input at fault (``name``, ``capacity``, ``polygon``)."""
 
     def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}", field=field)
 
 
 def _drawn_polygon(ring_lonlat) -> shapely.Polygon:

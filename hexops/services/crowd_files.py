@@ -22,8 +22,9 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from hexops.geodata.errors import LoadError
+from hexops.city import HONG_KONG
 
-_ACCEPTED_CRS = (4326, 2326)
+_ACCEPTED_CRS = (4326, HONG_KONG.metric_epsg)
 #: Largest believable visible ground of one camera (m2): a wide plaza.
 MAX_FOV_M2 = 50_000.0
 
@@ -39,7 +40,7 @@ def read_layer(path: str | Path) -> gpd.GeoDataFrame:
         frame = frame.set_crs(4326)
     epsg = frame.crs.to_epsg()
     if epsg not in _ACCEPTED_CRS:
-        raise LoadError(source, [f"file: CRS {frame.crs.to_string()} is not EPSG:4326 or EPSG:2326"])
+        raise LoadError(source, [f"file: CRS {frame.crs.to_string()} is not EPSG:4326 or {HONG_KONG.metric_crs}"])
     return frame.to_crs(4326) if epsg != 4326 else frame
 
 
@@ -83,7 +84,7 @@ def _polygon(geom: Any, row: int, problems: list[str], multi: bool = False):
 
 
 def _areas_m2(geoms: list) -> list[float]:
-    return list(gpd.GeoSeries(geoms, crs=4326).to_crs(2326).area)
+    return list(gpd.GeoSeries(geoms, crs=4326).to_crs(HONG_KONG.metric_crs).area)
 
 
 def _duplicates(ids: list[str | None], field: str, problems: list[str]) -> None:

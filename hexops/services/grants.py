@@ -7,11 +7,12 @@ from typing import Any
 
 import psycopg
 
+from hexops.errors import InputError
 from hexops.geodata import audit
 from hexops.geodata import grants as q
 
 
-class GrantError(ValueError):
+class GrantError(InputError):
     """A grant request naming an unknown department or layer, or a past expiry."""
 
 

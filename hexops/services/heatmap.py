@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time as clock, timedelta
 from threading import Lock
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -45,6 +44,7 @@ import psycopg
 
 from hexops.geodata import heatmap as q
 from hexops.geodata.h3cells import cell_to_str, str_to_cell
+from hexops.city import HONG_KONG
 
 SCALE = 100_000
 METRICS = q.METRICS
@@ -346,7 +346,6 @@ def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | Non
     return summary
 
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
 
 def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
@@ -369,5 +368,5 @@ def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
         return None
     picked = date.fromisoformat(day[:10])
     if hour is None:
-        return datetime.combine(picked + timedelta(days=1), clock(0), tzinfo=HONG_KONG)
-    return datetime.combine(picked, clock(int(hour)), tzinfo=HONG_KONG)
+        return datetime.combine(picked + timedelta(days=1), clock(0), tzinfo=HONG_KONG.tz)
+    return datetime.combine(picked, clock(int(hour)), tzinfo=HONG_KONG.tz)

@@ -17,6 +17,7 @@ from hexops.analytics.risk.errors import RiskInputError
 from hexops.geodata import audit
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.h3cells import cell_polygon, cell_to_str
+from hexops.city import HONG_KONG
 
 #: Candidate hexes per plan (the riskiest in the district).
 MAX_CANDIDATES = 2000
@@ -111,8 +112,8 @@ def export_csv(conn: psycopg.Connection, plan_id: int) -> str:
     writer.writerow(["plan_id", "unit", "seq", "h3", "start_hkt", "end_hkt", "minutes", "lat", "lon",
                      "expected_incidents"])
     for v in detail["visits"].itertuples():
-        start = pd.Timestamp(v.planned_start).tz_convert("Asia/Hong_Kong")
-        end = pd.Timestamp(v.planned_end).tz_convert("Asia/Hong_Kong")
+        start = pd.Timestamp(v.planned_start).tz_convert(HONG_KONG.time_zone)
+        end = pd.Timestamp(v.planned_end).tz_convert(HONG_KONG.time_zone)
         writer.writerow([plan_id, v.unit + 1, v.seq + 1, cell_to_str(v.h3), start.strftime("%Y-%m-%d %H:%M"),
                          end.strftime("%Y-%m-%d %H:%M"), round((end - start).total_seconds() / 60),
                          f"{v.lat:.6f}", f"{v.lon:.6f}", f"{v.expected:.4f}"])

@@ -25,11 +25,12 @@ from hexops.analytics.risk.feedback import discount_weights, patrol_probability
 from hexops.geodata import incidents as incident_sql
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.errors import LoadError
+from hexops.city import HONG_KONG
 
 DEMO_STEP = (40, "crime risk: forecasts per horizon with backtests, a patrol plan")
 
 #: Local time of bins and of the dashboard.
-LOCAL_TZ = "Asia/Hong_Kong"
+LOCAL_TZ = HONG_KONG.time_zone
 #: History a forecast reads (feature windows up to a year, training spans up to two).
 LOOKBACK = pd.Timedelta(days=3 * 365)
 #: Shifts of patrol plans used to estimate each hex's patrol probability.

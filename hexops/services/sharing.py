@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from hexops.errors import ForbiddenError, NotFoundError
 from hexops.analytics.sharing import resolution_for_zoom
-from hexops.dashboard.access import User
+from hexops.identity import User
 from hexops.geodata import audit
 from hexops.geodata import sharing as q
 
@@ -25,11 +26,11 @@ from hexops.geodata import sharing as q
 READER_ROLES = ("commander", "event_manager", "partner", "admin")
 
 
-class NotGranted(PermissionError):
+class NotGranted(ForbiddenError):
     """The user's department holds no live grant for this collection's layer."""
 
 
-class UnknownCollection(LookupError):
+class UnknownCollection(NotFoundError):
     """No such collection (or its tables do not exist in this database)."""
 
 

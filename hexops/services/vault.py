@@ -24,12 +24,11 @@ DEMO_CLIP = "demo-clip-0001"
 
 def vault_root(context) -> Path:
     """Where clip files live: ``HEXOPS_VAULT_DIR`` or ``<state_dir>/vault/clips``."""
-    configured = context.settings.extra.get("HEXOPS_VAULT_DIR")
-    return Path(configured) if configured else context.settings.state_dir / "vault" / "clips"
+    return context.settings.vault_dir or context.settings.state_dir / "vault" / "clips"
 
 
 def open_vault(context) -> Vault:
-    kek = keys.load_kek(context.settings.extra, context.settings.state_dir)
+    kek = keys.load_kek(context.settings)
     return Vault(vault_root(context), kek)
 
 
@@ -108,14 +107,14 @@ def list_holds(context, include_released: bool = False, now: datetime | None = N
 def run_retention(context, now: datetime | None = None,
                   progress: Callable[[str, int], None] | None = None) -> retention.RetentionResult:
     vault = open_vault(context)
-    signing_key = keys.load_signing_key(context.settings.extra, context.settings.state_dir)
+    signing_key = keys.load_signing_key(context.settings)
     with context.db.connection() as conn:
         return retention.run_retention(conn, vault, signing_key, now=now, progress=progress)
 
 
 def rotate_kek(context, new_kek_file: Path, *, actor: str) -> int:
     """Re-wrap every data key under the KEK in ``new_kek_file`` (the operator then switches to it)."""
-    old = keys.load_kek(context.settings.extra, context.settings.state_dir, create=False)
+    old = keys.load_kek(context.settings, create=False)
     new = keys.load_kek_file(new_kek_file)
     with context.db.connection() as conn:
         q.lock(conn)
@@ -147,7 +146,7 @@ class RetentionStatus:
 
 def retention_status(context, now: datetime | None = None) -> RetentionStatus:
     now = now or datetime.now(timezone.utc)
-    signing_key = keys.load_signing_key(context.settings.extra, context.settings.state_dir)
+    signing_key = keys.load_signing_key(context.settings)
     expected = keys.public_key_hex(signing_key)
     with context.db.connection() as conn:
         groups = q.clips_by_days_to_expiry(conn, now)
@@ -178,7 +177,7 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
         echo("  vault: no cameras yet; skipped")
         return
     if not exists:
-        spec = Registry().load(DEFAULT_MODEL)
+        spec = Registry(models_dir=context.settings.models_dir).load(DEFAULT_MODEL)
         # The clip's detections belong to the demo's rainstorm afternoon, like the
         # rest of the demo data: stamped with wall-clock time they would push the
         # crowd and flood machines to step through every 5 minutes since October.
@@ -202,8 +201,8 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     echo(f"  vault: retention sweep shredded {result.keys_destroyed} keys, deleted {result.clips_deleted} clips")
 
 
-def model_registry() -> list[dict[str, Any]]:
+def model_registry(context) -> list[dict[str, Any]]:
     """The detector registry with each model file's presence (for the admin page)."""
     from hexops.detectors.registry import Registry
 
-    return Registry().status()
+    return Registry(models_dir=context.settings.models_dir).status()

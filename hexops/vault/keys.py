@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hexops.settings import Settings
 from hexops.vault.errors import VaultError, WrongKek
 
 _WRAP_NONCE = 12
@@ -106,14 +107,14 @@ def _private_file(path: Path, make: callable) -> str:
     return path.read_text()
 
 
-def load_kek(environ: dict[str, str], state_dir: Path, create: bool = True) -> Kek:
+def load_kek(settings: Settings, create: bool = True) -> Kek:
     """The KEK from ``HEXOPS_VAULT_KEK``, ``HEXOPS_VAULT_KEK_FILE`` or ``state_dir/vault/kek``."""
-    if environ.get("HEXOPS_VAULT_KEK"):
-        return Kek(_parse_hex_key(environ["HEXOPS_VAULT_KEK"], "HEXOPS_VAULT_KEK"), "HEXOPS_VAULT_KEK")
-    path = Path(environ.get("HEXOPS_VAULT_KEK_FILE") or state_dir / "vault" / "kek")
+    if settings.vault_kek:
+        return Kek(_parse_hex_key(settings.vault_kek, "HEXOPS_VAULT_KEK"), "HEXOPS_VAULT_KEK")
+    path = Path(settings.vault_kek_file or settings.state_dir / "vault" / "kek")
     if not path.exists() and not create:
         raise VaultError(f"{path}: no key-encryption key (set HEXOPS_VAULT_KEK or HEXOPS_VAULT_KEK_FILE)")
-    if not path.exists() and environ.get("HEXOPS_VAULT_KEK_FILE"):
+    if not path.exists() and settings.vault_kek_file:
         raise VaultError(f"{path}: HEXOPS_VAULT_KEK_FILE names a file that does not exist")
     text = _private_file(path, lambda: os.urandom(32).hex() + "\n")
     return Kek(_parse_hex_key(text, str(path)), str(path))
@@ -133,12 +134,12 @@ def new_kek_file(path: Path) -> Kek:
     return Kek(_parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path)), str(path))
 
 
-def load_signing_key(environ: dict[str, str], state_dir: Path) -> Ed25519PrivateKey:
+def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The Ed25519 receipt-signing key (``HEXOPS_VAULT_SIGNING_KEY`` or ``state_dir/vault/signing_key``)."""
-    if environ.get("HEXOPS_VAULT_SIGNING_KEY"):
-        raw = _parse_hex_key(environ["HEXOPS_VAULT_SIGNING_KEY"], "HEXOPS_VAULT_SIGNING_KEY")
+    if settings.vault_signing_key:
+        raw = _parse_hex_key(settings.vault_signing_key, "HEXOPS_VAULT_SIGNING_KEY")
     else:
-        path = state_dir / "vault" / "signing_key"
+        path = settings.state_dir / "vault" / "signing_key"
         raw = _parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path))
     return Ed25519PrivateKey.from_private_bytes(raw)
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from hexops.bootstrap import main  # noqa: F401  (the console script's module must import cleanly)
+from hexops.cli import main  # noqa: F401  (the console script's module must import cleanly)
 from hexops.cli import build_cli
 from hexops.geodata import detections
 from hexops.ingest.files import write_events

@@ -101,7 +101,7 @@ def test_two_workers_on_disjoint_districts_share_the_stream_and_a_republished_ba
 def _worker_process(server: str, url: str, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, HEXOPS_DATABASE_URL=url)
     return subprocess.Popen(
-        [sys.executable, "-c", "from hexops.bootstrap import main; main()", "ingest", "worker", "--nats", server,
+        [sys.executable, "-c", "from hexops.cli import main; main()", "ingest", "worker", "--nats", server,
          "--ack-wait", "2", "--fetch-batch", "2", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

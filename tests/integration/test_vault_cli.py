@@ -136,7 +136,7 @@ def test_the_retention_worker_sweeps_on_start_and_stops_cleanly_on_sigterm(vault
     import psycopg
 
     env = {**os.environ, "HEXOPS_DATABASE_URL": vault_db, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
-    proc = subprocess.Popen([sys.executable, "-c", "from hexops.bootstrap import main; main()", "retention", "worker",
+    proc = subprocess.Popen([sys.executable, "-c", "from hexops.cli import main; main()", "retention", "worker",
                              "--every", "1h"], env=env, cwd=Path(__file__).resolve().parents[2],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

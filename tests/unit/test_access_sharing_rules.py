@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hexops.analytics.sharing import k_anonymity, resolution_for_zoom, suppress
+from hexops.analytics.sharing import resolution_for_zoom, suppress
+from hexops.settings import Settings
 from hexops.dashboard.api._ogc_params import ParameterError, parse_bbox, parse_datetime, parse_int
 
 
@@ -24,9 +25,10 @@ def test_a_count_is_withheld_exactly_when_it_rounds_below_k(value, k):
 
 
 def test_k_defaults_to_5_and_rejects_nonsense():
-    assert k_anonymity({}) == 5 and k_anonymity({"HEXOPS_K_ANONYMITY": "10"}) == 10
+    assert Settings.from_env({}).k_anonymity == 5
+    assert Settings.from_env({"HEXOPS_K_ANONYMITY": "10"}).k_anonymity == 10
     with pytest.raises(ValueError, match="HEXOPS_K_ANONYMITY"):
-        k_anonymity({"HEXOPS_K_ANONYMITY": "0"})
+        Settings.from_env({"HEXOPS_K_ANONYMITY": "0"})
 
 
 @given(st.integers(min_value=0, max_value=23))

@@ -7,6 +7,7 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hexops.settings import Settings
 from hexops.vault import keys, receipts
 from hexops.vault.errors import VaultError, WrongKek
 
@@ -33,23 +34,30 @@ def test_a_wrapped_key_moved_to_another_camera_day_does_not_unwrap():
         kek.unwrap(wrapped, "day:CAM-2:2026-11-01", kek.kek_id)
 
 
+def _settings(state_dir, name=None, value=None):
+    env = {"HEXOPS_STATE_DIR": str(state_dir)}
+    if name:
+        env[name] = value
+    return Settings.from_env(env)
+
+
 def test_the_kek_is_created_once_with_private_permissions_and_then_reused(tmp_path):
-    first = keys.load_kek({}, tmp_path)
-    again = keys.load_kek({}, tmp_path)
+    first = keys.load_kek(_settings(tmp_path))
+    again = keys.load_kek(_settings(tmp_path))
     assert first.key == again.key
     assert (tmp_path / "vault" / "kek").stat().st_mode & 0o777 == 0o600
 
 
 def test_the_kek_from_the_environment_wins_and_bad_hex_is_named(tmp_path):
     key = os.urandom(32)
-    assert keys.load_kek({"HEXOPS_VAULT_KEK": key.hex()}, tmp_path).key == key
+    assert keys.load_kek(_settings(tmp_path, "HEXOPS_VAULT_KEK", key.hex())).key == key
     with pytest.raises(VaultError, match="HEXOPS_VAULT_KEK: expected 64 hex"):
-        keys.load_kek({"HEXOPS_VAULT_KEK": "not-hex"}, tmp_path)
+        keys.load_kek(_settings(tmp_path, "HEXOPS_VAULT_KEK", "not-hex"))
 
 
 def test_a_missing_kek_file_named_in_the_environment_is_an_error_not_a_new_key(tmp_path):
     with pytest.raises(VaultError, match="does not exist"):
-        keys.load_kek({"HEXOPS_VAULT_KEK_FILE": str(tmp_path / "nope")}, tmp_path)
+        keys.load_kek(_settings(tmp_path, "HEXOPS_VAULT_KEK_FILE", str(tmp_path / "nope")))
 
 
 def test_a_signed_receipt_verifies_and_any_edit_breaks_it():

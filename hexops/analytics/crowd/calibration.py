@@ -26,13 +26,14 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
+from hexops.city import HONG_KONG
 
 #: Relative difference between the summed and the unioned area below which a
 #: region's fields of view are taken as not overlapping (so the costly
 #: overlay is skipped): floating-point noise only, never a real sliver.
 _OVERLAP_TOLERANCE = 1e-9
 
-_TO_HK1980 = Transformer.from_crs("EPSG:4326", "EPSG:2326", always_xy=True)
+_TO_HK1980 = Transformer.from_crs("EPSG:4326", HONG_KONG.metric_crs, always_xy=True)
 
 
 def to_hk1980(geoms: Sequence[BaseGeometry] | np.ndarray) -> np.ndarray:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hexops.errors import HexopsError, InputError
 
-class RiskError(Exception):
+
+class RiskError(HexopsError):
     """Base of every error raised by the risk forecasters, metrics and backtests."""
 
 
-class RiskInputError(RiskError, ValueError):
+class RiskInputError(RiskError, InputError):
     """Input that cannot be used (missing column, bad horizon, empty study area)."""
 
 

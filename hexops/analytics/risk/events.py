@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hexops.analytics.risk.errors import RiskInputError
+from hexops.city import HONG_KONG
 
 SOURCES = ("public", "patrol")
 #: A generous box around Hong Kong's HK1980 Grid (EPSG:2326) extent, in metres.
@@ -37,7 +38,7 @@ class ColumnMapping:
     type: str | None = None
     source: str | None = None
     external_id: str | None = None
-    tz: str = "Asia/Hong_Kong"
+    tz: str = HONG_KONG.time_zone
     default_type: str = "unspecified"
 
     def required(self) -> list[str]:
@@ -131,7 +132,7 @@ def prepare_events(frame: pd.DataFrame, mapping: ColumnMapping, resolution: int 
         refuse(y.isna() | (y < y0) | (y > y1), mapping.y, f"missing or not an HK1980 northing in {y0:.0f}..{y1:.0f} m")
         from pyproj import Transformer
 
-        to_wgs84 = Transformer.from_crs(2326, 4326, always_xy=True)
+        to_wgs84 = Transformer.from_crs(HONG_KONG.metric_crs, "EPSG:4326", always_xy=True)
         lon_v, lat_v = to_wgs84.transform(x.fillna(x0).to_numpy(), y.fillna(y0).to_numpy())
         lat = pd.Series(lat_v, index=frame.index)
         lon = pd.Series(lon_v, index=frame.index)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from hexops.errors import InputError
+
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError):
     """A bad query parameter; ``str()`` names it and says what was expected."""
 
 

@@ -14,16 +14,6 @@ from hexops.dashboard.context import app_context
 
 blueprint = Blueprint("detections_api", __name__, url_prefix="/api/v1")
 
-#: Defaults; ``HEXOPS_INGEST_MAX_BODY_BYTES`` and ``HEXOPS_INGEST_MAX_EVENTS`` override them.
-MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_EVENTS = 10_000
-
-
-def _limit(name: str, default: int) -> int:
-    value = app_context().settings.extra.get(name)
-    return int(value) if value and value.isdigit() else default
-
-
 def _read_body(limit: int) -> bytes | None:
     """The request body, or None when it is longer than ``limit`` bytes."""
     if request.content_length is not None and request.content_length > limit:
@@ -45,7 +35,7 @@ def post_detections():
     from hexops.ingest.errors import BatchError
     from hexops.ingest.schema import parse_batch
 
-    max_body = _limit("HEXOPS_INGEST_MAX_BODY_BYTES", MAX_BODY_BYTES)
+    max_body = app_context().settings.ingest_max_body_bytes
     body = _read_body(max_body)
     if body is None:
         return jsonify({"error": f"body: larger than {max_body} bytes; split the batch"}), 413
@@ -53,7 +43,7 @@ def post_detections():
         envelope, frame = parse_batch(body)
     except BatchError as exc:
         return jsonify({"error": str(exc), "field": exc.field}), 400
-    max_events = _limit("HEXOPS_INGEST_MAX_EVENTS", MAX_EVENTS)
+    max_events = app_context().settings.ingest_max_events
     if len(frame) > max_events:
         return jsonify({"error": f"events: {len(frame)} events, at most {max_events} per batch",
                         "field": "events"}), 400

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from hexops.analytics.sharing import k_anonymity
 from hexops.dashboard import access
 from hexops.dashboard.api._ogc_params import (DEFAULT_LIMIT, MAX_LIMIT, ParameterError, parse_bbox, parse_datetime,
                                        parse_int)
@@ -81,7 +80,7 @@ def _query() -> ItemQuery:
         offset=parse_int(request.args.get("offset"), "offset", 0, 0, 10_000_000),
         resolution=parse_int(request.args.get("resolution"), "resolution", 9, 8, 10)
         if request.args.get("resolution") else None,
-        k=k_anonymity(app_context().settings.extra),
+        k=app_context().settings.k_anonymity,
     )
 
 

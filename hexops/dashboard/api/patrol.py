@@ -21,6 +21,7 @@ from hexops.dashboard import access
 from hexops.dashboard.context import app_context
 from hexops.geodata.h3cells import cell_to_str, str_to_cell
 from hexops.services import patrol as patrol_service
+from hexops.city import HONG_KONG
 
 blueprint = Blueprint("patrol", __name__, url_prefix="/api/v1/patrol")
 
@@ -92,15 +93,15 @@ def plan_print(plan_id: int):
     plan = detail["plan"]
 
     def hk(ts) -> str:
-        return pd.Timestamp(ts).tz_convert("Asia/Hong_Kong").strftime("%H:%M")
+        return pd.Timestamp(ts).tz_convert(HONG_KONG.time_zone).strftime("%H:%M")
 
     tours = []
     for unit, tour in detail["visits"].groupby("unit"):
         tours.append((int(unit) + 1, [
             {"seq": int(v.seq) + 1, "start": hk(v.planned_start), "end": hk(v.planned_end), "h3": cell_to_str(v.h3),
              "lat": f"{v.lat:.5f}", "lon": f"{v.lon:.5f}"} for v in tour.itertuples()]))
-    start = pd.Timestamp(plan["shift_start"]).tz_convert("Asia/Hong_Kong").strftime("%Y-%m-%d %H:%M")
-    end = pd.Timestamp(plan["shift_end"]).tz_convert("Asia/Hong_Kong").strftime("%Y-%m-%d %H:%M")
+    start = pd.Timestamp(plan["shift_start"]).tz_convert(HONG_KONG.time_zone).strftime("%Y-%m-%d %H:%M")
+    end = pd.Timestamp(plan["shift_end"]).tz_convert(HONG_KONG.time_zone).strftime("%Y-%m-%d %H:%M")
     return render_template_string(PRINT_TEMPLATE, plan=plan, tours=tours, start=start, end=end)
 
 

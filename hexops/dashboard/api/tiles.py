@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 
-from hexops.analytics.sharing import k_anonymity
 from hexops.dashboard import access
 from hexops.dashboard.api._ogc_params import ParameterError, parse_datetime
 from hexops.dashboard.context import app_context
@@ -33,8 +32,8 @@ def tile(collection_id: str, z: int, x: int, y: int):
         if not 0 <= z <= 24 or not (0 <= x < 2**z and 0 <= y < 2**z):
             raise ParameterError(f"tile: {z}/{x}/{y} is not a tile of the web-mercator grid")
         start, end = parse_datetime(request.args.get("datetime"))
-        window = timedelta(minutes=float(settings.extra.get("HEXOPS_TILE_WINDOW_MINUTES", 60)))
-        query = ItemQuery(start=start, end=end, k=k_anonymity(settings.extra))
+        window = timedelta(minutes=settings.tile_window_minutes)
+        query = ItemQuery(start=start, end=end, k=settings.k_anonymity)
         with app_context().db.connection() as conn:
             data = sharing.read_tile(conn, access.current_user(), collection_id, z, x, y, query, window)
     except ParameterError as exc:

@@ -6,11 +6,10 @@ Times are stored in UTC (timestamptz); people read them in Hong Kong time.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
+from hexops.city import HONG_KONG
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
 
 def hk_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -18,7 +17,7 @@ def hk_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(HONG_KONG).strftime(fmt)
+        return value.astimezone(HONG_KONG.tz).strftime(fmt)
     return str(value)
 
 

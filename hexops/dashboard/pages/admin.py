@@ -13,7 +13,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from hexops.dashboard import access
-from hexops.dashboard.components.display import HONG_KONG as HK
+from hexops.city import HONG_KONG
 from hexops.dashboard.components.display import hk_time, record_table
 from hexops.dashboard.context import app_context
 from hexops.geodata import accounts as account_q
@@ -127,7 +127,7 @@ def create_user(_clicks, username, role, department, password):
 
 
 def _hk_day_start(value: str | None) -> datetime | None:
-    return None if not value else datetime.combine(date.fromisoformat(value[:10]), time(0), HK)
+    return None if not value else datetime.combine(date.fromisoformat(value[:10]), time(0), HONG_KONG.tz)
 
 
 @callback(Output("admin-grant-message", "children"), Output("admin-grants", "children"),

@@ -22,6 +22,7 @@ from hexops.geodata.h3cells import cell_to_str, str_to_cell
 from hexops.services import heatmap
 from hexops.services import patrol as patrol_service
 from hexops.services import risk as risk_service
+from hexops.city import HONG_KONG
 
 dash.register_page(
     __name__,
@@ -42,7 +43,7 @@ METRIC_LABELS = ("PAI 1%", "PAI 5%", "PAI 10%", "PEI 5%", "hits 5%")
 
 
 def _hk(ts) -> str:
-    return pd.Timestamp(ts).tz_convert("Asia/Hong_Kong").strftime("%a %d %b %H:%M")
+    return pd.Timestamp(ts).tz_convert(HONG_KONG.time_zone).strftime("%a %d %b %H:%M")
 
 
 def _control(label: str, control) -> html.Div:

@@ -16,7 +16,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from hexops.dashboard import access
-from hexops.dashboard.components.display import HONG_KONG as HK
+from hexops.city import HONG_KONG
 from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
@@ -177,7 +177,7 @@ def acknowledge(clicks, acked):
         return dash.no_update
     user = access.current_user()
     with app_context().db.connection() as conn:
-        crowd.acknowledge(conn, int(trigger["alert"]), user.username, datetime.now(HK))
+        crowd.acknowledge(conn, int(trigger["alert"]), user.username, datetime.now(HONG_KONG.tz))
     return (acked or 0) + 1
 
 

@@ -63,7 +63,7 @@ def _status_children():
                               "released_at", "released_by", "reason"], "vault-holds-table"),
         _sweep_section(status),
         html.H3("Model registry"),
-        record_table(vault_service.model_registry(), ["name", "version", "runner", "licence", "present", "sha256",
+        record_table(vault_service.model_registry(app_context()), ["name", "version", "runner", "licence", "present", "sha256",
                                                 "saturation_count", "path"], "vault-models-table"),
     ]
 

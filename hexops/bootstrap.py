@@ -10,14 +10,22 @@ worker; nothing else reads the environment or opens a pool.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
+from hexops.clock import Clock
 from hexops.geodata.cluster import PrivateCluster
 from hexops.geodata.db import Database
 from hexops.geodata.uow import UnitOfWork
+from hexops.services import clock as clock_service
+from hexops.services.cache import ReadCache
 from hexops.settings import Settings
+
+
+#: Seconds a process reuses the clock it read before asking the database again.
+CLOCK_TTL_S = 2.0
 
 
 @dataclass
@@ -32,6 +40,8 @@ class AppContext:
     _database_url: str | None = None
     _db: Any = None
     _lock: Lock = field(default_factory=Lock)
+    cache: ReadCache = field(default_factory=ReadCache)
+    _clock: tuple[float, Clock] | None = None
 
     def database_url(self) -> str:
         """The URL of the PostGIS database, starting the private cluster if needed."""
@@ -58,6 +68,13 @@ class AppContext:
     def uow(self) -> UnitOfWork:
         """A new unit of work on the pool, for one service call."""
         return UnitOfWork(lambda: self.db.connection())
+
+    def clock(self) -> Clock:
+        """The product's one clock (scenario or wall), re-read from the database every few seconds."""
+        cached = self._clock
+        if cached is None or time.monotonic() - cached[0] > CLOCK_TTL_S:
+            cached = self._clock = (time.monotonic(), clock_service.current(self.uow()))
+        return cached[1]
 
     def close(self) -> None:
         if self._db is not None:

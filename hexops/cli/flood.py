@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from hexops.cli import CliError, load_group
-from hexops.cli.crowd import _run
+from hexops.cli import get_context, load_group
+from hexops.cli.stepping import advance_until
+
+# Services are imported inside the commands (start-up time: see hexops.cli.crowd).
 
 
 def register(root: click.Group) -> None:
@@ -25,7 +26,7 @@ def load_rainfall(ctx: click.Context, file: Path) -> None:
     """Rain readings CSV: station_id, observed_at (ISO-8601 with offset), mm_per_h, district_code or lon/lat."""
     from hexops.services.flood import load_rainfall_file
 
-    click.echo(f"loaded {_run(ctx, lambda conn: load_rainfall_file(conn, file))} rainfall readings")
+    click.echo(f"loaded {load_rainfall_file(get_context(ctx).uow(), file)} rainfall readings")
 
 
 @click.command("lowlying")
@@ -35,7 +36,7 @@ def load_lowlying(ctx: click.Context, file: Path) -> None:
     """Low-lying and flood-prone places (polygons: place_id, name[, prior, kind]); EPSG:4326 or 2326."""
     from hexops.services.flood import load_low_lying_file
 
-    click.echo(f"loaded {_run(ctx, lambda conn: load_low_lying_file(conn, file))} low-lying places")
+    click.echo(f"loaded {load_low_lying_file(get_context(ctx).uow(), file)} low-lying places")
 
 
 @click.command("crews")
@@ -45,7 +46,7 @@ def load_crews(ctx: click.Context, file: Path) -> None:
     """Drainage crews CSV: crew_id, name, depot_id, depot_name, lon, lat (the depot, EPSG:4326)."""
     from hexops.services.flood import load_crews_file
 
-    click.echo(f"loaded {_run(ctx, lambda conn: load_crews_file(conn, file))} crews")
+    click.echo(f"loaded {load_crews_file(get_context(ctx).uow(), file)} crews")
 
 
 @click.group()
@@ -54,19 +55,13 @@ def flood() -> None:
 
 
 @flood.command()
-@click.option("--until", default=None, help="ISO-8601 time with offset; default: the latest detections.")
+@click.option("--until", default=None, help="ISO-8601 time with offset; default: the clock's now, "
+                                            "or the latest detections if earlier.")
 @click.pass_context
 def advance(ctx: click.Context, until: str | None) -> None:
-    """Advance every hex's flood state machine (5-minute steps) and re-plan crews."""
-    from hexops.geodata.crowd import detection_time_range
+    """Advance every hex's flood state machine (5-minute steps) and re-plan crews, as the worker does."""
     from hexops.services.flood import advance_floods
 
-    def work(conn):
-        end = datetime.fromisoformat(until) if until else detection_time_range(conn)[1]
-        if end is None:
-            raise CliError("no detections loaded")
-        if end.tzinfo is None:
-            raise CliError(f"--until {until!r} has no UTC offset")
-        return advance_floods(conn, end)
-
-    click.echo(f"flood states {_run(ctx, work)}")
+    context = get_context(ctx)
+    report = advance_floods(context.uow(), advance_until(context, until))
+    click.echo(f"flood states {report.as_dict()}")

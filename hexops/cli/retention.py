@@ -10,7 +10,7 @@ import threading
 import click
 
 from hexops.cli import CliError, get_context
-from hexops.cli._times import parse_duration, parse_time
+from hexops.times import parse_duration, parse_instant as parse_time
 
 
 def register(root: click.Group) -> None:

@@ -40,15 +40,20 @@ def demo_steps() -> list[tuple[int, str, object]]:
 @click.command()
 @click.option("--host", default=None, help="Listen address (default HEXOPS_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default HEXOPS_PORT or 8050).")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes (web).")
+@click.option("--job-workers", default=1, show_default=True, type=click.IntRange(0, 16),
+              help="Background job workers (alerts, deliveries, partitions); 0 to run none here.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server (web only, no supervisor).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, dev: bool) -> None:
-    """Serve the dashboard and API (gunicorn app:server)."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, job_workers: int,
+          dev: bool) -> None:
+    """Serve the dashboard and API and run the background jobs, under one supervisor."""
+    from hexops.jobs.supervisor import Child, Supervisor
+
     settings = get_context(ctx).settings
     host = host or settings.host
     port = port or settings.port
-    # Resolve the database (starting the private cluster) before forking workers.
+    # Resolve the database (starting the private cluster) before starting the children.
     os.environ["HEXOPS_DATABASE_URL"] = get_context(ctx).database_url()
     click.echo(f"hexops dashboard on http://{host}:{port}")
     if dev:
@@ -59,9 +64,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, 
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
     if gunicorn is None:
         raise CliError("gunicorn not found; run 'make venv' or use --dev")
-    os.execv(gunicorn, [gunicorn, "--workers", str(workers), "--threads", "8", "--timeout", "120",
+    web = Child("web", [gunicorn, "--workers", str(workers), "--threads", "8", "--timeout", "120",
                         "--bind", f"{host}:{port}", "--chdir", os.path.dirname(os.path.abspath(__file__ + "/../..")),
                         "hexops.bootstrap:server"])
+    job_children = [Child(f"worker-{k + 1}", [sys.executable, "-m", "hexops", "worker"]) for k in range(job_workers)]
+    Supervisor([web, *job_children], echo=click.echo).run()
 
 
 @click.command()

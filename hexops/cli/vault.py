@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hexops.cli import CliError, get_context
-from hexops.cli._times import parse_time
+from hexops.times import parse_instant as parse_time
 
 _USER = click.option("--user", "user", default=lambda: os.environ.get("HEXOPS_USER"),
                      help="Who is acting (default: $HEXOPS_USER); their role is checked.")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hexops.cli import CliError, get_context
-from hexops.cli._times import parse_time
+from hexops.times import parse_instant as parse_time
 
 
 def register(root: click.Group) -> None:

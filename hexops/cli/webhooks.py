@@ -27,25 +27,19 @@ def add(ctx: click.Context, department: str, url: str) -> None:
     from hexops.services import webhooks
 
     try:
-        with get_context(ctx).db.connection() as conn:
-            endpoint_id, secret = webhooks.add_endpoint(conn, department, url, actor="cli")
+        endpoint_id, secret = webhooks.add_endpoint(get_context(ctx).uow(), department, url, actor="cli")
     except psycopg.errors.IntegrityError as exc:
         raise CliError(f"endpoint {department} {url}: {exc.diag.message_primary}") from exc
     click.echo(f"endpoint {endpoint_id}; HMAC secret (shown once): {secret}")
 
 
 @webhooks_group.command("deliver")
-@click.option("--loop", is_flag=True, help="Keep delivering every --interval seconds.")
-@click.option("--interval", default=5.0, show_default=True)
 @click.pass_context
-def deliver(ctx: click.Context, loop: bool, interval: float) -> None:
-    """Send due deliveries (retrying failed ones on their backoff schedule)."""
+def deliver(ctx: click.Context) -> None:
+    """Send due deliveries once (the worker's webhooks.deliver job does this every few seconds)."""
     from hexops.services import webhooks
 
-    db = get_context(ctx).db
-    if loop:
-        webhooks.run_forever(db, interval)
-    report = webhooks.deliver_pending(db)
+    report = webhooks.deliver_pending(get_context(ctx).uow)
     click.echo(f"delivered {report.delivered}, will retry {report.retried}, gave up {report.failed}")
     for error in report.errors:
         click.echo(f"  {error}")
@@ -56,11 +50,7 @@ def deliver(ctx: click.Context, loop: bool, interval: float) -> None:
 @click.pass_context
 def disable(ctx: click.Context, endpoint_id: int) -> None:
     """Stop queueing alerts for an endpoint (pending deliveries still go out)."""
-    from hexops.geodata import audit
-    from hexops.geodata import webhooks as q
+    from hexops.services import webhooks
 
-    with get_context(ctx).db.connection() as conn:
-        if not q.set_endpoint_active(conn, endpoint_id, False):
-            raise CliError(f"endpoint {endpoint_id}: no such endpoint")
-        audit.record(conn, actor="cli", action="webhook.disable", target=str(endpoint_id))
+    webhooks.disable_endpoint(get_context(ctx).uow(), endpoint_id, actor="cli")
     click.echo(f"endpoint {endpoint_id} disabled")

@@ -71,6 +71,11 @@ def load_camera_registry(conn: psycopg.Connection) -> pd.DataFrame:
     return frame
 
 
+def partitioned_tables(conn: psycopg.Connection) -> list[str]:
+    """Every registered day-partitioned table (``hexops_partitioned_tables``)."""
+    return [r[0] for r in conn.execute("SELECT table_name FROM hexops_partitioned_tables ORDER BY 1").fetchall()]
+
+
 def ensure_partitions(conn: psycopg.Connection, table: str, days: Iterable[dt.date]) -> int:
     """Create the missing day partitions of ``table`` for ``days``; returns how many were made.
 

@@ -37,7 +37,7 @@ import psycopg
 #: The query modules a unit of work exposes as attributes: each one's
 #: functions take the connection as their first argument.
 QUERY_MODULES: tuple[str, ...] = (
-    "accounts", "audit", "crowd", "detections", "flood", "grants", "heatmap", "incidents",
+    "accounts", "audit", "crowd", "detections", "flood", "grants", "heatmap", "incidents", "jobs",
     "rainfall", "registry", "risk", "sharing", "vault", "webhooks",
 )
 
@@ -78,6 +78,11 @@ class UnitOfWork(AbstractContextManager):
         self._conn: psycopg.Connection | None = None
         self._depth = 0
         self._queries: dict[str, BoundQueries] = {}
+
+    @classmethod
+    def for_url(cls, url: str) -> "UnitOfWork":
+        """A unit of work on its own connection to ``url`` (scripts, benchmarks, tests)."""
+        return cls(lambda: psycopg.connect(url))
 
     def __enter__(self) -> "UnitOfWork":
         if self._depth == 0:

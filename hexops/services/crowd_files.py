@@ -83,7 +83,7 @@ def _polygon(geom: Any, row: int, problems: list[str], multi: bool = False):
     return geom
 
 
-def _areas_m2(geoms: list) -> list[float]:
+def areas_m2(geoms: list) -> list[float]:
     return list(gpd.GeoSeries(geoms, crs=4326).to_crs(HONG_KONG.metric_crs).area)
 
 
@@ -113,7 +113,7 @@ def read_zones(path: str | Path) -> pd.DataFrame:
         raise LoadError(str(path), problems)
     frame = pd.DataFrame(out, columns=["zone_id", "name", "event_name", "capacity", "geometry"])
     frame["capacity"] = frame["capacity"].astype(int)
-    frame["area_m2"] = _areas_m2(list(frame["geometry"]))
+    frame["area_m2"] = areas_m2(list(frame["geometry"]))
     return frame
 
 
@@ -143,14 +143,14 @@ def read_calibration(path: str | Path) -> pd.DataFrame:
         out.append((camera_id, _polygon(rec.get("geometry"), row, problems)))
     _duplicates([o[0] for o in out], "camera_id", problems)
     good = [g for _, g in out if g is not None]
-    for (camera_id, geom), area in zip([o for o in out if o[1] is not None], _areas_m2(good) if good else []):
+    for (camera_id, geom), area in zip([o for o in out if o[1] is not None], areas_m2(good) if good else []):
         if not 1.0 <= area <= MAX_FOV_M2:
             row = [o[0] for o in out].index(camera_id) + 1
             problems.append(f"row {row}, field geometry: visible area {area:.0f} m2 is outside 1..{MAX_FOV_M2:.0f} m2")
     if problems:
         raise LoadError(str(path), problems)
     frame = pd.DataFrame(out, columns=["camera_id", "fov"])
-    frame["fov_area_m2"] = _areas_m2(list(frame["fov"]))
+    frame["fov_area_m2"] = areas_m2(list(frame["fov"]))
     return frame
 
 

@@ -1,15 +1,17 @@
-"""Flood use cases: advance the per-hex state machines, re-plan crews, and the demo step.
+"""Flood use cases: the per-hex flood machines, crew re-planning, reference data and the demo step.
 
 Flood hexes are H3 resolution 9.  The machine advances through the
 detections and rain readings in 5-minute steps, in time order, from where it
-last stopped (``alert_cursors``); every transition is recorded with its
-evidence, and each change in the set of flooded hexes re-plans the crews.
-When a hex becomes flooded, partners' webhooks are queued through
-``services.webhooks.enqueue_flood_alert`` in the same transaction.
+last stopped (:mod:`hexops.services.stepping` owns the loop, lock and
+cursor); every transition is recorded with its evidence, and each change in
+the set of flooded hexes re-plans the crews.  When a hex becomes flooded,
+partners' webhooks are queued through
+:func:`hexops.services.webhooks.enqueue_flood_alert` in the same transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -22,14 +24,18 @@ from shapely.geometry import Point
 from hexops.analytics.crews import CrewConfig, plan_crews, severity
 from hexops.analytics.crowd import to_hk1980
 from hexops.analytics.flood import FLOODED, STATES, FloodConfig, flood_refresh, nearby_pairs
-from hexops.geodata import crowd as crowd_q
-from hexops.geodata import flood as q
-from hexops.geodata import rainfall as rain_q
+from hexops.democity import build_city, scenarios
+from hexops.geodata.errors import LoadError
 from hexops.geodata.h3cells import polygon_to_cells
+from hexops.geodata.uow import UnitOfWork
+from hexops.ingest.simulator import simulate_rainfall
+from hexops.services import crowd, stepping
+from hexops.services.crowd_alerts import advance_alerts
+from hexops.services.crowd_files import read_crews_csv, read_low_lying, read_rainfall_csv
+from hexops.services.stepping import STEP
 from hexops.services.webhooks import enqueue_flood_alert
 
 FLOOD_RESOLUTION = 9
-STEP = timedelta(minutes=5)
 RAIN_LOOKBACK = timedelta(minutes=30)
 DEMO_STEP = (30, "crowds and floods: zones, low-lying places, rainfall, calibration, alerts, crews")
 
@@ -43,124 +49,187 @@ def _place_cells(geom) -> set[int]:
     return cells
 
 
-def flood_layout(conn) -> dict:
-    """Hexes watched for floods (cameras' and low-lying places' cells) as positional arrays."""
-    cams = q.camera_cells(conn)
+@dataclass(frozen=True)
+class FloodLayout:
+    """The hexes watched for floods, as positional arrays.
+
+    Attributes
+    ----------
+    hexes : pandas.Index of int64
+        H3 resolution-9 cells with a camera or a low-lying place, sorted.
+    camera_ids : pandas.Index
+        Cameras, in the order of ``camera_hex``.
+    camera_hex : ndarray of int
+        Each camera's position in ``hexes``.
+    xy : ndarray, shape (n, 2)
+        Hex centres in the city's metric CRS (EPSG:2326, metres).
+    low_lying : ndarray of bool
+        Whether each hex holds a low-lying place.
+    """
+
+    hexes: pd.Index
+    camera_ids: pd.Index
+    camera_hex: np.ndarray
+    xy: np.ndarray
+    low_lying: np.ndarray
+
+
+def flood_layout(uow: UnitOfWork) -> FloodLayout:
+    """Hexes watched for floods (cameras' and low-lying places' cells), inside an open unit of work."""
+    cams = uow.flood.camera_cells()
     low = set()
-    for geom in q.list_low_lying(conn)["geometry"]:
+    for geom in uow.flood.list_low_lying()["geometry"]:
         low |= _place_cells(geom)
     hexes = pd.Index(sorted(set(cams["h3_r9"].astype(np.int64).tolist()) | low), dtype=np.int64)
     centres = [h3i.cell_to_latlng(int(h)) for h in hexes]
     xy = shapely.get_coordinates(to_hk1980([Point(lng, lat) for lat, lng in centres])) if len(hexes) else np.zeros((0, 2))
-    return {
-        "hexes": hexes,
-        "camera_ids": pd.Index(cams["camera_id"]),
-        "camera_hex": hexes.get_indexer(cams["h3_r9"].astype(np.int64)),
-        "xy": xy,
-        "low_lying": np.isin(hexes.to_numpy(), np.array(sorted(low), dtype=np.int64)),
-    }
+    return FloodLayout(
+        hexes=hexes,
+        camera_ids=pd.Index(cams["camera_id"]),
+        camera_hex=hexes.get_indexer(cams["h3_r9"].astype(np.int64)),
+        xy=xy,
+        low_lying=np.isin(hexes.to_numpy(), np.array(sorted(low), dtype=np.int64)),
+    )
 
 
-def _queue_webhook(conn, h3: int, at: datetime, evidence: dict) -> None:
-    """Tell partners granted ``flood_alerts`` that a hex is flooded (aggregates only)."""
-    cell = h3i.int_to_str(int(h3))
-    enqueue_flood_alert(conn, {"alert_id": f"flood-{cell}-{at.isoformat()}", "h3": cell, "state": "flooded",
-                               "at": at.isoformat(), "evidence": evidence})
+@dataclass
+class FloodHexes:
+    """Every watched hex's flood machine.
+
+    Attributes
+    ----------
+    state : ndarray of int8
+        Index into :data:`hexops.analytics.flood.STATES`.
+    lower_since : ndarray of float
+        Seconds since the epoch since the evidence fell below the state; NaN when not.
+    since : ndarray of object
+        When each hex entered its state (datetime or None).
+    evidence : dict
+        The latest evidence of each hex that has a stored state.
+    stored : set of int
+        Positions of hexes whose state is stored (they changed at least once).
+    """
+
+    state: np.ndarray
+    lower_since: np.ndarray
+    since: np.ndarray
+    evidence: dict[int, dict]
+    stored: set[int]
+
+    @classmethod
+    def normal(cls, n: int) -> "FloodHexes":
+        return cls(np.zeros(n, np.int8), np.full(n, np.nan), np.full(n, None, dtype=object), {}, set())
 
 
-def advance_floods(conn, until: datetime, start: datetime | None = None, config: FloodConfig = FloodConfig(),
-                   crew_config: CrewConfig = CrewConfig(),
-                   progress: Callable[[datetime], None] | None = None) -> dict[str, int]:
-    """Run every hex's flood machine in 5-minute steps from the stored cursor (or ``start``) to ``until``."""
-    if not crowd_q.try_job_lock(conn, "flood"):
-        # Another refresh is advancing the same machines; it will write the same result.
-        return {"steps": 0, "transitions": 0, "plans": 0}
-    cursor = crowd_q.get_cursor(conn, "flood") or start
-    if cursor is None:
-        cursor = crowd_q.detection_time_range(conn)[0]
-        if cursor is None:
-            return {"steps": 0, "transitions": 0, "plans": 0}
-    lay = flood_layout(conn)
-    n = len(lay["hexes"])
-    state = np.zeros(n, np.int8)
-    lower = np.full(n, np.nan)
-    since = np.full(n, None, dtype=object)
-    stored = set()
-    evidence_of: dict[int, dict] = {}
-    for row in q.flood_states(conn).itertuples():
-        i = lay["hexes"].get_indexer([row.h3])[0]
-        if i >= 0:
-            state[i] = STATES.index(row.state)
-            # None becomes NaT in a column that also holds times.
-            lower[i] = pd.Timestamp(row.lower_since).timestamp() if pd.notna(row.lower_since) else np.nan
-            since[i] = row.since
-            evidence_of[i] = row.evidence
-            stored.add(i)
-    crews = q.list_crews(conn)
-    if len(crews):
-        depot_xy = shapely.get_coordinates(to_hk1980([Point(x, y) for x, y in zip(crews["lon"], crews["lat"])]))
-        crews = crews.assign(depot_x=depot_xy[:, 0], depot_y=depot_xy[:, 1])
-    _, last_plan = q.crew_plan_at(conn, until)
-    on_site = last_plan[last_plan["order"] == 0].set_index("crew_id")["h3"].to_dict() if len(last_plan) else {}
-    counts = {"steps": 0, "transitions": 0, "plans": 0}
-    t = cursor + STEP
-    flooded_before = frozenset(lay["hexes"][state == FLOODED].tolist())
-    while t <= until:
-        cam = crowd_q.latest_camera_counts(conn, t, STEP)
-        pos = lay["camera_ids"].get_indexer(cam.index)
+class FloodMachine:
+    """Every hex's flood machine, crew re-planning and partner pushes, one 5-minute step at a time.
+
+    Parameters
+    ----------
+    config : FloodConfig
+        Thresholds of the flood states.
+    crew_config : CrewConfig
+        Travel speeds and the crews' planning rules.
+    """
+
+    name = "flood"
+
+    def __init__(self, config: FloodConfig = FloodConfig(), crew_config: CrewConfig = CrewConfig()):
+        self.config = config
+        self.crew_config = crew_config
+
+    def first_time(self, uow: UnitOfWork) -> datetime | None:
+        return uow.crowd.detection_time_range()[0]
+
+    def load(self, uow: UnitOfWork, cursor: datetime) -> None:
+        self.layout = lay = flood_layout(uow)
+        self.hexes = FloodHexes.normal(len(lay.hexes))
+        for row in uow.flood.flood_states().itertuples():
+            i = lay.hexes.get_indexer([row.h3])[0]
+            if i >= 0:
+                self.hexes.state[i] = STATES.index(row.state)
+                # None becomes NaT in a column that also holds times.
+                self.hexes.lower_since[i] = (pd.Timestamp(row.lower_since).timestamp()
+                                             if pd.notna(row.lower_since) else np.nan)
+                self.hexes.since[i] = row.since
+                self.hexes.evidence[i] = row.evidence
+                self.hexes.stored.add(i)
+        crews = uow.flood.list_crews()
+        if len(crews):
+            depot_xy = shapely.get_coordinates(to_hk1980([Point(x, y) for x, y in zip(crews["lon"], crews["lat"])]))
+            crews = crews.assign(depot_x=depot_xy[:, 0], depot_y=depot_xy[:, 1])
+        self.crews = crews
+        _, last_plan = uow.flood.crew_plan_at(cursor)
+        self.on_site = last_plan[last_plan["order"] == 0].set_index("crew_id")["h3"].to_dict() if len(last_plan) else {}
+        self.flooded = frozenset(lay.hexes[self.hexes.state == FLOODED].tolist())
+
+    def step(self, uow: UnitOfWork, t: datetime) -> dict[str, int]:
+        lay, h = self.layout, self.hexes
+        cam = uow.crowd.latest_camera_counts(t, STEP)
+        pos = lay.camera_ids.get_indexer(cam.index)
         cam = cam[pos >= 0]
-        rain = rain_q.latest_readings(conn, t, RAIN_LOOKBACK)
+        rain = uow.rainfall.latest_readings(t, RAIN_LOOKBACK)
         gauge_xy = shapely.get_coordinates(to_hk1980([Point(x, y) for x, y in zip(rain["lon"], rain["lat"])])) \
             if len(rain) else np.zeros((0, 2))
         step, ev, target = flood_refresh(
-            lay["camera_hex"][pos[pos >= 0]], n, cam["covered_s"].to_numpy(), cam["wet_s"].to_numpy(),
+            lay.camera_hex[pos[pos >= 0]], len(lay.hexes), cam["covered_s"].to_numpy(), cam["wet_s"].to_numpy(),
             cam["flooded_s"].to_numpy(), cam["water_conf_max"].to_numpy(),
-            nearby_pairs(lay["xy"], gauge_xy, config.rain_radius_m), rain["mm_per_h"].to_numpy(float),
-            lay["low_lying"], state, lower, t.timestamp(), config)
+            nearby_pairs(lay.xy, gauge_xy, self.config.rain_radius_m), rain["mm_per_h"].to_numpy(float),
+            lay.low_lying, h.state, h.lower_since, t.timestamp(), self.config)
         rows = []
         for i in np.flatnonzero(step.changed):
             evidence = ev.row(int(i)) | {"target": STATES[int(target[i])]}
-            rows.append((lay["hexes"][i], t, STATES[state[i]], STATES[step.state[i]], str(step.reason[i]), evidence))
-            since[i] = t
-            stored.add(int(i))
+            rows.append((lay.hexes[i], t, STATES[h.state[i]], STATES[step.state[i]], str(step.reason[i]), evidence))
+            h.since[i] = t
+            h.stored.add(int(i))
             if step.state[i] == FLOODED:
-                _queue_webhook(conn, lay["hexes"][i], t, evidence)
-        q.record_transitions(conn, rows)
-        counts["transitions"] += len(rows)
-        for i in stored:
-            evidence_of[i] = ev.row(int(i)) | {"target": STATES[int(target[i])], "reason": str(step.reason[i])}
-        state, lower = step.state, step.lower_since
-        flooded_now = frozenset(lay["hexes"][state == FLOODED].tolist())
-        if flooded_now != flooded_before and len(crews):
-            on_site = _replan(conn, t, lay, ev, state, crews, on_site, crew_config)
-            counts["plans"] += 1
-        flooded_before = flooded_now
-        counts["steps"] += 1
-        if progress is not None:
-            progress(t)
-        t += STEP
-    as_of = t - STEP
-    q.save_flood_states(conn, [
-        (lay["hexes"][i], STATES[state[i]], since[i] or as_of,
-         None if np.isnan(lower[i]) else datetime.fromtimestamp(lower[i], as_of.tzinfo), as_of,
-         evidence_of.get(i, {}))
-        for i in sorted(stored)
-    ])
-    crowd_q.set_cursor(conn, "flood", as_of)
-    return counts
+                _queue_webhook(uow, lay.hexes[i], t, evidence)
+        uow.flood.record_transitions(rows)
+        for i in h.stored:
+            h.evidence[i] = ev.row(int(i)) | {"target": STATES[int(target[i])], "reason": str(step.reason[i])}
+        h.state, h.lower_since = step.state, step.lower_since
+        plans = 0
+        flooded_now = frozenset(lay.hexes[h.state == FLOODED].tolist())
+        if flooded_now != self.flooded and len(self.crews):
+            self.on_site = self._replan(uow, t, ev)
+            plans = 1
+        self.flooded = flooded_now
+        # Stored every step, so the step's commit leaves states and cursor in agreement.
+        uow.flood.save_flood_states([
+            (lay.hexes[i], STATES[h.state[i]], h.since[i] or t,
+             None if np.isnan(h.lower_since[i]) else datetime.fromtimestamp(h.lower_since[i], t.tzinfo), t,
+             h.evidence.get(i, {}))
+            for i in sorted(h.stored)
+        ])
+        return {"transitions": len(rows), "plans": plans}
+
+    def _replan(self, uow: UnitOfWork, t: datetime, ev) -> dict:
+        """Plan crews for the flooded hexes now; crews on a still-flooded hex keep it."""
+        lay, state = self.layout, self.hexes.state
+        idx = np.flatnonzero(state == FLOODED)
+        floods = pd.DataFrame({
+            "h3": lay.hexes[idx], "x": lay.xy[idx, 0], "y": lay.xy[idx, 1],
+            "severity": severity(state[idx], ev.n_flooded[idx], ev.rain_mm_h[idx], ev.low_lying[idx]),
+        })
+        crews = self.crews.assign(busy_at=[self.on_site.get(c) for c in self.crews["crew_id"]])
+        plan = plan_crews(crews, floods, self.crew_config).merge(floods[["h3", "severity"]], on="h3")
+        uow.flood.save_crew_plan(t, plan)
+        return plan[plan["order"] == 0].set_index("crew_id")["h3"].to_dict()
 
 
-def _replan(conn, t, lay, ev, state, crews, on_site, crew_config) -> dict:
-    """Plan crews for the flooded hexes now; crews on a still-flooded hex keep it."""
-    idx = np.flatnonzero(state == FLOODED)
-    floods = pd.DataFrame({
-        "h3": lay["hexes"][idx], "x": lay["xy"][idx, 0], "y": lay["xy"][idx, 1],
-        "severity": severity(state[idx], ev.n_flooded[idx], ev.rain_mm_h[idx], ev.low_lying[idx]),
-    })
-    crews = crews.assign(busy_at=[on_site.get(c) for c in crews["crew_id"]])
-    plan = plan_crews(crews, floods, crew_config).merge(floods[["h3", "severity"]], on="h3")
-    q.save_crew_plan(conn, t, plan)
-    return plan[plan["order"] == 0].set_index("crew_id")["h3"].to_dict()
+def _queue_webhook(uow: UnitOfWork, h3: int, at: datetime, evidence: dict) -> None:
+    """Tell partners granted ``flood_alerts`` that a hex is flooded (aggregates only)."""
+    cell = h3i.int_to_str(int(h3))
+    enqueue_flood_alert(uow, {"alert_id": f"flood-{cell}-{at.isoformat()}", "h3": cell, "state": "flooded",
+                              "at": at.isoformat(), "evidence": evidence})
+
+
+def advance_floods(uow: UnitOfWork, until: datetime, *, start: datetime | None = None,
+                   config: FloodConfig = FloodConfig(), crew_config: CrewConfig = CrewConfig(),
+                   max_steps: int | None = None, progress=None) -> stepping.StepReport:
+    """Step every hex's flood machine from the cursor to ``until`` (see :func:`hexops.services.stepping.advance`)."""
+    return stepping.advance(uow, FloodMachine(config, crew_config), until, start=start, max_steps=max_steps,
+                            progress=progress)
 
 
 #: The demo's Drainage Services depots (EPSG:4326 lon, lat) and crews per depot.
@@ -172,30 +241,28 @@ DEMO_DEPOTS: tuple[tuple[str, str, float, float, int], ...] = (
 )
 
 
-def load_demo_crews(conn) -> int:
+def load_demo_crews(uow: UnitOfWork) -> int:
     """Insert the demo's depots and crews (idempotent); returns the number of crews."""
-    q.upsert_depots(conn, [(d, name, lon, lat) for d, name, lon, lat, _ in DEMO_DEPOTS])
     crews = [(f"{d}-C{k + 1}", d, f"{name.split(' depot')[0]} crew {k + 1}")
              for d, name, _, _, n in DEMO_DEPOTS for k in range(n)]
-    return q.upsert_crews(conn, crews)
+    with uow:
+        uow.flood.upsert_depots([(d, name, lon, lat) for d, name, lon, lat, _ in DEMO_DEPOTS])
+        count = uow.flood.upsert_crews(crews)
+        uow.commit()
+    return count
 
 
-def load_demo_reference(conn, city) -> dict[str, int]:
+def load_demo_reference(uow: UnitOfWork, city) -> dict[str, int]:
     """The demo city's event zones, low-lying places and rain readings (idempotent upserts)."""
-    from hexops.democity import scenarios
-    from hexops.ingest.simulator import simulate_rainfall
-
     zones = pd.DataFrame({
         "zone_id": city.event_zones["zone_id"], "name": city.event_zones["name"],
         "event_name": "National Day fireworks 2026", "capacity": city.event_zones["capacity"].astype(int),
         "geometry": city.event_zones.geometry.to_numpy(), "area_m2": city.event_zones["area_m2"],
     })
-    crowd_q.upsert_zones(conn, zones)
     places = pd.DataFrame({
         "place_id": city.low_lying["place_id"], "name": city.low_lying["name"], "kind": "low_lying",
         "prior": city.low_lying["prior"], "geometry": city.low_lying.geometry.to_numpy(),
     })
-    q.upsert_low_lying(conn, places)
     readings = simulate_rainfall(city, scenarios.DEMO_START, scenarios.DEMO_END)
     gauges = city.rain_gauges.set_index("station_id")
     readings = readings.assign(
@@ -203,63 +270,62 @@ def load_demo_reference(conn, city) -> dict[str, int]:
         lon=gauges.geometry.x.loc[readings["station_id"]].to_numpy(),
         lat=gauges.geometry.y.loc[readings["station_id"]].to_numpy(),
     )
-    rain_q.upsert_readings(conn, readings)
-    return {"zones": len(zones), "low_lying": len(places), "rain_readings": len(readings),
-            "crews": load_demo_crews(conn)}
+    with uow:
+        uow.crowd.upsert_zones(zones)
+        uow.flood.upsert_low_lying(places)
+        uow.rainfall.upsert_readings(readings)
+        crews = load_demo_crews(uow)
+        uow.commit()
+    return {"zones": len(zones), "low_lying": len(places), "rain_readings": len(readings), "crews": crews}
 
 
 def demo_step(context, echo) -> None:
     """Load the demo's zones, places, rainfall and crews; calibrate; advance crowd and flood alerts."""
-    from hexops.democity import build_city
-    from hexops.services import crowd
-
-    city = build_city()
-    with context.db.connection() as conn:
-        loaded = load_demo_reference(conn, city)
-        echo(f"  loaded {loaded}")
-        echo(f"  calibrated {crowd.calibrate(conn)}")
-        last = crowd_q.detection_time_range(conn)[1]
+    loaded = load_demo_reference(context.uow(), build_city())
+    echo(f"  loaded {loaded}")
+    echo(f"  calibrated {crowd.calibrate(context.uow())}")
+    last = crowd.latest_data_time(context.uow())
     if last is None:
         echo("  no detections loaded: crowd and flood alerts not computed")
         return
-    with context.db.connection() as conn:
-        configured = crowd.alert_settings(context.settings)
-        raised = crowd.advance_alerts(conn, last, thresholds=configured.thresholds, config=configured.config)
-        echo(f"  crowd alerts {raised}")
-    with context.db.connection() as conn:
-        echo(f"  flood states {advance_floods(conn, last)}")
+    configured = crowd.alert_settings(context.settings)
+    raised = advance_alerts(context.uow(), last, thresholds=configured.thresholds, config=configured.config)
+    echo(f"  crowd alerts {raised.as_dict()}")
+    echo(f"  flood states {advance_floods(context.uow(), last).as_dict()}")
 
 
-def store_rainfall(conn, readings: pd.DataFrame, source: str, row_label: Callable[[int], str]) -> int:
+def store_rainfall(uow: UnitOfWork, readings: pd.DataFrame, source: str, row_label: Callable[[int], str]) -> int:
     """Store validated readings after checking their districts exist (LoadError names the rows)."""
-    from hexops.geodata.errors import LoadError
-
-    unknown = rain_q.unknown_districts(conn, [d for d in readings["district_code"] if isinstance(d, str)])
-    if unknown:
-        raise LoadError(source, [f"{row_label(i)}, field district_code: unknown district {d!r}"
-                                 for i, d in enumerate(readings["district_code"]) if d in unknown])
-    return rain_q.upsert_readings(conn, readings)
-
-
-def load_rainfall_file(conn, path) -> int:
-    """Load a rainfall CSV (see :func:`services.crowd_files.read_rainfall_csv`) in one transaction."""
-    from hexops.services.crowd_files import read_rainfall_csv
-
-    return store_rainfall(conn, read_rainfall_csv(path), str(path), lambda i: f"line {i + 2}")
+    with uow:
+        unknown = uow.rainfall.unknown_districts([d for d in readings["district_code"] if isinstance(d, str)])
+        if unknown:
+            raise LoadError(source, [f"{row_label(i)}, field district_code: unknown district {d!r}"
+                                     for i, d in enumerate(readings["district_code"]) if d in unknown])
+        count = uow.rainfall.upsert_readings(readings)
+        uow.commit()
+    return count
 
 
-def load_low_lying_file(conn, path) -> int:
+def load_rainfall_file(uow: UnitOfWork, path) -> int:
+    """Load a rainfall CSV (see :func:`hexops.services.crowd_files.read_rainfall_csv`) in one transaction."""
+    return store_rainfall(uow, read_rainfall_csv(path), str(path), lambda i: f"line {i + 2}")
+
+
+def load_low_lying_file(uow: UnitOfWork, path) -> int:
     """Load low-lying and flood-prone places from a polygon layer."""
-    from hexops.services.crowd_files import read_low_lying
+    places = read_low_lying(path)
+    with uow:
+        count = uow.flood.upsert_low_lying(places)
+        uow.commit()
+    return count
 
-    return q.upsert_low_lying(conn, read_low_lying(path))
 
-
-def load_crews_file(conn, path) -> int:
+def load_crews_file(uow: UnitOfWork, path) -> int:
     """Load drainage crews and their depots from a CSV (one transaction; LoadError on bad lines)."""
-    from hexops.services.crowd_files import read_crews_csv
-
     crews = read_crews_csv(path)
     depots = crews.drop_duplicates("depot_id")
-    q.upsert_depots(conn, list(zip(depots["depot_id"], depots["depot_name"], depots["lon"], depots["lat"])))
-    return q.upsert_crews(conn, list(zip(crews["crew_id"], crews["depot_id"], crews["name"])))
+    with uow:
+        uow.flood.upsert_depots(list(zip(depots["depot_id"], depots["depot_name"], depots["lon"], depots["lat"])))
+        count = uow.flood.upsert_crews(list(zip(crews["crew_id"], crews["depot_id"], crews["name"])))
+        uow.commit()
+    return count

@@ -2,7 +2,7 @@
 
 Only flood layers are read here (states, transitions, rain, crews), so a
 Drainage user granted ``flood_alerts`` needs nothing else.  Times are UTC
-in, the page shows them in Asia/Hong_Kong.
+in, the page shows them in the city's time zone.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hexops.analytics.flood import STATES, rainstorm_level
-from hexops.geodata import crowd as crowd_q
-from hexops.geodata import flood as q
-from hexops.geodata import rainfall as rain_q
+from hexops.geodata.uow import UnitOfWork
+from hexops.services.flood import flood_layout
 
 
 @dataclass
@@ -48,43 +47,25 @@ class DrainageView:
     crews: pd.DataFrame
 
 
-def time_shown(latest: datetime, replay_min: int | None, pinned: str | None) -> tuple[datetime, str]:
-    """The time a live page shows, and how it was chosen.
-
-    ``replay_min`` (minutes before the latest data, from the replay slider)
-    wins; else ``pinned`` (an ISO-8601 time with offset from a ``?at=``
-    link, capped at the latest data); else the latest data ("live").
-    """
-    if replay_min:
-        return latest + timedelta(minutes=int(replay_min)), "replay"
-    if pinned:
-        try:
-            at = datetime.fromisoformat(pinned.strip().replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
-            at = None
-        if at is not None and at.tzinfo is not None:
-            return min(at, latest), "replay link"
-    return latest, "live"
-
-
-def data_end(conn) -> datetime | None:
-    """The latest time with detections or rain readings (the page's "now" for historical data)."""
-    ends = [t for t in (crowd_q.detection_time_range(conn)[1], rain_q.reading_time_range(conn)[1]) if t is not None]
+def data_end(uow: UnitOfWork) -> datetime | None:
+    """The latest time with detections or rain readings (UTC)."""
+    with uow:
+        ends = [t for t in (uow.crowd.detection_time_range()[1], uow.rainfall.reading_time_range()[1])
+                if t is not None]
     return max(ends) if ends else None
 
 
-def drainage_view(conn, at: datetime, hours: float = 6.0) -> DrainageView:
-    """Flood states, recent transitions, rain and crews as of ``at``."""
-    from hexops.services.flood import flood_layout
-
-    states = q.states_at(conn, at)
-    codes = {int(h): 0 for h in flood_layout(conn)["hexes"]}
-    codes.update({int(h): STATES.index(s) for h, s in zip(states["h3"], states["state"])})
-    alerts = q.list_transitions(conn, at - timedelta(hours=hours), at).sort_values("at", ascending=False)
+def drainage_view(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> DrainageView:
+    """Flood states, recent transitions, rain and crews as of ``at`` (a read model: it changes nothing)."""
+    with uow:
+        states = uow.flood.states_at(at)
+        codes = {int(h): 0 for h in flood_layout(uow).hexes}
+        codes.update({int(h): STATES.index(s) for h, s in zip(states["h3"], states["state"])})
+        alerts = uow.flood.list_transitions(at - timedelta(hours=hours), at).sort_values("at", ascending=False)
+        rain = uow.rainfall.latest_readings(at, timedelta(minutes=30)).sort_values("mm_per_h", ascending=False)
+        _, plan = uow.flood.crew_plan_at(at)
     alerts["hex"] = [h3i.int_to_str(int(h)) for h in alerts["h3"]]
-    rain = rain_q.latest_readings(conn, at, timedelta(minutes=30)).sort_values("mm_per_h", ascending=False)
     rain["rainstorm"] = rainstorm_level(rain["mm_per_h"].to_numpy(float)) if len(rain) else []
-    _, plan = q.crew_plan_at(conn, at)
     if len(plan):
         plan = plan.assign(hex=[h3i.int_to_str(int(h)) for h in plan["h3"]])
     signal = rain["rainstorm"].iloc[0] if len(rain) else None

@@ -25,42 +25,32 @@ city map sends (~1,100 values rather than ~10,900 at res 9).
 
 Coordinates are WGS84 (EPSG:4326); quantising at 1e-5 degrees moves a
 vertex by at most ~0.6 m, far below the ~174 m edge of a res-9 hex.
+
+Documents are plain dicts; the web layer encodes (JSON, gzip) and caches
+the bytes.  What is worth remembering between refreshes goes through the
+application's :class:`hexops.services.cache.ReadCache`.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import math
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time as clock, timedelta
-from threading import Lock
 from typing import Mapping
 
 import numpy as np
 import orjson
-import psycopg
 
+from hexops.city import HONG_KONG
 from hexops.geodata import heatmap as q
 from hexops.geodata.h3cells import cell_to_str, str_to_cell
-from hexops.city import HONG_KONG
+from hexops.geodata.uow import UnitOfWork
+from hexops.services.cache import NoCache, ReadCache
 
 SCALE = 100_000
 METRICS = q.METRICS
-
-
-@dataclass(frozen=True)
-class EncodedPayload:
-    """A JSON payload ready to serve: raw and gzip bytes and its version (ETag)."""
-
-    version: str
-    raw: bytes
-    gzipped: bytes
-
-
-_geometry_cache: dict[tuple[int, str], EncodedPayload] = {}
-_cache_lock = Lock()
+_NO_CACHE = NoCache()
 
 
 def _quantise(xy: np.ndarray) -> np.ndarray:
@@ -89,47 +79,26 @@ def encode_geometry(geometry: q.CellGeometry, version: str) -> dict:
     }
 
 
-def _encoded(document: dict, version: str) -> EncodedPayload:
-    raw = orjson.dumps(document)
-    return EncodedPayload(version, raw, gzip.compress(raw, compresslevel=6))
-
-
-#: How long a cell-set version (and "the latest data") is reused before asking the
-#: database again (seconds).  Hex cells change only when a city is (re)loaded.
-CACHE_TTL_S = 60.0
-_version_cache: dict[tuple[str, int], tuple[float, str]] = {}
-
-
-def cell_version(conn: psycopg.Connection, resolution: int) -> str:
-    """:func:`geodata.heatmap.cell_version`, remembered per database for :data:`CACHE_TTL_S`.
+def cell_version(uow: UnitOfWork, resolution: int, cache: ReadCache = _NO_CACHE) -> str:
+    """:func:`hexops.geodata.heatmap.cell_version`, remembered for the cache's TTL.
 
     Geometry, value positions and the client's check all use this one
     function, so within the TTL they agree even if the cells changed.
     """
-    key = (conn.info.dsn, resolution)
-    now = time.monotonic()
-    with _cache_lock:
-        cached = _version_cache.get(key)
-    if cached is not None and now - cached[0] < CACHE_TTL_S:
-        return cached[1]
-    version = q.cell_version(conn, resolution)
-    with _cache_lock:
-        _version_cache[key] = (now, version)
-    return version
+    def build() -> str:
+        with uow:
+            return uow.heatmap.cell_version(resolution)
+    return cache.fact(("cell_version", resolution), build)
 
 
-def geometry_payload(conn: psycopg.Connection, resolution: int) -> EncodedPayload:
-    """The encoded geometry of ``resolution``, built once per cell-set version."""
-    version = cell_version(conn, resolution)
-    key = (resolution, version)
-    with _cache_lock:
-        cached = _geometry_cache.get(key)
-    if cached is not None:
-        return cached
-    payload = _encoded(encode_geometry(q.cell_geometry(conn, resolution), version), version)
-    with _cache_lock:
-        _geometry_cache[key] = payload
-    return payload
+def geometry_document(uow: UnitOfWork, resolution: int, cache: ReadCache = _NO_CACHE) -> dict:
+    """The ``hexops.hexgeom/1`` document of ``resolution``, built once per cell-set version."""
+    version = cell_version(uow, resolution, cache)
+
+    def build() -> dict:
+        with uow:
+            return encode_geometry(uow.heatmap.cell_geometry(resolution), version)
+    return cache.document(("geometry", resolution, version), build)
 
 
 def _round(values: np.ndarray, digits: int = 3) -> list[float | None]:
@@ -164,124 +133,86 @@ def sparse_document(resolution: int, version: str, cell_order: np.ndarray, spars
     }
 
 
-_ids_cache: dict[tuple[int, str], np.ndarray] = {}
+def _cell_order(uow: UnitOfWork, resolution: int, cache: ReadCache) -> tuple[str, np.ndarray]:
+    """The cell-set version and ascending H3 ids of ``resolution``, remembered per version."""
+    version = cell_version(uow, resolution, cache)
+
+    def build() -> np.ndarray:
+        with uow:
+            return uow.heatmap.cell_ids(resolution)
+    return version, cache.document(("cell_ids", resolution, version), build)
 
 
-def _cell_order(conn: psycopg.Connection, resolution: int) -> tuple[str, np.ndarray]:
-    """The cell-set version and ascending H3 ids of ``resolution``, cached per version."""
-    version = cell_version(conn, resolution)
-    with _cache_lock:
-        ids = _ids_cache.get((resolution, version))
-    if ids is None:
-        ids = q.cell_ids(conn, resolution)
-        with _cache_lock:
-            _ids_cache[(resolution, version)] = ids
-    return version, ids
-
-
-def metric_values(
-    conn: psycopg.Connection, metric: str, resolution: int, start: datetime, end: datetime
-) -> dict:
+def metric_values(uow: UnitOfWork, metric: str, resolution: int, start: datetime, end: datetime,
+                  cache: ReadCache = _NO_CACHE) -> dict:
     """Values of a built-in metric (see :data:`METRICS`) over ``[start, end)`` for the map.
 
     Returns the sparse ``hexops.hexvalues/1`` document for the geometry of
     ``resolution`` (H3 res 8, 9 or 10).
     """
-    version, order = _cell_order(conn, resolution)
-    return sparse_document(resolution, version, order, q.cell_values_sparse(conn, metric, resolution, start, end))
+    version, order = _cell_order(uow, resolution, cache)
+    with uow:
+        sparse = uow.heatmap.cell_values_sparse(metric, resolution, start, end)
+    return sparse_document(resolution, version, order, sparse)
 
 
-def align_values(conn: psycopg.Connection, resolution: int, by_cell: Mapping[int, float]) -> dict:
+def align_values(uow: UnitOfWork, resolution: int, by_cell: Mapping[int, float],
+                 cache: ReadCache = _NO_CACHE) -> dict:
     """Map ``{H3 cell (int64): value}`` onto the geometry's order, for any page's own values.
 
     Cells absent from ``by_cell`` get null (drawn as no data); cells not in
     ``hex_cells`` are dropped (they are not on land).
     """
-    version, order = _cell_order(conn, resolution)
+    version, order = _cell_order(uow, resolution, cache)
     cells = np.array(sorted(int(c) for c in by_cell), dtype=np.int64)
     values = np.array([by_cell[int(c)] for c in cells.tolist()], dtype=float)
     return sparse_document(resolution, version, order, q.SparseValues(cells, values, float("nan")))
 
 
-_latest_cache: dict[str, tuple[float, datetime | None]] = {}
-
-
-def window_default(conn: psycopg.Connection) -> datetime | None:
+def window_default(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> datetime | None:
     """End of the latest 5-minute bucket with detections (UTC), the map's default window end.
 
-    Finding it scans the newest aggregates, so it is remembered per database
-    for :data:`CACHE_TTL_S` seconds; a map a minute behind live is fine.
+    Finding it scans the newest aggregates, so it is remembered for the
+    cache's TTL; a map a minute behind live is fine.
     """
-    key = conn.info.dsn
-    now = time.monotonic()
-    with _cache_lock:
-        cached = _latest_cache.get(key)
-    if cached is not None and now - cached[0] < CACHE_TTL_S:
-        return cached[1]
-    _, last = q.data_time_range(conn)
-    latest = None if last is None else last + timedelta(minutes=5)
-    with _cache_lock:
-        _latest_cache[key] = (now, latest)
-    return latest
+    def build() -> datetime | None:
+        with uow:
+            _, last = uow.heatmap.data_time_range()
+        return None if last is None else last + timedelta(minutes=5)
+    return cache.fact(("latest_bucket",), build)
 
 
-_layer_cache: dict[tuple[str, str], tuple[float, EncodedPayload]] = {}
+def _versioned(document: dict) -> dict:
+    """``document`` with a ``version``: a digest of its content (the ETag the web layer sends)."""
+    return document | {"version": hashlib.sha1(orjson.dumps(document)).hexdigest()[:16]}
 
 
-def _remembered(conn: psycopg.Connection, name: str, build) -> EncodedPayload:
-    """``build(conn)``, remembered per database for :data:`CACHE_TTL_S` seconds.
-
-    Outlines and cameras change rarely but every page load asks for them,
-    alongside the values query it is waiting for.
-    """
-    key = (conn.info.dsn, name)
-    now = time.monotonic()
-    with _cache_lock:
-        cached = _layer_cache.get(key)
-    if cached is not None and now - cached[0] < CACHE_TTL_S:
-        return cached[1]
-    payload = build(conn)
-    with _cache_lock:
-        _layer_cache[key] = (now, payload)
-    return payload
+def outlines_document(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict:
+    """District outlines (``hexops.outlines/1``) as quantised, delta-coded rings (EPSG:4326)."""
+    def build() -> dict:
+        with uow:
+            outlines = uow.heatmap.district_outlines()
+        districts = []
+        for d in outlines:
+            rings = []
+            for ring in d["rings"]:
+                quantised = _quantise(ring)
+                rings.append(np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist())
+            districts.append({"code": d["code"], "name": d["name"], "rings": rings})
+        return _versioned({"schema": "hexops.outlines/1", "scale": SCALE, "districts": districts})
+    return cache.fact(("outlines",), build)
 
 
-def outlines_payload(conn: psycopg.Connection) -> EncodedPayload:
-    """District outlines (``hexops.outlines/1``), cached for :data:`CACHE_TTL_S` seconds."""
-    return _remembered(conn, "outlines", _build_outlines)
-
-
-def cameras_payload(conn: psycopg.Connection) -> EncodedPayload:
-    """Camera positions (``hexops.cameras/1``), cached for :data:`CACHE_TTL_S` seconds."""
-    return _remembered(conn, "cameras", _build_cameras)
-
-
-def _build_outlines(conn: psycopg.Connection) -> EncodedPayload:
-    """District outlines as quantised, delta-coded rings (EPSG:4326, scale :data:`SCALE`)."""
-    districts = []
-    for d in q.district_outlines(conn):
-        rings = []
-        for ring in d["rings"]:
-            quantised = _quantise(ring)
-            rings.append(np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist())
-        districts.append({"code": d["code"], "name": d["name"], "rings": rings})
-    document = {"schema": "hexops.outlines/1", "scale": SCALE, "districts": districts}
-    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
-
-
-def _build_cameras(conn: psycopg.Connection) -> EncodedPayload:
-    """Camera positions (quantised lon/lat, delta-coded) with ids and owner codes."""
-    ids, xy, owners = q.camera_points(conn)
-    quantised = _quantise(xy).reshape(-1, 2)
-    deltas = np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    document = {
-        "schema": "hexops.cameras/1",
-        "scale": SCALE,
-        "ids": ids,
-        "owners": owners,
-        "points": deltas.ravel().tolist(),
-    }
-    return _encoded(document, hashlib.sha1(orjson.dumps(document)).hexdigest()[:16])
+def cameras_document(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict:
+    """Camera positions (``hexops.cameras/1``: quantised lon/lat, delta-coded) with ids and owner codes."""
+    def build() -> dict:
+        with uow:
+            ids, xy, owners = uow.heatmap.camera_points()
+        quantised = _quantise(xy).reshape(-1, 2)
+        deltas = np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+        return _versioned({"schema": "hexops.cameras/1", "scale": SCALE, "ids": ids, "owners": owners,
+                           "points": deltas.ravel().tolist()})
+    return cache.fact(("cameras",), build)
 
 
 #: Legend titles (with units) of the built-in metrics.
@@ -302,9 +233,8 @@ class MapView:
     end: datetime | None
 
 
-def city_map_view(
-    conn: psycopg.Connection, metric: str, resolution: int, window: timedelta, end: datetime | None
-) -> MapView:
+def city_map_view(uow: UnitOfWork, metric: str, resolution: int, window: timedelta, end: datetime | None,
+                  cache: ReadCache = _NO_CACHE) -> MapView:
     """Values of ``metric`` over the ``window`` ending at ``end`` (default: the latest data).
 
     Parameters
@@ -320,9 +250,9 @@ def city_map_view(
         5-minute bucket holding detections, or now when there are none.
     """
     if end is None:
-        end = window_default(conn) or datetime.now(tz=UTC)
+        end = window_default(uow, cache) or datetime.now(tz=UTC)
     start = end - window
-    document = metric_values(conn, metric, resolution, start, end)
+    document = metric_values(uow, metric, resolution, start, end, cache)
     document["label"] = METRIC_LABELS[metric]
     if metric == "water":
         document["domain"] = [0, 1]
@@ -332,7 +262,7 @@ def city_map_view(
     return MapView(document, start, end)
 
 
-def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | None:
+def selected_cell(uow: UnitOfWork, cell_text: str | None) -> dict | None:
     """Details of a clicked hex (H3 id string): district, cameras, area; None if unknown."""
     if not cell_text:
         return None
@@ -340,21 +270,20 @@ def selected_cell(conn: psycopg.Connection, cell_text: str | None) -> dict | Non
         cell = str_to_cell(cell_text)
     except ValueError:
         return None
-    summary = q.cell_summary(conn, cell)
+    with uow:
+        summary = uow.heatmap.cell_summary(cell)
     if summary is not None:
         summary["cell"] = cell_text
     return summary
 
 
-
-
-def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
-    """The end of a window picked on screen in Hong Kong time, or None for "the latest data".
+def window_end_local(day: str | None, hour: int | None) -> datetime | None:
+    """The end of a window picked on screen in the city's local time, or None for "the latest data".
 
     Parameters
     ----------
     day : str or None
-        ISO date (``2026-10-01``, a time part is ignored) in Asia/Hong_Kong.
+        ISO date (``2026-10-01``, a time part is ignored), local.
     hour : int or None
         Hour 0-23 of that day; None means the whole day, so the window ends at
         the following midnight.
@@ -362,7 +291,7 @@ def window_end_hk(day: str | None, hour: int | None) -> datetime | None:
     Returns
     -------
     datetime or None
-        Timezone-aware (Asia/Hong_Kong; compare and store it as UTC).
+        Timezone-aware (the city's zone; compare and store it as UTC).
     """
     if not day:
         return None

@@ -2,8 +2,8 @@
 
 The flood-alert producer calls :func:`enqueue_flood_alert` inside the
 transaction that raises the alert (so an alert rolled back is never sent),
-and something calls :func:`deliver_pending` periodically (``hexops webhooks
-deliver --loop``, or the producer's own loop).
+and the worker's ``webhooks.deliver`` job calls :func:`deliver_pending`
+every few seconds (``hexops webhooks deliver`` does one pass by hand).
 
 What a partner receives: ``POST <url>`` with a JSON body
 ``{"type": "flood_alert", "event_id": ..., "sent_at": ..., "alert": {...}}`` and headers
@@ -29,13 +29,12 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
-import psycopg
 import requests
 
-from hexops.geodata import audit
-from hexops.geodata import webhooks as q
+from hexops.errors import NotFoundError
+from hexops.geodata.uow import UnitOfWork
 
 EVENT_FLOOD_ALERT = "flood_alert"
 #: The grant a department needs to be sent flood alerts.
@@ -101,23 +100,35 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, n
     return hmac.compare_digest(sign(secret, signed_at, body), signature)
 
 
-def add_endpoint(conn: psycopg.Connection, department: str, url: str, *, actor: str,
+def add_endpoint(uow: UnitOfWork, department: str, url: str, *, actor: str,
                  secret: str | None = None) -> tuple[int, str]:
     """Register a partner endpoint for flood alerts; returns ``(endpoint_id, secret)``."""
     secret = secret or new_secret()
-    endpoint_id = q.add_endpoint(conn, department, url, secret, [EVENT_FLOOD_ALERT])
-    audit.record(conn, actor=actor, action="webhook.register", target=department,
-                 details={"endpoint_id": endpoint_id, "url": url})
+    with uow:
+        endpoint_id = uow.webhooks.add_endpoint(department, url, secret, [EVENT_FLOOD_ALERT])
+        uow.audit.record(actor=actor, action="webhook.register", target=department,
+                         details={"endpoint_id": endpoint_id, "url": url})
+        uow.commit()
     return endpoint_id, secret
 
 
-def enqueue_flood_alert(conn: psycopg.Connection, alert: dict[str, Any], now: datetime | None = None) -> int:
+def disable_endpoint(uow: UnitOfWork, endpoint_id: int, *, actor: str) -> None:
+    """Stop queueing alerts for an endpoint (pending deliveries still go out); audited."""
+    with uow:
+        if not uow.webhooks.set_endpoint_active(endpoint_id, False):
+            raise NotFoundError(f"endpoint {endpoint_id}: no such endpoint", field="endpoint_id")
+        uow.audit.record(actor=actor, action="webhook.disable", target=str(endpoint_id))
+        uow.commit()
+
+
+def enqueue_flood_alert(uow: UnitOfWork, alert: dict[str, Any], now: datetime | None = None) -> int:
     """Queue ``alert`` for every endpoint of a department granted ``flood_alerts``.
 
     Parameters
     ----------
-    conn : psycopg.Connection
-        The producer's connection: the deliveries commit with the alert.
+    uow : UnitOfWork
+        The producer's open unit of work: the deliveries commit with the alert
+        (this function never commits).
     alert : dict
         JSON-serialisable alert.  ``alert_id`` (or ``id``) is the idempotency
         key; without one, a hash of the alert's canonical JSON is used.
@@ -132,8 +143,9 @@ def enqueue_flood_alert(conn: psycopg.Connection, alert: dict[str, Any], now: da
     key = alert.get("alert_id", alert.get("id"))
     event_id = str(key) if key is not None else hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
     payload = {"type": EVENT_FLOOD_ALERT, "event_id": event_id, "alert": json.loads(canonical)}
-    return q.enqueue(conn, EVENT_FLOOD_ALERT, event_id, payload, FLOOD_ALERT_LAYER,
-                     now or datetime.now(timezone.utc))
+    with uow:
+        return uow.webhooks.enqueue(EVENT_FLOOD_ALERT, event_id, payload, FLOOD_ALERT_LAYER,
+                                    now or datetime.now(timezone.utc))
 
 
 def _attempt(session: requests.Session, job: dict[str, Any], policy: RetryPolicy,
@@ -158,46 +170,45 @@ def _attempt(session: requests.Session, job: dict[str, Any], policy: RetryPolicy
     return response.status_code, f"HTTP {response.status_code}"
 
 
-def deliver_pending(db, *, now: datetime | None = None, policy: RetryPolicy | None = None,
-                    session: requests.Session | None = None, limit: int = 100) -> DeliveryReport:
+def deliver_pending(uow_factory: Callable[[], UnitOfWork], *, now: datetime | None = None,
+                    policy: RetryPolicy | None = None, session: requests.Session | None = None,
+                    limit: int = 100) -> DeliveryReport:
     """One pass over the due deliveries (at most ``limit``), each in its own transaction.
 
     Parameters
     ----------
-    db : geodata.db.Database
-        The pool (``context.db``).
+    uow_factory : callable
+        Returns a fresh unit of work (``context.uow``): each delivery is
+        claimed, attempted and recorded in its own, so one slow partner does
+        not hold the others' rows.
     now : datetime, optional
         The clock (UTC); tests pass it to step through the backoff schedule.
+        Deliveries follow wall-clock time even in the demo: they are real
+        HTTP requests.
     """
     policy = policy or RetryPolicy()
     session = session or requests.Session()
     report = DeliveryReport()
     for _ in range(limit):
         clock = now or datetime.now(timezone.utc)
-        with db.connection() as conn:
-            job = q.claim_due(conn, clock)
+        with uow_factory() as uow:
+            job = uow.webhooks.claim_due(clock)
             if job is None:
                 break
             status, error = _attempt(session, job, policy, clock)
             if error is None:
-                q.mark_delivered(conn, job["delivery_id"], status, clock)
+                uow.webhooks.mark_delivered(job["delivery_id"], status, clock)
+                uow.commit()
                 report.delivered += 1
                 continue
             attempt = job["attempts"] + 1
             retry_at = None if attempt >= policy.max_attempts else clock + timedelta(
                 seconds=policy.delay_after(attempt))
-            q.mark_failed(conn, job["delivery_id"], status, error, retry_at)
+            uow.webhooks.mark_failed(job["delivery_id"], status, error, retry_at)
+            uow.commit()
             report.errors.append(f"delivery {job['delivery_id']} to {job['department']}: {error}")
             if retry_at is None:
                 report.failed += 1
             else:
                 report.retried += 1
     return report
-
-
-def run_forever(db, interval_s: float = 5.0, policy: RetryPolicy | None = None) -> None:
-    """Deliver due webhooks every ``interval_s`` seconds until interrupted."""
-    session = requests.Session()
-    while True:
-        deliver_pending(db, policy=policy, session=session)
-        time.sleep(interval_s)

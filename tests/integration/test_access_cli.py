@@ -51,6 +51,7 @@ def test_a_new_password_lifts_a_lock_out(run, db_url):
 def test_a_disabled_webhook_endpoint_gets_no_new_alerts(run, db_url):
     from datetime import datetime, timezone
 
+    from hexops.geodata.uow import UnitOfWork
     from hexops.services import webhooks
     from tests.fixtures.auth import grant_layers
 
@@ -58,6 +59,6 @@ def test_a_disabled_webhook_endpoint_gets_no_new_alerts(run, db_url):
     added = run("webhooks", "add", "DSD", "http://127.0.0.1:9/hook")
     endpoint_id = added.output.split()[1].rstrip(";")
     disabled = run("webhooks", "disable", endpoint_id)
-    with psycopg.connect(db_url) as conn:
-        queued = webhooks.enqueue_flood_alert(conn, {"alert_id": "a1"}, now=datetime.now(timezone.utc))
+    with UnitOfWork.for_url(db_url) as uow:
+        queued = webhooks.enqueue_flood_alert(uow, {"alert_id": "a1"}, now=datetime.now(timezone.utc))
     assert disabled.exit_code == 0 and queued == 0

@@ -9,7 +9,8 @@ import shapely
 from psycopg import sql
 
 from hexops.geodata import crowd as q
-from hexops.services import crowd
+from hexops.geodata.uow import UnitOfWork
+from hexops.services import crowd_zones
 from tests.fixtures.ingest import insert_cameras
 
 # A triangle around CAM-A in Tsim Sha Tsui (lon, lat; EPSG:4326), about 60 m across.
@@ -51,9 +52,9 @@ def calibrated_db(db_url):
     ],
 )
 def test_each_bad_input_is_refused_naming_its_field_and_nothing_is_stored(calibrated_db, name, capacity, ring, field):
+    with pytest.raises(crowd_zones.ZoneInputError) as err:
+        crowd_zones.save_drawn_zone(UnitOfWork.for_url(calibrated_db), name, capacity, ring, "em")
     with psycopg.connect(calibrated_db) as conn:
-        with pytest.raises(crowd.ZoneInputError) as err:
-            crowd.save_drawn_zone(conn, name, capacity, ring, "em")
         assert err.value.field == field
         assert str(err.value).startswith(f"{field}: ")
         assert _count(conn, "event_zones") == 0
@@ -63,9 +64,7 @@ def test_each_bad_input_is_refused_naming_its_field_and_nothing_is_stored(calibr
 
 def test_a_good_drawn_zone_is_stored_calibrated_audited_and_shown_in_the_zone_panel(calibrated_db):
     closed = [*TRIANGLE, TRIANGLE[0]]  # the map sends a closed ring
-    with psycopg.connect(calibrated_db) as conn:
-        zone_id = crowd.save_drawn_zone(conn, " Harbour steps ", "1200", closed, "em")
-        conn.commit()
+    zone_id = crowd_zones.save_drawn_zone(UnitOfWork.for_url(calibrated_db), " Harbour steps ", "1200", closed, "em")
     with psycopg.connect(calibrated_db) as conn:
         zones = q.list_zones(conn).set_index("zone_id")
         assert list(zones.index) == [zone_id]

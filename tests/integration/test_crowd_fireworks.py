@@ -8,8 +8,11 @@ import numpy as np
 import psycopg
 import pytest
 
+from hexops.analytics.crowd import DEFAULT_THRESHOLDS, AlertConfig
 from hexops.democity import scenarios
+from hexops.geodata.uow import UnitOfWork
 from hexops.services import crowd
+from hexops.services.crowd_alerts import advance_alerts
 
 FW = scenarios.FIREWORKS
 
@@ -17,11 +20,9 @@ FW = scenarios.FIREWORKS
 @pytest.fixture(scope="module")
 def fireworks(scenario_db_url):
     """Run the alert machine over the whole fireworks window once; return the alerts raised."""
-    with psycopg.connect(scenario_db_url) as conn:
-        crowd.advance_alerts(conn, FW.dispersed_by + timedelta(minutes=45), start=FW.build_start - timedelta(hours=1))
-        conn.commit()
-        frame = crowd.alerts(conn, FW.dispersed_by + timedelta(hours=1), hours=12)
-    return frame
+    advance_alerts(UnitOfWork.for_url(scenario_db_url), FW.dispersed_by + timedelta(minutes=45),
+                   start=FW.build_start - timedelta(hours=1), thresholds=DEFAULT_THRESHOLDS, config=AlertConfig())
+    return crowd.alerts(UnitOfWork.for_url(scenario_db_url), FW.dispersed_by + timedelta(hours=1), hours=12)
 
 
 def test_every_expected_zone_alerts_at_two_people_per_m2_before_the_show_and_no_other_zone_does(fireworks):
@@ -57,9 +58,8 @@ def test_only_the_densest_zone_reaches_four_people_per_m2(fireworks):
 
 
 def test_the_zone_panel_at_the_peak_shows_occupancy_level_of_service_and_a_band(scenario_db_url):
-    with psycopg.connect(scenario_db_url) as conn:
-        snap = crowd.snapshot(conn, FW.show_start)
-        panel = crowd.zone_panel(conn, snap)
+    uow = UnitOfWork.for_url(scenario_db_url)
+    panel = crowd.zone_panel(uow, crowd.snapshot(uow, FW.show_start))
     tst = panel.loc[FW.densest_zone]
     assert tst["los"] == "F"
     assert tst["people_low"] < tst["people"] < tst["people_high"]
@@ -71,9 +71,9 @@ def test_saturated_cameras_widen_the_band_instead_of_lowering_the_count(scenario
     from hexops.analytics.crowd import crowd_snapshot
     from hexops.geodata import crowd as q
 
-    with psycopg.connect(scenario_db_url) as conn:
-        layouts = crowd.load_layouts(conn)
-        latest = q.latest_camera_counts(conn, FW.show_start, crowd.STEP)
+    with UnitOfWork.for_url(scenario_db_url) as uow:
+        layouts = crowd.load_layouts(uow)
+        latest = q.latest_camera_counts(uow.conn, FW.show_start, crowd.STEP)
     assert latest["saturated"].any(), "the densest zone should saturate some cameras at the peak"
     with_flags, _ = crowd_snapshot(layouts["zone"], latest)
     blind = latest.assign(saturated=False, last_unsaturated=np.nan)
@@ -88,17 +88,16 @@ def test_saturated_cameras_widen_the_band_instead_of_lowering_the_count(scenario
 def test_an_acknowledged_alert_stays_acknowledged_and_is_audited(scenario_db_url, fireworks):
     # The scenario database is shared with the page tests, which acknowledge
     # alerts of their own: take one nobody has acknowledged and count its entries only.
-    with psycopg.connect(scenario_db_url) as conn:
-        before = crowd.alerts(conn, FW.dispersed_by + timedelta(hours=1), hours=12)
+    before = crowd.alerts(UnitOfWork.for_url(scenario_db_url), FW.dispersed_by + timedelta(hours=1), hours=12)
     alert_id = int(before[before["acknowledged_by"].isna()].iloc[0]["alert_id"])
+    assert crowd.acknowledge(UnitOfWork.for_url(scenario_db_url), alert_id, "em1", FW.show_start)
+    assert not crowd.acknowledge(UnitOfWork.for_url(scenario_db_url), alert_id, "em2", FW.show_start)
+    again = crowd.alerts(UnitOfWork.for_url(scenario_db_url), FW.dispersed_by + timedelta(hours=1),
+                         hours=12).set_index("alert_id")
     with psycopg.connect(scenario_db_url) as conn:
-        assert crowd.acknowledge(conn, alert_id, "em1", FW.show_start)
-        assert not crowd.acknowledge(conn, alert_id, "em2", FW.show_start)
-        again = crowd.alerts(conn, FW.dispersed_by + timedelta(hours=1), hours=12).set_index("alert_id")
         audited = conn.execute(
             "SELECT count(*) FROM audit_log WHERE action = 'crowd_alert.acknowledge' AND target = %s",
             (str(alert_id),),
         ).fetchone()[0]
-        conn.rollback()
     assert again.loc[alert_id, "acknowledged_by"] == "em1"
     assert audited == 1

@@ -10,6 +10,7 @@ import pytest
 
 from hexops.geodata import flood as q
 from hexops.democity import scenarios
+from hexops.geodata.uow import UnitOfWork
 from hexops.services.flood import advance_floods
 
 RS = scenarios.RAINSTORM
@@ -19,9 +20,8 @@ RS = scenarios.RAINSTORM
 def storm(scenario_db_url):
     """Advance the flood machines through the storm once; return transitions, final states and plans."""
     start, end = RS.start - timedelta(hours=1), RS.end + timedelta(hours=1, minutes=20)
+    counts = advance_floods(UnitOfWork.for_url(scenario_db_url), end, start=start).as_dict()
     with psycopg.connect(scenario_db_url) as conn:
-        counts = advance_floods(conn, end, start=start)
-        conn.commit()
         transitions = q.list_transitions(conn, start, end)
         plans = conn.execute("SELECT count(*) FROM crew_plans").fetchone()[0]
         at_peak = q.crew_plan_at(conn, RS.black_end)
@@ -85,7 +85,5 @@ def test_crews_are_planned_for_the_floods_and_replanned_as_they_recede(storm):
 
 
 def test_advancing_again_to_the_same_time_changes_nothing(storm, scenario_db_url):
-    with psycopg.connect(scenario_db_url) as conn:
-        again = advance_floods(conn, RS.end + timedelta(hours=1, minutes=20))
-        conn.rollback()
-    assert again == {"steps": 0, "transitions": 0, "plans": 0}
+    again = advance_floods(UnitOfWork.for_url(scenario_db_url), RS.end + timedelta(hours=1, minutes=20))
+    assert again.steps == 0 and sum(again.counts.values()) == 0

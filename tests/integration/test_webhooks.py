@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
 
 from hexops.geodata.db import Database
+from hexops.geodata.uow import UnitOfWork
 from hexops.services import webhooks
 from tests.fixtures.auth import grant_layers
 
@@ -19,59 +18,24 @@ ALERT = {"alert_id": "flood-89411cb3603ffff-1", "h3": "89411cb3603ffff", "state"
          "at": "2026-11-21T12:00:00+00:00"}
 
 
-class FlakyReceiver:
-    """A partner endpoint that answers 500 ``failures`` times, then 200; keeps what it got."""
-
-    def __init__(self, failures: int):
-        self.failures = failures
-        self.received: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802  (http.server's naming)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                status = 500 if len(receiver.received) <= receiver.failures else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/flood"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def make(failures: int) -> FlakyReceiver:
-        made.append(FlakyReceiver(failures))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
-
-
 @pytest.fixture
 def db(db_url):
+    """The unit-of-work factory the delivery pass takes (each delivery in its own transaction)."""
     database = Database(db_url, min_size=1, max_size=2).open()
-    yield database
+    yield lambda: UnitOfWork(database.connection)
     database.close()
 
 
+def _enqueue(db_url: str, alert: dict, now) -> int:
+    """What a producer does: queue the alert inside its own transaction, then commit."""
+    with UnitOfWork.for_url(db_url) as uow:
+        queued = webhooks.enqueue_flood_alert(uow, alert, now=now)
+        uow.commit()
+    return queued
+
+
 def _register(db_url: str, url: str, department: str = "DSD") -> str:
-    with psycopg.connect(db_url) as conn:
-        _, secret = webhooks.add_endpoint(conn, department, url, actor="test")
+    _, secret = webhooks.add_endpoint(UnitOfWork.for_url(db_url), department, url, actor="test")
     return secret
 
 
@@ -85,8 +49,7 @@ def test_a_delivery_failing_twice_is_retried_with_doubling_waits_then_delivered(
     grant_layers(db_url, "DSD", ["flood_alerts"])
     endpoint = receiver(failures=2)
     _register(db_url, endpoint.url)
-    with psycopg.connect(db_url) as conn:
-        assert webhooks.enqueue_flood_alert(conn, ALERT, now=T0) == 1
+    assert _enqueue(db_url, ALERT, T0) == 1
     first = webhooks.deliver_pending(db, now=T0, policy=POLICY)
     after_first = _delivery(db_url)
     too_early = webhooks.deliver_pending(db, now=T0 + timedelta(seconds=29), policy=POLICY)
@@ -104,8 +67,7 @@ def test_the_body_is_signed_with_the_endpoints_secret_over_timestamp_and_body(db
     grant_layers(db_url, "DSD", ["flood_alerts"])
     endpoint = receiver(failures=0)
     secret = _register(db_url, endpoint.url)
-    with psycopg.connect(db_url) as conn:
-        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    _enqueue(db_url, ALERT, T0)
     webhooks.deliver_pending(db, now=T0, policy=POLICY)
     headers, body = endpoint.received[0]
     stamp, signature = headers["X-Hexops-Timestamp"], headers["X-Hexops-Signature"]
@@ -119,8 +81,7 @@ def test_a_delivery_that_never_succeeds_is_marked_failed_after_the_last_attempt(
     grant_layers(db_url, "DSD", ["flood_alerts"])
     endpoint = receiver(failures=100)
     _register(db_url, endpoint.url)
-    with psycopg.connect(db_url) as conn:
-        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    _enqueue(db_url, ALERT, T0)
     clock = T0
     for _ in range(POLICY.max_attempts + 2):
         webhooks.deliver_pending(db, now=clock, policy=POLICY)
@@ -132,8 +93,7 @@ def test_a_delivery_that_never_succeeds_is_marked_failed_after_the_last_attempt(
 def test_an_unreachable_endpoint_is_logged_and_retried(db_url, db):
     grant_layers(db_url, "DSD", ["flood_alerts"])
     _register(db_url, "http://127.0.0.1:9/nothing-listens-here")
-    with psycopg.connect(db_url) as conn:
-        webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    _enqueue(db_url, ALERT, T0)
     report = webhooks.deliver_pending(db, now=T0, policy=POLICY)
     with psycopg.connect(db_url) as conn:
         error = conn.execute("SELECT last_error FROM webhook_deliveries").fetchone()[0]
@@ -143,16 +103,14 @@ def test_an_unreachable_endpoint_is_logged_and_retried(db_url, db):
 def test_departments_without_a_live_flood_alert_grant_are_not_sent_alerts(db_url, receiver):
     grant_layers(db_url, "TD", ["flood_alerts"])
     _register(db_url, receiver(0).url, department="DSD")
-    with psycopg.connect(db_url) as conn:
-        queued = webhooks.enqueue_flood_alert(conn, ALERT, now=T0)
+    queued = _enqueue(db_url, ALERT, T0)
     assert queued == 0
 
 
 def test_the_same_alert_enqueued_twice_is_delivered_once(db_url):
     grant_layers(db_url, "DSD", ["flood_alerts"])
     _register(db_url, "http://127.0.0.1:9/x")
-    with psycopg.connect(db_url) as conn:
-        counts = [webhooks.enqueue_flood_alert(conn, ALERT, now=T0) for _ in range(2)]
+    counts = [_enqueue(db_url, ALERT, T0) for _ in range(2)]
     assert counts == [1, 0]
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from hexops.analytics.crowd import CrowdLayout, ground_shares
-from hexops.services.crowd import open_alert_state
+from hexops.services.crowd_alerts import restore_open_alerts
 
 
 def _layouts():
@@ -29,9 +29,9 @@ def test_open_alerts_with_and_without_a_hold_restore_their_machines():
         (4, "zone", "gone", 2.0, None, 2.5),  # a zone deleted since: ignored
     ], columns=["alert_id", "region_kind", "region_id", "threshold", "below_since", "peak_density"])
     assert rows["below_since"].isna().sum() == 3  # pandas made the Nones NaT
-    state = open_alert_state(rows, _layouts(), (2.0, 4.0, 5.5))
+    state = restore_open_alerts(rows, _layouts(), (2.0, 4.0, 5.5))
     zone, hexes = state["zone"], state["hex"]
-    assert zone["open"].tolist() == [[True, False, False], [False, True, False]]
-    assert zone["below"][0, 0] == held.timestamp() and np.isnan(zone["below"][1, 1])
-    assert zone["alert_id"][1, 1] == 2 and zone["peak"][1, 1] == 0.0
-    assert hexes["open"][0, 2] and hexes["peak"][0, 2] == 6.0
+    assert zone.open.tolist() == [[True, False, False], [False, True, False]]
+    assert zone.below_since[0, 0] == held.timestamp() and np.isnan(zone.below_since[1, 1])
+    assert zone.alert_id[1, 1] == 2 and zone.peak[1, 1] == 0.0
+    assert hexes.open[0, 2] and hexes.peak[0, 2] == 6.0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hexops.dashboard.components.hexmap import SCALES, hex_map, hexmap_ids
 from hexops.geodata.heatmap import CellGeometry, SparseValues
-from hexops.services.heatmap import SCALE, encode_geometry, sparse_document, window_end_hk
+from hexops.services.heatmap import SCALE, encode_geometry, sparse_document, window_end_local
 
 
 def _geometry(cells: list[int]) -> CellGeometry:
@@ -106,18 +106,18 @@ def test_values_for_a_map_without_cells_are_empty_rather_than_an_error():
 
 
 def test_a_window_picked_in_hong_kong_time_ends_at_the_right_utc_instant():
-    end = window_end_hk("2026-10-01", 21)
+    end = window_end_local("2026-10-01", 21)
     assert end.astimezone(timezone.utc) == datetime(2026, 10, 1, 13, 0, tzinfo=timezone.utc)
     # A day without an hour is the whole day: it ends at the next Hong Kong midnight.
-    whole_day = window_end_hk("2026-10-01T00:00:00", None)
+    whole_day = window_end_local("2026-10-01T00:00:00", None)
     assert whole_day.astimezone(timezone.utc) == datetime(2026, 10, 1, 16, 0, tzinfo=timezone.utc)
-    assert window_end_hk(None, 5) is None
+    assert window_end_local(None, 5) is None
 
 
 @given(st.dates(min_value=datetime(1990, 1, 1).date(), max_value=datetime(2100, 1, 1).date()),
        st.integers(0, 23))
 def test_hong_kong_time_is_always_eight_hours_ahead_of_utc(day, hour):
-    end = window_end_hk(day.isoformat(), hour)
+    end = window_end_local(day.isoformat(), hour)
     utc = end.astimezone(timezone.utc)
     assert (utc.date(), utc.hour) == ((datetime(day.year, day.month, day.day, hour) - timedelta(hours=8)).date(),
                                       (hour - 8) % 24)

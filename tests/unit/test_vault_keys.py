@@ -77,8 +77,6 @@ def test_a_receipt_signed_by_another_key_fails_against_the_published_key():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from hexops.cli import CliError  # noqa: E402
-from hexops.cli._times import parse_duration, parse_time  # noqa: E402
 
 _KEK = keys.Kek(bytes(range(32)), "property")
 
@@ -92,20 +90,3 @@ def test_any_data_key_unwraps_only_under_its_own_context(data_key, context, othe
     if other != context:
         with pytest.raises(WrongKek):
             _KEK.unwrap(wrapped, other, _KEK.kek_id)
-
-
-@given(st.integers(min_value=1, max_value=10_000), st.sampled_from("smhd"))
-def test_every_whole_duration_parses_to_its_seconds(n, unit):
-    assert parse_duration(f"{n}{unit}", "--every").total_seconds() == n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-
-
-@given(st.text(max_size=12).filter(lambda t: not __import__("re").match(r"^\s*\d+(\.\d+)?[smhd]\s*$", t)))
-def test_anything_else_is_refused_naming_the_option(text):
-    with pytest.raises(CliError, match="--every"):
-        parse_duration(text, "--every")
-
-
-def test_times_without_an_offset_are_refused_and_z_means_utc():
-    with pytest.raises(CliError, match="--now: .* needs a UTC offset"):
-        parse_time("2026-11-21T10:00:00", "--now")
-    assert parse_time("2026-11-21T10:00:00Z", "--now").utcoffset().total_seconds() == 0

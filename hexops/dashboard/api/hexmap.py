@@ -9,13 +9,17 @@
 - ``GET /api/v1/hexmap/values?metric=people&res=9&start=...&end=...``:
   ``hexops.hexvalues/1`` for scripts; pages push values through Dash.
 
-Payloads are gzip-compressed when the client accepts it.
+Payloads are encoded once per version (JSON and gzip, kept in the
+application's read cache) and sent compressed when the client accepts it.
 """
 
 from __future__ import annotations
 
+import gzip
+from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from flask import Blueprint, Response, jsonify, request
 
 from hexops.dashboard import access
@@ -28,7 +32,26 @@ blueprint = Blueprint("hexmap", __name__, url_prefix="/api/v1/hexmap")
 _MAP_ROLES = ("commander", "event_manager", "partner", "admin")
 
 
-def _serve(payload: heatmap.EncodedPayload, immutable: bool) -> Response:
+@dataclass(frozen=True)
+class _Encoded:
+    """A document as served: raw and gzip bytes, and its version (the ETag)."""
+
+    version: str
+    raw: bytes
+    gzipped: bytes
+
+
+def _encoded(name: str, document: dict) -> _Encoded:
+    """``document`` as JSON and gzip bytes, encoded once per version."""
+    version = str(document["version"])
+
+    def build() -> _Encoded:
+        raw = orjson.dumps(document)
+        return _Encoded(version, raw, gzip.compress(raw, compresslevel=6))
+    return app_context().cache.document(("encoded", name, version), build)
+
+
+def _serve(payload: _Encoded, immutable: bool) -> Response:
     etag = f'"{payload.version}"'
     cache = "private, max-age=31536000, immutable" if immutable else "private, no-cache"
     if etag in request.headers.get("If-None-Match", ""):
@@ -53,9 +76,9 @@ def _bad_request(message: str) -> Response:
 @blueprint.get("/cells/<int:resolution>")
 @access.allow(*_MAP_ROLES)
 def cells(resolution: int) -> Response:
+    ctx = app_context()
     try:
-        with app_context().db.connection() as conn:
-            payload = heatmap.geometry_payload(conn, resolution)
+        payload = _encoded(f"cells-{resolution}", heatmap.geometry_document(ctx.uow(), resolution, ctx.cache))
     except HeatmapQueryError as exc:
         return _bad_request(str(exc))
     return _serve(payload, immutable=request.args.get("v") == payload.version)
@@ -64,15 +87,15 @@ def cells(resolution: int) -> Response:
 @blueprint.get("/districts")
 @access.allow(*_MAP_ROLES)
 def districts() -> Response:
-    with app_context().db.connection() as conn:
-        return _serve(heatmap.outlines_payload(conn), immutable=False)
+    ctx = app_context()
+    return _serve(_encoded("outlines", heatmap.outlines_document(ctx.uow(), ctx.cache)), immutable=False)
 
 
 @blueprint.get("/cameras")
 @access.allow(*_MAP_ROLES, layer="camera_positions")
 def cameras() -> Response:
-    with app_context().db.connection() as conn:
-        return _serve(heatmap.cameras_payload(conn), immutable=False)
+    ctx = app_context()
+    return _serve(_encoded("cameras", heatmap.cameras_document(ctx.uow(), ctx.cache)), immutable=False)
 
 
 def _parse_time(name: str) -> datetime:
@@ -96,8 +119,8 @@ def values() -> Response:
         resolution = int(text)
         metric = request.args.get("metric", "people")
         start, end = _parse_time("start"), _parse_time("end")
-        with app_context().db.connection() as conn:
-            document = heatmap.metric_values(conn, metric, resolution, start, end)
+        ctx = app_context()
+        document = heatmap.metric_values(ctx.uow(), metric, resolution, start, end, ctx.cache)
     except ValueError as exc:
         return _bad_request(str(exc))
     return jsonify(document)

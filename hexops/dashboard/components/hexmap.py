@@ -15,9 +15,9 @@ In a page module (``id_prefix="drainage"``)::
     @callback(Output(ids.values, "data"), Input(ids.view, "data"), ...)
     def push_values(view, ...):
         resolution = (view or {}).get("resolution", 9)
-        with app_context().db.connection() as conn:
-            # {H3 cell (int64): value} from your own service, aligned to the map's order:
-            return heatmap.align_values(conn, resolution, my_values_by_cell)
+        ctx = app_context()
+        # {H3 cell (int64): value} from your own service, aligned to the map's order:
+        return heatmap.align_values(ctx.uow(), resolution, my_values_by_cell, ctx.cache)
 
     @callback(Output("drainage-detail", "children"), Input(ids.selected, "data"))
     def show(cell):                       # cell: H3 id string of the clicked hex, or None

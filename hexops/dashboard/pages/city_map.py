@@ -96,8 +96,9 @@ def _hk(moment: datetime) -> str:
 )
 def show_metric(metric: str, window: str, day: str | None, hour: int | None, view: dict | None):
     resolution = int((view or {}).get("resolution", 9))
-    with app_context().db.connection() as conn:
-        shown = heatmap.city_map_view(conn, metric, resolution, _WINDOWS[window], heatmap.window_end_hk(day, hour))
+    ctx = app_context()
+    shown = heatmap.city_map_view(ctx.uow(), metric, resolution, _WINDOWS[window],
+                                  heatmap.window_end_local(day, hour), ctx.cache)
     if metric == "water":
         shown.values["colors"] = SCALES["water"]
     shown.values["window"] = f"{_hk(shown.start)} \u2013 {_hk(shown.end)} HKT \u00b7 H3 res {resolution}"
@@ -116,8 +117,7 @@ clientside_callback(
 def show_cell(cell: str | None):
     if not cell:
         return "Click a hex to see its district and cameras."
-    with app_context().db.connection() as conn:
-        summary = heatmap.selected_cell(conn, cell)
+    summary = heatmap.selected_cell(app_context().uow(), cell)
     if summary is None:
         return f"{cell}: not a land hex"
     return html.Dl([

@@ -18,6 +18,7 @@ from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
 from hexops.services import flood, flood_views, heatmap
+from hexops.services.clock import time_shown
 
 dash.register_page(
     __name__,
@@ -119,17 +120,16 @@ def _crews(frame) -> html.Div:
     State("drainage-pinned", "data"),
 )
 def refresh(_tick, replay_min, pinned):
-    with app_context().db.connection() as conn:
-        latest = flood_views.data_end(conn)
-        if latest is None:
-            return None, html.P("No data yet."), "", "", "", "No data yet"
-        at, mode = flood_views.time_shown(latest, replay_min, pinned)
-        if mode == "live":
-            flood.advance_floods(conn, latest)
-        view = flood_views.drainage_view(conn, at)
-        values = heatmap.align_values(conn, flood.FLOOD_RESOLUTION, {h: float(s) for h, s in view.states.items()})
+    context = app_context()
+    latest = flood_views.data_end(context.uow())
+    if latest is None:
+        return None, html.P("No data yet."), "", "", "", "No data yet"
+    at, mode = time_shown(context.clock().now(), replay_min, pinned)
+    view = flood_views.drainage_view(context.uow(), at)
+    values = heatmap.align_values(context.uow(), flood.FLOOD_RESOLUTION,
+                                  {h: float(s) for h, s in view.states.items()}, context.cache)
     values.update(label="flood state", domain=[0, len(STATES) - 1], labels=list(STATES))
     signal = (html.Span(f"{view.signal.upper()} RAINSTORM", className="signal",
                         style={"background": _SIGNAL_COLOURS[view.signal]}) if view.signal else "No rainstorm signal")
-    caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)}; times are the data's, not the wall clock)"
+    caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)})"
     return values, _alerts(view.alerts), _rain(view.rain), _crews(view.crews), signal, caption

@@ -8,7 +8,6 @@ on the slider), shown on screen in Hong Kong time.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import dash
 import numpy as np
@@ -16,12 +15,11 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from hexops.dashboard import access
-from hexops.city import HONG_KONG
 from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
-from hexops.services import crowd, heatmap
-from hexops.services.flood_views import time_shown
+from hexops.services import crowd, crowd_zones, heatmap
+from hexops.services.clock import time_shown
 
 dash.register_page(
     __name__,
@@ -147,22 +145,14 @@ def _alert_list(frame) -> html.Ul:
 )
 def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
     context = app_context()
-    configured = crowd.alert_settings(context.settings)
-    with context.db.connection() as conn:
-        latest = crowd.latest_data_time(conn)
-        if latest is None:
-            return None, html.P("No detections loaded."), html.P(""), "No data yet"
-        at, mode = time_shown(latest, replay_min, pinned)
-        if mode == "live":
-            crowd.advance_alerts(conn, latest, thresholds=configured.thresholds, config=configured.config)
-        snap = crowd.snapshot(conn, at, thresholds=configured.thresholds)
-        panel = crowd.zone_panel(conn, snap)
-        alerts = crowd.alerts(conn, at, hours=REPLAY_HOURS)
-        hexes = snap.estimates["hex"]["density"].dropna()
-        values = heatmap.align_values(conn, crowd.CROWD_RESOLUTION, {int(h): float(d) for h, d in hexes.items()})
-    values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(configured.thresholds)])
-    caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)}; times are the data's, not the wall clock)"
-    return values, _zone_table(panel, configured.thresholds), _alert_list(alerts), caption
+    at, mode = time_shown(context.clock().now(), replay_min, pinned)
+    view = crowd.event_view(context.uow(), at, context.settings, hours=REPLAY_HOURS)
+    if view is None:
+        return None, html.P("No detections loaded."), html.P(""), "No data yet"
+    values = heatmap.align_values(context.uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
+    values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(view.thresholds)])
+    caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(view.latest)})"
+    return values, _zone_table(view.panel, view.thresholds), _alert_list(view.alerts), caption
 
 
 @callback(
@@ -176,8 +166,8 @@ def acknowledge(clicks, acked):
     if not trigger or not any(clicks):
         return dash.no_update
     user = access.current_user()
-    with app_context().db.connection() as conn:
-        crowd.acknowledge(conn, int(trigger["alert"]), user.username, datetime.now(HONG_KONG.tz))
+    context = app_context()
+    crowd.acknowledge(context.uow(), int(trigger["alert"]), user.username, context.clock().now())
     return (acked or 0) + 1
 
 
@@ -213,8 +203,7 @@ def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
                                      className="error"), keep
     user = access.current_user()
     try:
-        with app_context().db.connection() as conn:
-            zone_id = crowd.save_drawn_zone(conn, name, capacity, ring, user.username)
-    except crowd.ZoneInputError as err:
+        zone_id = crowd_zones.save_drawn_zone(app_context().uow(), name, capacity, ring, user.username)
+    except crowd_zones.ZoneInputError as err:
         return keep, keep, html.Span(str(err), className="error"), keep
     return False, None, f"Saved zone {name.strip()} ({zone_id}).", (changed or 0) + 1

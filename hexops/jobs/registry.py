@@ -1,0 +1,113 @@
+"""The background jobs hexops runs unattended: what each does and how often.
+
+A job is a function ``run(context, clock_now) -> dict`` over the
+composition root's :class:`hexops.bootstrap.AppContext`; it calls services,
+each of which owns its transactions.  Every job is idempotent (running it
+twice, or after a crash, gives the same result): the alert machines step
+from their committed cursors, deliveries are claimed one by one, forecasts
+and retention work from the clock's now.
+
+The registry below is the single list: the worker, the schedule table, the
+admin page and ``/metrics`` all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from hexops.services import crowd, flood_views, partitions, webhooks
+from hexops.services.crowd_alerts import advance_alerts
+from hexops.services.flood import advance_floods
+
+#: Data time a step waits after its window ends before it runs, so the
+#: window's last minute is in (ingestion's p95 freshness is a few seconds).
+STEP_SETTLE = timedelta(seconds=20)
+#: Steps one run takes at most (2 hours of data); a backlog is worked off run by run.
+MAX_STEPS_PER_RUN = 24
+
+
+@dataclass(frozen=True)
+class Job:
+    """One background job.
+
+    Attributes
+    ----------
+    name : str
+        Its key in the schedule (``crowd.step``).
+    period_s : float
+        Seconds between runs (wall time).
+    timeout_s : float
+        Seconds after which a run's lease expires and another worker may run it.
+    run : callable
+        ``run(context, now) -> dict`` with ``now`` the product clock's time (UTC).
+    description : str
+        One line for the admin page.
+    """
+
+    name: str
+    period_s: float
+    timeout_s: float
+    run: Callable[[Any, datetime], dict]
+    description: str
+
+
+def _step_until(context, now: datetime) -> datetime | None:
+    """How far the alert machines may step: the settled clock, never past the data."""
+    latest = flood_views.data_end(context.uow())
+    if latest is None:
+        return None
+    return min(now - STEP_SETTLE, latest)
+
+
+def step_crowd(context, now: datetime) -> dict:
+    until = _step_until(context, now)
+    if until is None:
+        return {"steps": 0, "note": "no data"}
+    configured = crowd.alert_settings(context.settings)
+    report = advance_alerts(context.uow(), until, thresholds=configured.thresholds, config=configured.config,
+                            max_steps=MAX_STEPS_PER_RUN)
+    return report.as_dict() | {"busy": report.busy}
+
+
+def step_floods(context, now: datetime) -> dict:
+    until = _step_until(context, now)
+    if until is None:
+        return {"steps": 0, "note": "no data"}
+    report = advance_floods(context.uow(), until, max_steps=MAX_STEPS_PER_RUN)
+    return report.as_dict() | {"busy": report.busy}
+
+
+def deliver_webhooks(context, now: datetime) -> dict:
+    report = webhooks.deliver_pending(context.uow)
+    return {"delivered": report.delivered, "retried": report.retried, "failed": report.failed}
+
+
+def maintain_partitions(context, now: datetime) -> dict:
+    return partitions.maintain(context.uow(), now)
+
+
+JOBS: tuple[Job, ...] = (
+    Job("crowd.step", 10.0, 120.0, step_crowd,
+        "Steps the crowd alert machine to the clock's now (raises and clears zone and hex alerts)."),
+    Job("flood.step", 10.0, 120.0, step_floods,
+        "Steps every hex's flood machine, re-plans crews and queues partners' flood alerts."),
+    Job("webhooks.deliver", 5.0, 60.0, deliver_webhooks,
+        "Sends queued flood alerts to partners' endpoints, retrying failures with back-off."),
+    Job("partitions.maintain", 3600.0, 600.0, maintain_partitions,
+        "Creates the coming days' partitions and drops the days past each table's retention."),
+)
+
+
+def by_name() -> dict[str, Job]:
+    """Every registered job by name."""
+    return {job.name: job for job in JOBS}
+
+
+def register(uow) -> None:
+    """Make the schedule table list every job with its period (new jobs are due at once)."""
+    with uow:
+        for job in JOBS:
+            uow.jobs.ensure_job(job.name, job.period_s, job.timeout_s)
+        uow.commit()

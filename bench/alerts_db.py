@@ -22,7 +22,7 @@ import psycopg
 import shapely
 from pyproj import Transformer
 
-from hexops.geodata import migrate, registry
+from hexops.geodata import migrate, reference
 from hexops.geodata.cluster import PrivateCluster
 from hexops.geodata.crowd import latest_camera_counts
 from hexops.ingest.core import ingest_events
@@ -63,7 +63,7 @@ def time_latest_read(city: dict, fov_m2: np.ndarray, latest: pd.DataFrame, repea
     try:
         migrate.apply_all(url)
         with psycopg.connect(url) as conn:
-            registry.upsert_cameras(conn, _camera_rows(city, fov_m2))
+            reference.upsert_cameras(conn, _camera_rows(city, fov_m2))
             conn.commit()
             ingest_events(conn, _events(latest), source="bench.alerts", now=AT + timedelta(minutes=1))
             conn.commit()

@@ -4,7 +4,7 @@
 
 - ``build_city`` at 5,200 and 60,000 cameras (the brief: "well under 30 s");
 - the ground fields of view and the on-land test for 60,000 cameras, built
-  vectorised (``geodata.democity.fov.wedges``, ``shapely.contains_xy``) and,
+  vectorised (``hexops.analytics.fov.wedges``, ``shapely.contains_xy``) and,
   beside it, the naive way: one camera at a time (pyproj per point, a
   shapely Polygon per camera, ``Polygon.contains`` per point); the two are
   checked to agree;
@@ -30,8 +30,8 @@ from shapely.geometry import Point, Polygon
 from tqdm import tqdm
 
 from hexops.democity import build_city, scenarios
-from hexops.democity.fov import ARC_POINTS, wedges
-from hexops.ingest.simulator import simulate_detections
+from hexops.analytics.fov import ARC_POINTS, wedges
+from hexops.democity.simulator import simulate_detections
 
 OUT = Path(__file__).parent / "out" / "democity.json"
 

@@ -88,6 +88,8 @@ def build_context(settings: Settings | None = None) -> AppContext:
 
 def create_server(context: AppContext | None = None):
     """Build the Flask server with the Dash app and the API mounted on it."""
+    # Imported here, not at the top: Dash and every page cost ~2 s that the
+    # command line (which imports this module) should not pay.
     from hexops.dashboard import create_app
 
     dash_app = create_app(context or build_context())

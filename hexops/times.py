@@ -60,7 +60,8 @@ def parse_instant(text: str | None, field: str, *, city: City = HONG_KONG, date_
                          field=field) from None
     if parsed.tzinfo is None:
         if naive != "local":
-            raise InputError(f"{field}: {raw!r} needs a UTC offset (e.g. +08:00 or Z)", field=field)
+            raise InputError(f"{field}: {raw!r} has no UTC offset; a time needs a UTC offset such as +08:00 or Z",
+                             field=field)
         parsed = parsed.replace(tzinfo=city.tz)
     return parsed.astimezone(timezone.utc)
 

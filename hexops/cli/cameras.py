@@ -24,11 +24,11 @@ def list_cameras(ctx: click.Context, limit: int | None, ids_only: bool) -> None:
     """List cameras by id: owner, kind, status, district, position (WGS84) and res-9 hex."""
     import psycopg
 
-    from hexops.geodata import registry
+    from hexops.geodata import reference
     from hexops.geodata.h3cells import cell_to_str
 
     with psycopg.connect(get_context(ctx).database_url()) as conn:
-        rows = registry.list_cameras(conn, limit)
+        rows = reference.list_cameras(conn, limit)
     if ids_only:
         for row in rows:
             click.echo(row[0])

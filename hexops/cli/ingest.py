@@ -151,7 +151,7 @@ def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | N
     from hexops.geodata.db import connect
     from hexops.ingest.errors import IngestError
     from hexops.ingest.publish import file_batches
-    from hexops.ingest.registry import camera_registry
+    from hexops.ingest.known_cameras import camera_registry
     from hexops.ingest.stream import publish_batches
 
     with connect(get_context(ctx).database_url()) as conn:

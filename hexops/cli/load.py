@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hexops.city import HONG_KONG
-from hexops.cli import CliError, get_context, load_group
+from hexops.cli import get_context, load_group
 
 _CRS_HELP = (f"CRS to assume when the file declares none (e.g. {HONG_KONG.metric_crs}); "
              f"CSV x/y default to {HONG_KONG.metric_crs}.")
@@ -17,16 +17,7 @@ def register(root: click.Group) -> None:
 
 
 def _run(ctx: click.Context, loader, path: str, layer: str | None, crs: str | None):
-    import psycopg
-
-    from hexops.geodata.errors import LoadError
-
-    url = get_context(ctx).database_url()
-    try:
-        with psycopg.connect(url) as conn:
-            return loader(conn, path, layer=layer, crs=crs)
-    except LoadError as exc:
-        raise CliError(str(exc)) from exc
+    return loader(get_context(ctx).uow(), path, layer=layer, crs=crs)
 
 
 @click.command()
@@ -41,7 +32,7 @@ def districts(ctx: click.Context, path: str, layer: str | None, crs: str | None)
     the census files' DC_CODE/DC_ENG/DC_CHIN) and (Multi)Polygon geometry.
     Hex cells, cameras and incidents are re-assigned to the new districts.
     """
-    from hexops.geodata.loaders import load_districts
+    from hexops.services.reference import load_districts
 
     summary = _run(ctx, load_districts, path, layer, crs)
     click.echo(f"loaded {summary.rows} districts from {summary.source} ({summary.crs}); "
@@ -61,7 +52,7 @@ def cameras(ctx: click.Context, path: str, layer: str | None, crs: str | None) -
     status, and heading_deg + range_m (+ angle_deg, near_m) for the field
     of view.
     """
-    from hexops.geodata.loaders import load_cameras
+    from hexops.services.reference import load_cameras
 
     summary = _run(ctx, load_cameras, path, layer, crs)
     click.echo(f"loaded {summary.rows} cameras from {summary.source} ({summary.crs})")

@@ -19,7 +19,7 @@ from shapely.ops import nearest_points
 
 from hexops.democity import scenarios
 from hexops.democity.districts import METRIC_CRS
-from hexops.democity.fov import to_metric, to_wgs84, wedges
+from hexops.analytics.fov import to_metric, to_wgs84, wedges
 from hexops.democity.outline import land
 from hexops.democity.places import ANCHORS, OWNER_SHARES
 

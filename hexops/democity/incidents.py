@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from hexops.democity.districts import METRIC_CRS
-from hexops.democity.fov import to_metric, to_wgs84
+from hexops.analytics.fov import to_metric, to_wgs84
 from hexops.democity.places import STREETS
 from hexops.city import HONG_KONG
 

@@ -13,51 +13,18 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import psycopg
 import shapely
 from tqdm import tqdm
 
-from hexops.geodata import hexgrid, registry
+from hexops.geodata import hexgrid, reference
+from hexops.geodata.reference import camera_rows, district_rows, ewkb
 from hexops.geodata.h3cells import latlng_to_cells
 from hexops.democity import DemoCity, scenarios
 from hexops.democity.incidents import simulate_incidents
 
 Progress = Callable[[str], None]
-
-
-def _ewkb(geoms) -> np.ndarray:
-    """Hex EWKB (SRID 4326) of shapely geometries; None stays None."""
-    arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
-    return shapely.to_wkb(arr, hex=True, include_srid=True)
-
-
-def district_rows(districts) -> pd.DataFrame:
-    """``upsert_districts`` rows of a districts GeoDataFrame (EPSG:4326)."""
-    return pd.DataFrame({
-        "code": districts["code"].to_numpy(),
-        "name_en": districts["name_en"].to_numpy(),
-        "name_zh": districts["name_zh"].to_numpy(),
-        "geom": _ewkb(districts.geometry.to_numpy()),
-    })
-
-
-def camera_rows(cameras) -> pd.DataFrame:
-    """``upsert_cameras`` rows of a cameras GeoDataFrame (EPSG:4326)."""
-    fov = cameras["fov"].to_numpy() if "fov" in cameras else np.full(len(cameras), None)
-    area = cameras["fov_area_m2"].to_numpy() if "fov_area_m2" in cameras else np.full(len(cameras), np.nan)
-    lat, lon = cameras.geometry.y.to_numpy(), cameras.geometry.x.to_numpy()
-    return pd.DataFrame({
-        "camera_id": cameras["camera_id"].to_numpy(),
-        "owner_code": cameras["owner_code"].to_numpy(),
-        "kind": cameras["kind"].to_numpy(),
-        "status": cameras["status"].to_numpy(),
-        "location": _ewkb(cameras.geometry.to_numpy()),
-        "fov": _ewkb(fov),
-        "fov_area_m2": area,
-        **{f"h3_r{r}": latlng_to_cells(lat, lon, r) for r in (8, 9, 10)},
-    })
 
 
 def incident_rows(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +35,7 @@ def incident_rows(incidents: pd.DataFrame) -> pd.DataFrame:
         "occurred_at": incidents["occurred_at"].to_numpy(),
         "type": incidents["type"].to_numpy(),
         "source": incidents["source"].to_numpy(),
-        "geom": _ewkb(shapely.points(lon, lat)),
+        "geom": ewkb(shapely.points(lon, lat)),
         **{f"h3_r{r}": latlng_to_cells(lat, lon, r) for r in (8, 9, 10)},
     })
 
@@ -109,10 +76,10 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
     conn, owned = _connect(conn_or_url)
     written = {"districts": 0, "hex_cells": 0, "cameras": 0, "incidents": 0}
     try:
-        counts = registry.table_counts(conn)
+        counts = reference.table_counts(conn)
         if counts["districts"] == 0:
             with conn.transaction():
-                written["districts"] = registry.upsert_districts(conn, district_rows(city.districts))
+                written["districts"] = reference.upsert_districts(conn, district_rows(city.districts))
             say(f"districts: {written['districts']} written")
         else:
             say(f"districts: {counts['districts']} present, skipped")
@@ -126,16 +93,16 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
             say(f"hex cells: {counts['hex_cells']} present, skipped")
         if counts["cameras"] < len(city.cameras):
             with conn.transaction():
-                written["cameras"] = registry.upsert_cameras(conn, camera_rows(city.cameras))
-                registry.assign_point_districts(conn, ("cameras",))
+                written["cameras"] = reference.upsert_cameras(conn, camera_rows(city.cameras))
+                reference.assign_point_districts(conn, ("cameras",))
             say(f"cameras: {written['cameras']} written")
         else:
             say(f"cameras: {counts['cameras']} present, skipped")
-        if registry.count_between(conn, "incidents", "occurred_at", incidents_from, incidents_to) == 0:
+        if reference.count_between(conn, "incidents", "occurred_at", incidents_from, incidents_to) == 0:
             frame = simulate_incidents(city, incidents_from, incidents_to, seed=city.seed)
             with conn.transaction():
-                written["incidents"] = registry.insert_incidents(conn, incident_rows(frame))
-                registry.assign_point_districts(conn, ("incidents",))
+                written["incidents"] = reference.insert_incidents(conn, incident_rows(frame))
+                reference.assign_point_districts(conn, ("incidents",))
             say(f"incidents: {written['incidents']} written")
         else:
             say("incidents: history present, skipped")
@@ -163,7 +130,7 @@ def load_detections(conn_or_url, city: DemoCity, start: datetime = scenarios.DEM
         Events accepted (0 when everything was already there).
     """
     from hexops.ingest.core import ingest_events
-    from hexops.ingest.simulator import simulate_detections
+    from hexops.democity.simulator import simulate_detections
 
     conn, owned = _connect(conn_or_url)
     accepted = 0
@@ -172,7 +139,7 @@ def load_detections(conn_or_url, city: DemoCity, start: datetime = scenarios.DEM
             pd.DatetimeIndex([pd.Timestamp(end)])).unique()
         steps = list(zip(bounds[:-1], bounds[1:]))
         for a, b in tqdm(steps, desc="detections", unit="chunk", disable=not show_progress):
-            if registry.any_between(conn, "detections_camera_minute", "minute", a, b):
+            if reference.any_between(conn, "detections_camera_minute", "minute", a, b):
                 conn.commit()
                 continue
             events = simulate_detections(city, a, b, window_s=window_s, seed=city.seed if seed is None else seed)

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from hexops.democity import scenarios
-from hexops.democity.fov import to_metric
+from hexops.analytics.fov import to_metric
 from hexops.city import HONG_KONG
 
 #: Relative footfall by local hour 0..23 on a working day (commute peaks,

@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from hexops.geodata.h3cells import RESOLUTIONS
-from hexops.geodata.registry import prepare_district_parts
+from hexops.geodata.reference import prepare_district_parts
 
 
 def land_cells(land: BaseGeometry, resolutions: tuple[int, ...] = RESOLUTIONS) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import shapely
 from psycopg import sql
 
 from hexops.geodata.h3cells import RESOLUTIONS, latlng_to_cells
-from hexops.geodata.registry import assign_point_districts, insert_incidents
+from hexops.geodata.reference import assign_point_districts, insert_incidents
 
 
 def content_id(time: pd.Series, lat: pd.Series, lon: pd.Series, kind: pd.Series) -> pd.Series:

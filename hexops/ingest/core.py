@@ -23,7 +23,7 @@ import psycopg
 
 from hexops.geodata import detections
 from hexops.ingest import aggregate
-from hexops.ingest.registry import CameraRegistry, camera_registry
+from hexops.ingest.known_cameras import CameraRegistry, camera_registry
 from hexops.ingest.validate import EventColumns, IngestPolicy, validate
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"

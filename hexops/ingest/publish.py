@@ -17,7 +17,7 @@ import orjson
 import pandas as pd
 
 from hexops.ingest import files
-from hexops.ingest.registry import CameraRegistry
+from hexops.ingest.known_cameras import CameraRegistry
 from hexops.ingest.schema import SCHEMA, nest_event
 from hexops.ingest.stream import subject_for
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hexops.ingest.columns import EventColumns
-from hexops.ingest.registry import CameraRegistry
+from hexops.ingest.known_cameras import CameraRegistry
 from hexops.ingest.schema import COLUMNS, WATER_STATES
 
 NS = 1_000_000_000

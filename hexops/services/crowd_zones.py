@@ -20,7 +20,7 @@ from hexops.errors import InputError
 from hexops.geodata.errors import LoadError
 from hexops.geodata.uow import UnitOfWork
 from hexops.services.crowd import calibrate, calibrate_zones
-from hexops.services.crowd_files import areas_m2, read_calibration, read_zones
+from hexops.ingest.reference_files import areas_m2, read_calibration, read_zones
 
 
 def load_zones_file(uow: UnitOfWork, path) -> dict[str, int]:

@@ -28,10 +28,10 @@ from hexops.democity import build_city, scenarios
 from hexops.geodata.errors import LoadError
 from hexops.geodata.h3cells import polygon_to_cells
 from hexops.geodata.uow import UnitOfWork
-from hexops.ingest.simulator import simulate_rainfall
+from hexops.democity.simulator import simulate_rainfall
 from hexops.services import crowd, stepping
 from hexops.services.crowd_alerts import advance_alerts
-from hexops.services.crowd_files import read_crews_csv, read_low_lying, read_rainfall_csv
+from hexops.ingest.reference_files import read_crews_csv, read_low_lying, read_rainfall_csv
 from hexops.services.stepping import STEP
 from hexops.services.webhooks import enqueue_flood_alert
 
@@ -307,7 +307,7 @@ def store_rainfall(uow: UnitOfWork, readings: pd.DataFrame, source: str, row_lab
 
 
 def load_rainfall_file(uow: UnitOfWork, path) -> int:
-    """Load a rainfall CSV (see :func:`hexops.services.crowd_files.read_rainfall_csv`) in one transaction."""
+    """Load a rainfall CSV (see :func:`hexops.ingest.reference_files.read_rainfall_csv`) in one transaction."""
     return store_rainfall(uow, read_rainfall_csv(path), str(path), lambda i: f"line {i + 2}")
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import psycopg
 
-from hexops.geodata import hexgrid, registry
+from hexops.geodata import hexgrid, reference
 from hexops.democity import scenarios
 from hexops.democity.load import load_city
 
 
 def test_the_loaded_city_has_its_districts_cameras_and_hexes(loaded_small_city_db, small_city):
     with psycopg.connect(loaded_small_city_db) as conn:
-        counts = registry.table_counts(conn)
+        counts = reference.table_counts(conn)
         per_res = hexgrid.hex_counts(conn)
         orphans = hexgrid.hexes_without_district(conn)
         no_district = conn.execute("SELECT count(*) FROM cameras WHERE district_code IS NULL").fetchone()[0]

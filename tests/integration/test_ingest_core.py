@@ -127,7 +127,7 @@ def test_a_failure_midway_leaves_nothing_half_written(cameras_db_url):
     rows = [event("x1"), event("x2", people=-1)]
     with psycopg.connect(cameras_db_url) as conn:
         # A stale, wrong registry makes the insert fail after keys were claimed.
-        from hexops.ingest.registry import CameraRegistry
+        from hexops.ingest.known_cameras import CameraRegistry
         broken = CameraRegistry.from_frame(pd.DataFrame({
             "camera_id": ["CAM-A"], "owner_code": ["HKPF"], "district_code": [None], "status": ["active"],
             "h3_r8": [-1], "h3_r9": [-1], "h3_r10": [-1]}))

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from hexops.cli import build_cli
-from hexops.geodata import h3cells, hexgrid, registry
+from hexops.geodata import h3cells, hexgrid, reference
 from hexops.geodata.errors import LoadError
-from hexops.geodata.loaders import load_cameras, load_districts
+from hexops.geodata.uow import UnitOfWork
+from hexops.services.reference import load_cameras, load_districts
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def city_db(loaded_small_city_db):
 
 def _camera_count(url: str) -> int:
     with psycopg.connect(url) as conn:
-        return registry.table_counts(conn)["cameras"]
+        return reference.table_counts(conn)["cameras"]
 
 
 def _write_csv(path, header: str, *lines: str):
@@ -38,8 +39,7 @@ def _polygons(geom) -> MultiPolygon:
 
 
 def _load(url, loader, path, **kw):
-    with psycopg.connect(url) as conn:
-        return loader(conn, path, **kw)
+    return loader(UnitOfWork.for_url(url), path, **kw)
 
 
 def test_a_csv_of_cameras_with_lat_lon_loads_with_cells_and_districts(city_db, tmp_path):
@@ -134,7 +134,7 @@ def test_an_invalid_district_polygon_is_refused_and_the_districts_stay(city_db, 
     with pytest.raises(LoadError, match=r"row 2, field geometry: invalid \(Self-intersection"):
         _load(city_db, load_districts, tmp_path / "bad.geojson")
     with psycopg.connect(city_db) as conn:
-        assert len(registry.district_codes(conn)) == 18
+        assert len(reference.district_codes(conn)) == 18
 
 
 def test_duplicate_district_codes_are_refused(city_db, tmp_path):
@@ -155,7 +155,7 @@ def test_new_districts_in_hk1980_replace_the_old_and_every_hex_is_reassigned(sma
     summary = _load(db_url, load_districts, tmp_path / "two.gpkg")
     assert (summary.rows, summary.removed) == (2, 18)
     with psycopg.connect(db_url) as conn:
-        assert registry.district_codes(conn) == ["EAST", "WEST"]
+        assert reference.district_codes(conn) == ["EAST", "WEST"]
         assert hexgrid.hexes_without_district(conn) == 0
         cams = dict(conn.execute("SELECT camera_id, district_code FROM cameras").fetchall())
     assert cams["LCSD-TST-01"] == "EAST"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hexops.democity import build_city, scenarios
-from hexops.democity.fov import ARC_POINTS, wedges
+from hexops.analytics.fov import ARC_POINTS, wedges
 from hexops.democity.incidents import simulate_incidents
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from hexops.geodata.errors import LoadError
-from hexops.geodata.loaders import read_features, validate_cameras
+from hexops.ingest.reference_layers import read_features, validate_cameras
 
 DEPARTMENTS = {"HKPF", "HD", "TD", "LCSD", "ImmD"}
 

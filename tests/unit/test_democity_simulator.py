@@ -9,7 +9,7 @@ import pytest
 
 from hexops.democity import scenarios
 from hexops.ingest.schema import COLUMNS
-from hexops.ingest.simulator import simulate_detections, simulate_rainfall
+from hexops.democity.simulator import simulate_detections, simulate_rainfall
 
 FW, RS = scenarios.FIREWORKS, scenarios.RAINSTORM
 

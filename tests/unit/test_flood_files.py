@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hexops.geodata.errors import LoadError
-from hexops.services.crowd_files import read_zones, validate_rainfall
+from hexops.ingest.reference_files import read_zones, validate_rainfall
 from hexops.services.clock import time_shown
 
 GOOD = {"station_id": "G1", "observed_at": "2026-10-02T07:30:00+00:00", "mm_per_h": "42.5", "district_code": "H"}

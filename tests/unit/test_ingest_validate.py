@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hexops.ingest.core import event_keys
-from hexops.ingest.registry import CameraRegistry
+from hexops.ingest.known_cameras import CameraRegistry
 from hexops.ingest.schema import COLUMNS, events_frame, nest_event
 from hexops.ingest.validate import IngestPolicy, validate
 from tests.fixtures.ingest import NOW, event

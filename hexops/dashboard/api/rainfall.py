@@ -19,7 +19,7 @@ from hexops.analytics.flood import rainstorm_level
 from hexops.dashboard import access
 from hexops.dashboard.context import app_context
 from hexops.geodata.errors import LoadError
-from hexops.services.crowd_files import parse_time, validate_rainfall
+from hexops.ingest.reference_files import parse_time, validate_rainfall
 from hexops.services.flood import store_rainfall
 
 blueprint = Blueprint("rainfall", __name__, url_prefix="/api/v1/rainfall")

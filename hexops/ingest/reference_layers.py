@@ -1,29 +1,25 @@
-"""Reference-data files into PostGIS: districts and cameras.
+"""Reading and checking reference layers: districts and cameras.
 
 GeoJSON, GeoPackage (any OGR format, through geopandas/pyogrio) or CSV
-(``lat``/``lon`` columns in WGS84, or ``x``/``y`` in the HK1980 Grid).
-Every problem is collected before anything is written, and reported as one
-:class:`geodata.errors.LoadError` naming the file, the row (1-based, the
-n-th feature or data line) and the field; a file with any problem loads
-nothing.  A good file is written in one transaction.  Input in EPSG:2326
-(or any CRS pyproj knows) is converted to WGS84 (EPSG:4326).
+(``lat``/``lon`` columns in WGS84, or ``x``/``y`` in the city's metric grid).
+Every problem is collected and reported as one
+:class:`hexops.geodata.errors.LoadError` naming the file, the row (1-based,
+the n-th feature or data line) and the field, before anything is written
+(:mod:`hexops.services.reference` writes a good file in one transaction).
+Input in EPSG:2326 (or any CRS pyproj knows) is converted to WGS84 (EPSG:4326).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import psycopg
 import shapely
 from shapely.geometry import MultiPolygon
 
-from hexops.geodata import hexgrid, registry
-from hexops.democity.fov import wedges
-from hexops.democity.load import camera_rows, district_rows
+from hexops.analytics.fov import wedges
 from hexops.geodata.errors import LoadError
 from hexops.city import HONG_KONG
 
@@ -40,16 +36,6 @@ CAMERA_FIELDS = {"camera_id": ("camera_id", "id"), "owner_code": ("owner_code", 
 CAMERA_STATUSES = ("active", "maintenance", "retired")
 CSV_LATLON = (("lat", "latitude"), ("lon", "lng", "longitude"))
 CSV_XY = (("x", "easting"), ("y", "northing"))
-
-
-@dataclass(frozen=True)
-class LoadSummary:
-    """What a load wrote: rows loaded, the file's CRS, districts replaced."""
-
-    source: str
-    rows: int
-    crs: str
-    removed: int = 0
 
 
 def _find(columns, names) -> str | None:
@@ -258,40 +244,3 @@ def _fov_params(frame, found: dict, problems: list[str]):
     bad = np.flatnonzero(values["near_m"] >= values["range_m"])
     problems += [f"row {i + 1}, field {found['near_m']}: must be less than range_m" for i in bad]
     return values["heading_deg"], values["angle_deg"], values["near_m"], values["range_m"]
-
-
-def load_districts(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
-                   crs: str | None = None) -> LoadSummary:
-    """Replace the districts with a file's and refresh every district assignment.
-
-    Hex cells, cameras, incidents and rain readings take their district from
-    the new boundaries; districts absent from the file are removed.  One
-    transaction: on any error nothing changes.
-    """
-    source = str(path)
-    frame = read_features(path, layer=layer, crs=crs)
-    districts = validate_districts(source, frame)
-    try:
-        with conn.transaction():
-            registry.upsert_districts(conn, district_rows(districts))
-            removed = registry.delete_districts_except(conn, districts["code"].tolist())
-            hexgrid.assign_hex_districts(conn)
-            registry.assign_point_districts(conn)
-    except psycopg.Error as exc:
-        raise LoadError(source, [f"database: {exc.diag.message_primary or exc}"]) from exc
-    return LoadSummary(source, len(districts), frame.crs.to_string(), removed)
-
-
-def load_cameras(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
-                 crs: str | None = None) -> LoadSummary:
-    """Insert or update cameras from a file (H3 cells and districts computed). One transaction."""
-    source = str(path)
-    frame = read_features(path, layer=layer, crs=crs)
-    cameras = validate_cameras(source, frame, registry.department_codes(conn))
-    try:
-        with conn.transaction():
-            registry.upsert_cameras(conn, camera_rows(cameras))
-            registry.assign_point_districts(conn, ("cameras",))
-    except psycopg.Error as exc:
-        raise LoadError(source, [f"database: {exc.diag.message_primary or exc}"]) from exc
-    return LoadSummary(source, len(cameras), frame.crs.to_string())

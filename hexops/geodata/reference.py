@@ -10,9 +10,46 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 import psycopg
+import shapely
 from psycopg import sql
+
+from hexops.geodata.h3cells import latlng_to_cells
+
+
+def ewkb(geoms) -> np.ndarray:
+    """Hex EWKB (SRID 4326) of shapely geometries; None stays None."""
+    arr = shapely.set_srid(np.asarray(geoms, dtype=object), 4326)
+    return shapely.to_wkb(arr, hex=True, include_srid=True)
+
+
+def district_rows(districts) -> pd.DataFrame:
+    """``upsert_districts`` rows of a districts GeoDataFrame (EPSG:4326)."""
+    return pd.DataFrame({
+        "code": districts["code"].to_numpy(),
+        "name_en": districts["name_en"].to_numpy(),
+        "name_zh": districts["name_zh"].to_numpy(),
+        "geom": ewkb(districts.geometry.to_numpy()),
+    })
+
+
+def camera_rows(cameras) -> pd.DataFrame:
+    """``upsert_cameras`` rows of a cameras GeoDataFrame (EPSG:4326)."""
+    fov = cameras["fov"].to_numpy() if "fov" in cameras else np.full(len(cameras), None)
+    area = cameras["fov_area_m2"].to_numpy() if "fov_area_m2" in cameras else np.full(len(cameras), np.nan)
+    lat, lon = cameras.geometry.y.to_numpy(), cameras.geometry.x.to_numpy()
+    return pd.DataFrame({
+        "camera_id": cameras["camera_id"].to_numpy(),
+        "owner_code": cameras["owner_code"].to_numpy(),
+        "kind": cameras["kind"].to_numpy(),
+        "status": cameras["status"].to_numpy(),
+        "location": ewkb(cameras.geometry.to_numpy()),
+        "fov": ewkb(fov),
+        "fov_area_m2": area,
+        **{f"h3_r{r}": latlng_to_cells(lat, lon, r) for r in (8, 9, 10)},
+    })
 
 
 def _copy(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:

@@ -53,8 +53,7 @@ def post_readings():
     label = lambda i: f"readings[{i}]"  # noqa: E731
     try:
         frame = validate_rainfall(readings, "request body", label)
-        with app_context().db.connection() as conn:
-            stored = store_rainfall(conn, frame, "request body", label)
+        stored = store_rainfall(app_context().uow(), frame, "request body", label)
     except LoadError as exc:
         return _error(400, "nothing stored", exc.problems)
     return jsonify({"stored": stored}), 201

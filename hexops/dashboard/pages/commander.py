@@ -135,8 +135,9 @@ def show_risk(horizon: str, event_type: str, district: str):
         if run is None:
             message = f"No {horizon} forecast{' for ' + event_type if _none(event_type) else ''} yet: " \
                       f"run `hexops risk forecast --horizon {horizon}`."
-            return heatmap.align_values(conn, RESOLUTION, {}), message, "", ""
-        values = heatmap.align_values(conn, RESOLUTION, dict(zip(rows["h3"].tolist(), rows["expected"].tolist())))
+            return heatmap.align_values(app_context().uow(), RESOLUTION, {}, app_context().cache), message, "", ""
+        values = heatmap.align_values(app_context().uow(), RESOLUTION,
+                                      dict(zip(rows["h3"].tolist(), rows["expected"].tolist())), app_context().cache)
         audit = risk_service.audit_report(conn, run["run_id"])
     values["label"] = "expected incidents"
     caption = (f"Forecast {run['run_id']} by {run['model']}: {_hk(run['window_start'])} \u2013 "

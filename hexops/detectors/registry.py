@@ -35,8 +35,6 @@ DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[3] / "shared" / "models"
 DETECTOR_PREFERENCE = ("pedestrian_ssdlite", "opencv-hog-people")
 LAST_RESORT_MODEL = "opencv-hog-people"
 DENSITY_MODEL = "csrnet-density"
-#: Kept for callers written before the preference list; the preferred detector.
-DEFAULT_MODEL = DETECTOR_PREFERENCE[0]
 RUNNERS = ("hog", "onnx", "density")
 
 

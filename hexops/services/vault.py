@@ -168,7 +168,7 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     from hexops.democity.scenarios import RAINSTORM
     from hexops.ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events
     from hexops.ingest.video.synthetic import street_frame, write_street_video
-    from hexops.detectors.registry import DEFAULT_MODEL, Registry, build_detector
+    from hexops.detectors.registry import Registry, build_detector
 
     with context.db.connection() as conn:
         camera = q.first_active_camera(conn)
@@ -177,7 +177,7 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
         echo("  vault: no cameras yet; skipped")
         return
     if not exists:
-        spec = Registry(models_dir=context.settings.models_dir).load(DEFAULT_MODEL)
+        spec, _ = Registry.for_settings(context.settings).default_detector()
         # The clip's detections belong to the demo's rainstorm afternoon, like the
         # rest of the demo data: stamped with wall-clock time they would push the
         # crowd and flood machines to step through every 5 minutes since October.
@@ -205,4 +205,4 @@ def model_registry(context) -> list[dict[str, Any]]:
     """The detector registry with each model file's presence (for the admin page)."""
     from hexops.detectors.registry import Registry
 
-    return Registry(models_dir=context.settings.models_dir).status()
+    return Registry.for_settings(context.settings).status()

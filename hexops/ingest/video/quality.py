@@ -8,9 +8,11 @@ the old reference.  Each check below is a property every ordinary camera
 frame has and the failure lacks, tested in a fixed order so that the reason
 named is the most basic one:
 
-1. **placeholder** -- a real sensor adds noise everywhere; an "image
-   unavailable" card or a test pattern is drawn, so most of it is made of
-   exactly flat blocks.
+1. **placeholder** -- an "image unavailable" card or a test pattern is drawn:
+   most of it is exactly flat blocks *and* a handful of exact colours.  A
+   real scene may have flat blocks where JPEG smoothed the noise (sky, a
+   calm flood), but light falls off across any real surface, so its pixels
+   spread over many slightly different values.
 2. **too dark** -- nothing to see (lens capped, lights out, night without IR).
 3. **glare** -- in a dark scene, a large share of pixels clipped to white
    (headlights, floodlights, low sun in the lens); in any scene, clipping
@@ -50,8 +52,12 @@ class QualityThresholds:
         Grey-level standard deviation under which an 8x8 block is "exactly
         flat"; camera sensors and their JPEG encoders leave 1-3 levels of noise.
     placeholder_flat_share : float
-        Share of flat blocks from which a frame is a drawn placeholder; a real
-        street scene with a large clear sky stays well under it.
+        Share of flat blocks from which a frame may be a drawn placeholder...
+    placeholder_colour_share : float
+        ...when its :attr:`placeholder_colours` most common exact colours also
+        cover this share of it.
+    placeholder_colours : int
+        How many exact colours a drawn card is made of (a test card has 7-8 bars).
     dark_median : float
         Median grey level (0..255) under which the frame is too dark to use.
     night_median : float
@@ -81,6 +87,8 @@ class QualityThresholds:
 
     flat_block_std: float = 0.75
     placeholder_flat_share: float = 0.55
+    placeholder_colour_share: float = 0.5
+    placeholder_colours: int = 8
     dark_median: float = 12.0
     night_median: float = 60.0
     night_glare_share: float = 0.04
@@ -119,6 +127,13 @@ def flat_block_share(gray: np.ndarray, max_std: float) -> float:
         return 1.0
     blocks = gray[:height, :width].astype(np.float32).reshape(height // 8, 8, width // 8, 8)
     return float((blocks.std(axis=(1, 3)) < max_std).mean())
+
+
+def dominant_colour_share(frame_bgr: np.ndarray, colours: int) -> float:
+    """Share of pixels in the ``colours`` most common exact BGR colours."""
+    packed = (frame_bgr[..., 0].astype(np.int32) << 16) | (frame_bgr[..., 1].astype(np.int32) << 8) | frame_bgr[..., 2]
+    counts = np.bincount(np.unique(packed, return_inverse=True)[1].ravel())
+    return float(np.sort(counts)[-colours:].sum()) / float(packed.size)
 
 
 def neutral_chroma(frame_bgr: np.ndarray, percentile: float = 5.0) -> float:
@@ -178,7 +193,8 @@ class QualityGate:
         work = _work(frame_bgr)
         gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
         previous, self._previous = self._previous, gray
-        if flat_block_share(gray, t.flat_block_std) >= t.placeholder_flat_share:
+        if (flat_block_share(gray, t.flat_block_std) >= t.placeholder_flat_share
+                and dominant_colour_share(work, t.placeholder_colours) >= t.placeholder_colour_share):
             return QualityVerdict(False, "placeholder or test card (no sensor noise over most of the frame)")
         median = float(np.median(gray))
         if median < t.dark_median:

@@ -23,7 +23,7 @@ def street_frame(t: int, people: int = 0, water: str = "dry", rng_seed: int = 0,
     """One BGR frame (uint8, ``height x width x 3``) at frame index ``t``.
 
     ``people`` walk in a line along the pavement; ``crowd`` more stand packed
-    at random places over the whole scene (a dense event crowd).
+    at random places on the pavement and road (a dense event crowd).
     """
     rng = np.random.default_rng(rng_seed)
     frame = np.empty((height, width, 3), np.uint8)
@@ -52,14 +52,18 @@ def street_frame(t: int, people: int = 0, water: str = "dry", rng_seed: int = 0,
         cv2.circle(frame, (x, y - 8), 7, (120, 150, 190), -1)
     crowd_rng = np.random.default_rng(rng_seed + 1)
     for _ in range(crowd):
-        x, y = int(crowd_rng.integers(0, width)), int(crowd_rng.integers(20, height))
+        # A crowd stands on the ground (pavement and road), not on the facade.
+        x, y = int(crowd_rng.integers(0, width)), int(crowd_rng.integers(ROAD_TOP - 30, height))
         colour = tuple(int(c) for c in crowd_rng.integers(0, 256, 3))
         cv2.rectangle(frame, (x - 3, y), (x + 3, y + 14), colour, -1)
         cv2.circle(frame, (x, y - 3), 3, (90, 120, 170), -1)
     # Sensor noise, new at every frame index: a live camera never repeats a frame
     # exactly (the quality gate calls a noiseless or repeated frame a placeholder or frozen).
-    sensor = np.random.default_rng([rng_seed, t, 99]).normal(0.0, 1.5, frame.shape)
-    return np.clip(frame.astype(np.float32) + sensor, 0, 255).astype(np.uint8)
+    # Light falls off towards the frame's corners (vignetting), as in every real lens.
+    yy, xx = np.mgrid[0:height, 0:width]
+    falloff = 1.0 - 0.12 * (((xx - width / 2) / width) ** 2 + ((yy - height / 2) / height) ** 2) * 4
+    sensor = np.random.default_rng([rng_seed, t, 99]).normal(0.0, 2.0, frame.shape)
+    return np.clip(frame.astype(np.float32) * falloff[..., None] + sensor, 0, 255).astype(np.uint8)
 
 
 def write_street_video(path: Path, frames: int = 50, people: int = 2, water: str = "dry",

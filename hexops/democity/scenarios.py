@@ -49,11 +49,13 @@ class EventZoneSpec:
     zone_id, name : str
     shoreline : tuple of (lon, lat)
         The stretch of harbour front the zone follows (EPSG:4326); the zone is
-        the land within ``depth_m`` metres of it.
-    depth_m : float
-        How far inland the crowd stands, metres.
+        the demo land nearest to it, as much of it as the real walkable area.
+    length_m, width_m : float
+        The real viewing area's length along the harbour and its mean
+        walkable width, metres (estimated from the promenade's layout, not
+        surveyed: see docs/demo-city.md); the zone's area is their product.
     peak_density_p_m2 : float
-        Mean crowd density at the peak, people per square metre.
+        Mean crowd density over the zone during the show, people per square metre.
     n_cameras : int
         Promenade cameras placed inside the zone (ids ``LCSD-<zone_id>-NN``).
     """
@@ -61,9 +63,20 @@ class EventZoneSpec:
     zone_id: str
     name: str
     shoreline: tuple[tuple[float, float], ...]
-    depth_m: float
+    length_m: float
+    width_m: float
     peak_density_p_m2: float
     n_cameras: int
+
+    @property
+    def walkable_area_m2(self) -> float:
+        """The real viewing area, m2 (length times mean walkable width)."""
+        return self.length_m * self.width_m
+
+    @property
+    def peak_people(self) -> float:
+        """People in the zone during the show at its mean peak density."""
+        return self.walkable_area_m2 * self.peak_density_p_m2
 
 
 @dataclass(frozen=True)
@@ -92,22 +105,34 @@ class Fireworks:
     alert_density_p_m2: float
 
 
+#: The harbour-front viewing areas of the National Day fireworks.  Areas are
+#: the real promenades' (length x mean walkable width, estimated from their
+#: layout); densities are the zone means during the show: packed viewing
+#: areas 2.4-3.2 people/m2, the Tsim Sha Tsui front at 4.1 (the top of the
+#: packed range, reached only during the show), the outer promenades loosely
+#: filled.  Together they hold about 400,000 people at the show, inside the
+#: police's published whole-harbour estimates (over 340,000 in 2025, about
+#: 430,000 in 2023).
 _ZONES = (
     EventZoneSpec("TST", "Tsim Sha Tsui promenade and Avenue of Stars",
-                  ((114.1685, 22.2933), (114.1780, 22.2942), (114.1850, 22.2975)), 70.0, 5.2, 16),
+                  ((114.1685, 22.2933), (114.1780, 22.2942), (114.1850, 22.2975)), 1800.0, 20.0, 4.1, 16),
     EventZoneSpec("WCH", "Wan Chai waterfront and Golden Bauhinia Square",
-                  ((114.1700, 22.2855), (114.1780, 22.2845), (114.1855, 22.2855)), 60.0, 3.4, 10),
+                  ((114.1700, 22.2855), (114.1780, 22.2845), (114.1855, 22.2855)), 1600.0, 12.0, 3.2, 10),
     EventZoneSpec("CEN", "Central harbourfront event space",
-                  ((114.1550, 22.2895), (114.1630, 22.2875), (114.1695, 22.2856)), 60.0, 2.8, 10),
+                  ((114.1550, 22.2895), (114.1630, 22.2875), (114.1695, 22.2856)), 1550.0, 15.0, 2.6, 10),
     EventZoneSpec("WKCD", "West Kowloon Art Park",
-                  ((114.1500, 22.3040), (114.1570, 22.2965), (114.1640, 22.2965)), 80.0, 2.4, 8),
+                  ((114.1500, 22.3040), (114.1570, 22.2965), (114.1640, 22.2965)), 1800.0, 18.0, 2.4, 8),
     EventZoneSpec("HH", "Hung Hom promenade",
-                  ((114.1860, 22.2985), (114.1910, 22.3080)), 50.0, 1.6, 6),
+                  ((114.1860, 22.2985), (114.1910, 22.3080)), 1200.0, 12.0, 1.6, 6),
     EventZoneSpec("NP", "North Point and Quarry Bay promenade",
-                  ((114.1960, 22.2917), (114.2050, 22.2933), (114.2140, 22.2897)), 50.0, 1.1, 6),
+                  ((114.1960, 22.2917), (114.2050, 22.2933), (114.2140, 22.2897)), 2000.0, 8.0, 1.1, 6),
     EventZoneSpec("KTRP", "Kai Tak Runway Park",
-                  ((114.2070, 22.3070), (114.2175, 22.2985)), 50.0, 0.8, 4),
+                  ((114.2070, 22.3070), (114.2175, 22.2985)), 1400.0, 12.0, 0.8, 4),
 )
+
+#: The police's published estimates of the whole harbour's fireworks crowd (people):
+#: over 340,000 (2025) and about 430,000 (2023).
+POLICE_ESTIMATE_RANGE = (340_000, 430_000)
 
 FIREWORKS = Fireworks(
     build_start=hkt(2026, 10, 1, 18, 0),

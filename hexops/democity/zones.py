@@ -16,8 +16,13 @@ from hexops.democity import scenarios
 from hexops.democity.districts import DISTRICTS, METRIC_CRS
 from hexops.democity.outline import land
 
-#: Standing room the capacity assumes, people per square metre.
-CAPACITY_DENSITY_P_M2 = 2.0
+#: Standing room the capacity assumes, people per square metre: 0.28 m2 per
+#: person, the boundary between Fruin's queuing levels of service D and E
+#: (beyond it standing people cannot avoid touching each other).
+CAPACITY_DENSITY_P_M2 = 3.6
+
+#: How far from its harbour-front line a zone may reach to find its area, metres.
+MAX_ZONE_REACH_M = 600.0
 
 #: Radius of a low-lying place's footprint, metres.
 LOW_LYING_RADIUS_M = 120.0
@@ -27,24 +32,48 @@ def _land_metric():
     return gpd.GeoSeries([land()], crs="EPSG:4326").to_crs(METRIC_CRS).iloc[0]
 
 
+def _land_near(line, land_m, reach_m: float):
+    """The largest piece of land within ``reach_m`` of ``line`` (a buffer can clip a sliver across a pier)."""
+    zone = line.buffer(reach_m, cap_style="flat").intersection(land_m)
+    return max(getattr(zone, "geoms", [zone]), key=lambda g: g.area)
+
+
+def zone_shape(line, land_m, area_m2: float, zone_id: str = "?"):
+    """The land nearest a harbour-front line with the given area (EPSG:2326, m2).
+
+    The demo's outline is coarse (it is a few hundred metres off in places and
+    will be replaced), so a zone is not a fixed-width strip but the land
+    closest to its line, grown until it holds the real walkable area: the
+    area is the real one whatever the outline, the shape follows the coast.
+    """
+    if _land_near(line, land_m, MAX_ZONE_REACH_M).area < area_m2:
+        raise ValueError(f"zone {zone_id}: less than {area_m2:,.0f} m2 of land within {MAX_ZONE_REACH_M:.0f} m "
+                         "of its harbour-front line")
+    low, high = 0.0, MAX_ZONE_REACH_M
+    for _ in range(30):   # bisection on the reach: area grows with it
+        mid = (low + high) / 2
+        if _land_near(line, land_m, mid).area < area_m2:
+            low = mid
+        else:
+            high = mid
+    return _land_near(line, land_m, high)
+
+
 def build_event_zones() -> gpd.GeoDataFrame:
-    """Fireworks viewing zones: the land within ``depth_m`` of each zone's shoreline.
+    """Fireworks viewing zones: for each, the land nearest its harbour front with the real walkable area.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``zone_id``, ``name``, ``capacity`` (people at 2 people/m2),
-        ``area_m2``, ``peak_density_p_m2`` and ``geometry`` (Polygon, EPSG:4326).
+        ``zone_id``, ``name``, ``capacity`` (people at
+        :data:`CAPACITY_DENSITY_P_M2`), ``area_m2``, ``peak_density_p_m2`` and
+        ``geometry`` (Polygon, EPSG:4326).
     """
     land_m = _land_metric()
     lines = gpd.GeoSeries([LineString(z.shoreline) for z in scenarios.FIREWORKS.zones], crs="EPSG:4326")
     strips = lines.to_crs(METRIC_CRS)
-    shapes = []
-    for strip, spec in zip(strips, scenarios.FIREWORKS.zones):
-        zone = strip.buffer(spec.depth_m, cap_style="flat").intersection(land_m)
-        # Keep the largest piece: a buffer can clip a sliver across a pier.
-        parts = sorted(getattr(zone, "geoms", [zone]), key=lambda g: g.area, reverse=True)
-        shapes.append(parts[0])
+    shapes = [zone_shape(line, land_m, spec.walkable_area_m2, spec.zone_id)
+              for line, spec in zip(strips, scenarios.FIREWORKS.zones)]
     metric = gpd.GeoSeries(shapes, crs=METRIC_CRS)
     area = metric.area.to_numpy()
     return gpd.GeoDataFrame(

@@ -90,6 +90,18 @@ def test_the_expected_fireworks_zones_are_those_above_the_alert_density():
     assert peaks[fw.densest_zone] == max(peaks.values()) > 4.0
 
 
+def test_the_fireworks_zones_hold_the_polices_whole_harbour_estimate_at_plausible_densities(small_city):
+    zones = small_city.event_zones.set_index("zone_id")
+    low, high = scenarios.POLICE_ESTIMATE_RANGE
+    peak_total = float((zones["area_m2"] * zones["peak_density_p_m2"]).sum())
+    assert low <= peak_total <= high
+    for spec in scenarios.FIREWORKS.zones:
+        # Each zone's area is the real walkable area it stands for, whatever the demo's coarse coast.
+        assert zones.loc[spec.zone_id, "area_m2"] == pytest.approx(spec.walkable_area_m2, rel=1e-3)
+        assert 0.5 <= spec.peak_density_p_m2 <= 4.5
+    assert (zones["capacity"] == (zones["area_m2"] * 3.6).round().astype(int)).all()
+
+
 def test_scenario_times_are_utc_and_read_right_in_hong_kong():
     assert scenarios.DEMO_START.isoformat() == "2026-09-30T16:00:00+00:00"
     assert scenarios.FIREWORKS.show_start.astimezone(scenarios.HKT).strftime("%H:%M") == "21:00"

@@ -61,14 +61,28 @@ def test_a_saturated_camera_reports_exactly_its_countable_limit(small_city, fire
 def _zone_density(city, events, zone_id):
     area = city.cameras.set_index("camera_id")["fov_area_m2"]
     z = events[events["camera_id"].str.startswith(f"LCSD-{zone_id}-")]
-    return z.groupby("window_start").apply(lambda g: g["people"].sum() / area.loc[g["camera_id"]].sum())
+    return z.groupby("window_start").apply(lambda g: g["people"].sum() / area.loc[g["camera_id"]].sum(),
+                                             include_groups=False)
 
 
-def test_the_densest_zone_passes_four_people_per_square_metre_during_the_show_only(small_city, fireworks_night):
+def test_the_densest_zone_is_packed_but_plausible_during_the_show_only(small_city, fireworks_night):
+    # Counted density: saturated cameras report their countable limit, a lower bound,
+    # so the counted figure sits a little under the zone's true mean of 4.1 people/m2.
     d = _zone_density(small_city, fireworks_night, FW.densest_zone)
-    assert d.loc[FW.show_start:FW.show_end - timedelta(minutes=5)].min() > 4.0
+    show = d.loc[FW.show_start:FW.show_end - timedelta(minutes=5)]
+    assert show.min() > 3.5 and show.max() < 5.0
     assert d.loc[:FW.build_start - timedelta(minutes=5)].max() < 0.5
     assert d.loc[FW.dispersed_by:].max() < 0.5
+
+
+def test_zone_cameras_rarely_see_more_than_five_people_per_square_metre(small_city, fireworks_night):
+    area = small_city.cameras.set_index("camera_id")["fov_area_m2"]
+    show = fireworks_night[fireworks_night["camera_id"].str.startswith("LCSD-")
+                           & (fireworks_night["window_start"] >= FW.show_start)
+                           & (fireworks_night["window_start"] < FW.show_end)]
+    density = show["people"].to_numpy() / area.loc[show["camera_id"]].to_numpy()
+    assert (density > 5.0).mean() < 0.10
+    assert density.max() < 7.0
 
 
 def test_zones_not_expected_to_alert_stay_below_the_alert_density(small_city, fireworks_night):

@@ -36,15 +36,21 @@ class BandConfig:
     count_rel_error : float
         Relative error of a camera's count over its visible ground (both ways).
     uncovered_spread : float
-        Relative spread of the density assumed on ground no camera sees: the
-        covered mean density times ``1 -/+ uncovered_spread``.
+        Relative spread of the density assumed on ground no camera sees, when
+        cameras see almost none of the region: the covered mean density times
+        ``1 -/+ uncovered_spread``.  The spread shrinks in proportion to the
+        share of the region the cameras see (``uncovered_spread * (1 - seen
+        share)``): the more of a zone is seen, the less is extrapolated and
+        the more the seen ground tells about the rest.  With the defaults a
+        region whose ground is a third seen has a band of at most
+        ``1/3 * 0.10 + 2/3 * 0.20`` = +/-17 % while no camera is saturated.
     saturation_ceiling : float
         People per m2 a saturated camera may really be seeing (upper bound;
         about the densest standing crowd).
     """
 
     count_rel_error: float = 0.10
-    uncovered_spread: float = 0.5
+    uncovered_spread: float = 0.3
     saturation_ceiling: float = 7.0
 
 
@@ -127,7 +133,8 @@ def region_estimates(
     # Unseen ground is assumed as dense as the seen ground, within a spread.
     fill = np.nan_to_num(density) * uncovered
     fill_high = np.nan_to_num(density_high) * uncovered
-    err, spread = config.count_rel_error, config.uncovered_spread
+    seen_share = np.where(area > 0, np.minimum(covered / np.where(area > 0, area, 1), 1.0), 0.0)
+    err, spread = config.count_rel_error, config.uncovered_spread * (1.0 - seen_share)
     return pd.DataFrame(
         {
             "covered_m2": covered,
@@ -136,7 +143,7 @@ def region_estimates(
             "people": seen + fill,
             "people_low": seen * (1 - err) + fill * (1 - spread),
             "people_high": seen_high * (1 + err) + fill_high * (1 + spread),
-            "covered_fraction": np.where(area > 0, np.minimum(covered / np.where(area > 0, area, 1), 1.0), 0.0),
+            "covered_fraction": seen_share,
             "n_cameras": np.bincount(pair_region, weights=live.astype(float), minlength=n).astype(int),
             "n_saturated": np.bincount(pair_region, weights=sat.astype(float), minlength=n).astype(int),
         }

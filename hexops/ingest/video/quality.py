@@ -8,12 +8,12 @@ the old reference.  Each check below is a property every ordinary camera
 frame has and the failure lacks, tested in a fixed order so that the reason
 named is the most basic one:
 
-1. **placeholder** -- an "image unavailable" card or a test pattern is drawn:
+1. **too dark** -- nothing to see (lens capped, lights out, night without IR).
+2. **placeholder** -- an "image unavailable" card or a test pattern is drawn:
    most of it is exactly flat blocks *and* a handful of exact colours.  A
    real scene may have flat blocks where JPEG smoothed the noise (sky, a
    calm flood), but light falls off across any real surface, so its pixels
    spread over many slightly different values.
-2. **too dark** -- nothing to see (lens capped, lights out, night without IR).
 3. **glare** -- in a dark scene, a large share of pixels clipped to white
    (headlights, floodlights, low sun in the lens); in any scene, clipping
    over a quarter of the frame (overexposure, lens flare).
@@ -193,12 +193,12 @@ class QualityGate:
         work = _work(frame_bgr)
         gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
         previous, self._previous = self._previous, gray
-        if (flat_block_share(gray, t.flat_block_std) >= t.placeholder_flat_share
-                and dominant_colour_share(work, t.placeholder_colours) >= t.placeholder_colour_share):
-            return QualityVerdict(False, "placeholder or test card (no sensor noise over most of the frame)")
         median = float(np.median(gray))
         if median < t.dark_median:
             return QualityVerdict(False, "too dark")
+        if (flat_block_share(gray, t.flat_block_std) >= t.placeholder_flat_share
+                and dominant_colour_share(work, t.placeholder_colours) >= t.placeholder_colour_share):
+            return QualityVerdict(False, "placeholder or test card (no sensor noise over most of the frame)")
         clipped = float((gray >= 250).mean())
         if median < t.night_median and clipped >= t.night_glare_share:
             return QualityVerdict(False, "night glare (bright lights clipped in a dark scene)")

@@ -93,6 +93,12 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
+def _smootherstep(x: np.ndarray) -> np.ndarray:
+    """Perlin's smootherstep: flat at both ends, steeper in the middle than :func:`_smoothstep`."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * x * (x * (6 * x - 15) + 10)
+
+
 def _frac(times: pd.DatetimeIndex, a, b) -> np.ndarray:
     return np.asarray((times - pd.Timestamp(a)) / (pd.Timestamp(b) - pd.Timestamp(a)), dtype=float)
 
@@ -102,7 +108,8 @@ def crowd_curve(times: pd.DatetimeIndex) -> np.ndarray:
     fw = scenarios.FIREWORKS
     out = np.zeros(len(times))
     build = (times >= fw.build_start) & (times < fw.peak_start)
-    out[build] = 0.85 * _smoothstep(_frac(times[build], fw.build_start, fw.peak_start))
+    # Most people arrive in the middle of the build-up, not evenly over it.
+    out[build] = 0.85 * _smootherstep(_frac(times[build], fw.build_start, fw.peak_start))
     gather = (times >= fw.peak_start) & (times < fw.show_start)
     out[gather] = 0.85 + 0.15 * _frac(times[gather], fw.peak_start, fw.show_start)
     out[(times >= fw.show_start) & (times < fw.show_end)] = 1.0

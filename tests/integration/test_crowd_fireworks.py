@@ -67,6 +67,18 @@ def test_the_zone_panel_at_the_peak_shows_occupancy_level_of_service_and_a_band(
     assert panel.loc["KTRP", "density"] < 2.0
 
 
+def test_the_whole_harbour_at_the_show_is_within_the_polices_estimate_at_plausible_densities(scenario_db_url):
+    with psycopg.connect(scenario_db_url) as conn:
+        panel = crowd.zone_panel(conn, crowd.snapshot(conn, FW.show_start))
+    zones = panel.loc[[z.zone_id for z in FW.zones]]
+    low, high = scenarios.POLICE_ESTIMATE_RANGE
+    assert low <= zones["people"].sum() <= high
+    assert (zones["density"] < 5.0).all()
+    # No zone is a third seen by its cameras, so none is held to +/-20 %; the band stays honest but bounded.
+    assert (zones["covered_fraction"] < 1 / 3).all()
+    assert (zones["people_high"] / zones["people"] < 1.6).all() and (zones["people_low"] / zones["people"] > 0.6).all()
+
+
 def test_saturated_cameras_widen_the_band_instead_of_lowering_the_count(scenario_db_url):
     from hexops.analytics.crowd import crowd_snapshot
     from hexops.geodata import crowd as q

@@ -39,7 +39,8 @@ from tqdm import tqdm
 
 from bench import vault_synthetic, video_validation
 from hexops.detectors.hog import HogPeopleDetector
-from hexops.detectors.registry import Registry, build_detector
+from hexops.detectors.registry import Registry
+from hexops.detectors.runners import build_detector
 from hexops.geodata import migrate
 from hexops.geodata.cluster import PrivateCluster
 from hexops.ingest.video.synthetic import street_frame

@@ -31,7 +31,8 @@ import cv2
 import numpy as np
 
 from hexops.detectors.density import DensityCounter
-from hexops.detectors.registry import DENSITY_MODEL, LAST_RESORT_MODEL, Registry, build_detector
+from hexops.detectors.registry import DENSITY_MODEL, LAST_RESORT_MODEL, Registry
+from hexops.detectors.runners import build_detector
 from hexops.detectors.spec import ModelSpec
 from hexops.ingest.video.counting import PeopleCounter
 from hexops.settings import Settings

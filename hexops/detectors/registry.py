@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from hexops.detectors.base import ModelError
-from hexops.detectors.hog import HogPeopleDetector
-from hexops.detectors.onnx_runner import OnnxDetector
 from hexops.detectors.spec import ModelSpec
 
 REGISTRY_FILE = Path(__file__).with_name("registry.json")
@@ -173,19 +171,3 @@ class Registry:
                                   f"from {self.models_dir})")
                 return spec, None
         raise ModelError(f"no box detector available (tried {', '.join(DETECTOR_PREFERENCE)})")
-
-
-def build_detector(spec: ModelSpec, session: Any = None):
-    """A :class:`models.base.Detector` for a loaded spec.
-
-    Parameters
-    ----------
-    session : optional
-        An onnxruntime-like session to use instead of opening ``spec.path``
-        (tests pass a fake with ``get_inputs``, ``get_outputs`` and ``run``).
-    """
-    if spec.runner == "hog":
-        return HogPeopleDetector(name=spec.name, version=spec.version)
-    if spec.runner == "density":
-        raise ModelError(f"model {spec.name} is a density counter, not a box detector (use DensityCounter)")
-    return OnnxDetector(spec, session)

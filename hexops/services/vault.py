@@ -168,7 +168,8 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     from hexops.democity.scenarios import RAINSTORM
     from hexops.ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events
     from hexops.ingest.video.synthetic import street_frame, write_street_video
-    from hexops.detectors.registry import Registry, build_detector
+    from hexops.detectors.registry import Registry
+    from hexops.detectors.runners import build_detector
 
     with context.db.connection() as conn:
         camera = q.first_active_camera(conn)

@@ -19,7 +19,8 @@ from hexops.detectors import csrnet_onnx
 from hexops.detectors.base import ModelError
 from hexops.detectors.build import build_density_model, fetch_wheel
 from hexops.detectors.density import DensityCounter
-from hexops.detectors.registry import REGISTRY_FILE, Registry, build_detector
+from hexops.detectors.registry import REGISTRY_FILE, Registry
+from hexops.detectors.runners import build_detector
 
 #: A narrow CSRNet: the published layout (three pools, dilated back end) at a fraction of the widths.
 NARROW = {"frontend": (4, 4, "M", 6, 6, "M", 8, 8, 8, "M", 8, 8, 8), "backend": (8, 8, 8, 6, 6, 4)}

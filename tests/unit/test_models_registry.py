@@ -13,7 +13,8 @@ import pytest
 from hexops.detectors.base import Detections, Detector, ModelError
 from hexops.detectors.hog import HogPeopleDetector
 from hexops.detectors.onnx_runner import OnnxDetector
-from hexops.detectors.registry import Registry, build_detector
+from hexops.detectors.registry import Registry
+from hexops.detectors.runners import build_detector
 
 SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models" / "pedestrian_ssdlite.onnx"
 

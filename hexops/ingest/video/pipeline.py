@@ -14,7 +14,8 @@ import psycopg
 
 from hexops.detectors.base import Detector
 from hexops.detectors.density import DensityCounter
-from hexops.detectors.registry import DENSITY_MODEL, Registry, build_detector
+from hexops.detectors.registry import DENSITY_MODEL, Registry
+from hexops.detectors.runners import build_detector
 from hexops.ingest.core import IngestReport, ingest_events
 from hexops.ingest.errors import SourceError
 from hexops.ingest.video.analyse import FrameAnalyser, FrameResult, events_frame, window_events

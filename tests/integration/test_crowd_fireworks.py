@@ -68,8 +68,8 @@ def test_the_zone_panel_at_the_peak_shows_occupancy_level_of_service_and_a_band(
 
 
 def test_the_whole_harbour_at_the_show_is_within_the_polices_estimate_at_plausible_densities(scenario_db_url):
-    with psycopg.connect(scenario_db_url) as conn:
-        panel = crowd.zone_panel(conn, crowd.snapshot(conn, FW.show_start))
+    uow = UnitOfWork.for_url(scenario_db_url)
+    panel = crowd.zone_panel(uow, crowd.snapshot(uow, FW.show_start))
     zones = panel.loc[[z.zone_id for z in FW.zones]]
     low, high = scenarios.POLICE_ESTIMATE_RANGE
     assert low <= zones["people"].sum() <= high

@@ -113,7 +113,7 @@ def analyse(ctx: click.Context, source: str, camera_id: str, start: str | None, 
 @click.pass_context
 def reference(ctx: click.Context, source: str, camera_id: str, out: Path | None) -> None:
     """Make a camera's dry-weather reference from footage of its empty, dry scene (per-pixel median)."""
-    import cv2
+    import cv2  # lazy imports: start-up time (see module docstring)
 
     from hexops.ingest.errors import IngestError
     from hexops.ingest.video.pipeline import median_reference

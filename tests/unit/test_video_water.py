@@ -129,3 +129,13 @@ def test_an_unusable_still_answers_unusable_with_its_reason(tmp_path):
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["usable"] is False and answer["quality"].startswith("placeholder")
     assert answer["people"] is None and answer["water"]["state"] is None
+
+
+def test_people_the_boxes_missed_are_not_water_and_a_road_hidden_by_a_crowd_is_unknown():
+    from hexops.ingest.video.crowding import CrowdingCheck
+
+    analyser = FrameAnalyser(NoBoxes(), water=WaterEstimator(REFERENCE), crowding=CrowdingCheck(REFERENCE, 15))
+    some = analyser.analyse(SampledFrame(AT, street_frame(3, people=2, crowd=60)))
+    assert some.water_state == "dry"
+    packed = analyser.analyse(SampledFrame(AT, street_frame(3, people=2, crowd=400)))
+    assert packed.usable and packed.water_state is None

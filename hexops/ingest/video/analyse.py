@@ -110,7 +110,10 @@ class FrameAnalyser:
         estimate = self.counter.count(frame.image, found)
         vehicles = found.count(Detections.VEHICLE)
         if self.water is not None:
-            water = self.water.estimate(frame.image, found.boxes)
+            # Texture gained against the empty reference is something standing on the road
+            # (people the boxes missed, a crowd); water removes texture, it never adds it.
+            hidden = self.crowding.occupants(frame.image) if self.crowding is not None else None
+            water = self.water.estimate(frame.image, found.boxes, hidden)
             state, confidence = water.state, (water.confidence if water.state is not None else 0.0)
         else:
             state, confidence = None, 0.0

@@ -57,6 +57,14 @@ class CrowdingCheck:
         gain = _edges(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)) - self._ref_edges
         return gain > self.thresholds.texture_gain
 
+    def occupants(self, frame_bgr: np.ndarray) -> np.ndarray | None:
+        """Pixels covered by things standing in the scene: :meth:`occupied` edges, closed over
+        object-sized gaps (15 px) so that a figure's plain-coloured interior counts too."""
+        occupied = self.occupied(frame_bgr)
+        if occupied is None:
+            return None
+        return cv2.morphologyEx(occupied.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8)) > 0
+
     def saturated(self, frame_bgr: np.ndarray, people: int, boxes: np.ndarray) -> bool:
         if people >= self.saturation_count:
             return True

@@ -75,6 +75,10 @@ class WaterThresholds:
     water_colour_share: float = 0.3
 
 
+#: Share of the road that must be visible (not behind boxes or a crowd) to judge it.
+MIN_VISIBLE_ROAD = 0.25
+
+
 @dataclass(frozen=True)
 class WaterEstimate:
     state: str | None     # dry | wet | flooded; None when the road cannot be seen
@@ -130,14 +134,23 @@ class WaterEstimator:
         now = float(np.median(gray[off_road]))
         return 1.0 if now < 1.0 else float(np.clip(self._ref_gray_median / now, 0.25, 4.0))
 
-    def estimate(self, frame_bgr: np.ndarray, boxes: np.ndarray | None = None) -> WaterEstimate:
-        """State of the road in ``frame_bgr``; ``boxes`` (x1, y1, x2, y2 pixels) are excluded."""
+    def estimate(self, frame_bgr: np.ndarray, boxes: np.ndarray | None = None,
+                 hidden: np.ndarray | None = None) -> WaterEstimate:
+        """State of the road in ``frame_bgr``.
+
+        ``boxes`` (x1, y1, x2, y2 pixels) and ``hidden`` (a boolean mask of
+        pixels covered by something standing on the road: people the boxes
+        missed, bags, a packed crowd) are excluded.  When less than
+        :data:`MIN_VISIBLE_ROAD` of the road is left, the state is unknown.
+        """
         if frame_bgr.shape != self.reference.shape:
             frame_bgr = cv2.resize(frame_bgr, (self.reference.shape[1], self.reference.shape[0]))
         mask = self.mask.copy()
         for x1, y1, x2, y2 in (np.asarray(boxes, int) if boxes is not None else []):
             mask[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = False
-        if not mask.any():
+        if hidden is not None and hidden.shape == mask.shape:
+            mask &= ~hidden
+        if mask.sum() < MIN_VISIBLE_ROAD * max(int(self.mask.sum()), 1):
             return WaterEstimate(None, 0.0, 0.0, 0.0)   # the road is hidden: unknown, not dry
         lab = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
         lab[..., 0] *= self._exposure_gain(lab)

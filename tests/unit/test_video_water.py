@@ -139,3 +139,14 @@ def test_people_the_boxes_missed_are_not_water_and_a_road_hidden_by_a_crowd_is_u
     assert some.water_state == "dry"
     packed = analyser.analyse(SampledFrame(AT, street_frame(3, people=2, crowd=400)))
     assert packed.usable and packed.water_state is None
+
+
+def test_a_view_with_no_road_in_it_falls_back_to_the_lower_part_and_says_so():
+    from hexops.ingest.video.roadmask import derive_road_mask
+
+    facade = np.zeros((240, 320, 3), np.uint8)
+    facade[:] = (40, 90, 200)                                   # orange brick, no grey carriageway
+    facade = np.clip(facade + np.random.default_rng(0).normal(0, 20, facade.shape), 0, 255).astype(np.uint8)
+    mask, found = derive_road_mask(facade)
+    assert not found and mask[150:].all() and not mask[:140].any()
+    assert derive_road_mask(REFERENCE)[1]

@@ -21,7 +21,7 @@ from hexops.ingest.errors import SourceError
 from hexops.ingest.video.analyse import FrameAnalyser, FrameResult, events_frame, window_events
 from hexops.ingest.video.crowding import CrowdingCheck
 from hexops.ingest.video.reader import SampledFrame, VideoSource
-from hexops.ingest.video.roadmask import load_road_mask
+from hexops.ingest.video.roadmask import derive_road_mask, load_road_mask
 from hexops.ingest.video.water import WaterEstimator
 
 
@@ -94,8 +94,11 @@ def camera_setup(registry: Registry, *, reference: Path | None, road_mask: Path 
     else:
         mask = load_road_mask(road_mask, ref.shape[:2]) if road_mask is not None else None
         if mask is None:
+            mask, found = derive_road_mask(ref)
             notes.append("no drawn road mask: the road is derived from the reference (near-grey, "
-                         "fine-grained, reaching the bottom edge)")
+                         "fine-grained, reaching the bottom edge)" if found else
+                         "no drawn road mask and no road found in the reference: the lower 40 % of the frame "
+                         "is assumed to be road (draw one with `hexops video road-mask`)")
     return CameraSetup(build_analyser(build_detector(spec), ref, spec.saturation_count, density, mask), tuple(notes))
 
 

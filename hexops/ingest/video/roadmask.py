@@ -29,10 +29,20 @@ MIN_ROAD_SHARE = 0.05
 
 
 def auto_road_mask(reference_bgr: np.ndarray) -> np.ndarray:
+    """The road in a dry reference (see :func:`derive_road_mask`), whichever way it was found."""
+    return derive_road_mask(reference_bgr)[0]
+
+
+def derive_road_mask(reference_bgr: np.ndarray) -> tuple[np.ndarray, bool]:
     """The road in a dry reference: near-grey, low-texture pixels connected to the bottom edge.
 
-    Falls back to the lower 40 % of the frame when that region is smaller than
-    :data:`MIN_ROAD_SHARE` of it (a view with no visible carriageway).
+    Returns
+    -------
+    (ndarray of bool, bool)
+        The mask, and whether it was found in the image.  When the region is
+        smaller than :data:`MIN_ROAD_SHARE` of the frame (a view with no
+        visible carriageway), the lower 40 % of the frame is assumed instead
+        and the flag is False, so the caller can say so.
     """
     height, width = reference_bgr.shape[:2]
     lab = cv2.cvtColor(reference_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
@@ -48,9 +58,10 @@ def auto_road_mask(reference_bgr: np.ndarray) -> np.ndarray:
     mask = np.isin(labels, bottom[bottom > 0]) if n > 1 and len(bottom) else np.zeros((height, width), bool)
     mask = _fill_holes(mask)
     if mask.mean() < MIN_ROAD_SHARE:
-        mask = np.zeros((height, width), bool)
-        mask[int(height * 0.6):] = True
-    return mask
+        assumed = np.zeros((height, width), bool)
+        assumed[int(height * 0.6):] = True
+        return assumed, False
+    return mask, True
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:

@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hexops.analytics.risk import BacktestResult, CountMatrix, build_counts, make_models, parse_horizon, run_backtest
+from hexops.analytics.risk import (
+    SKILL_KEY, TABLE_METRICS, BacktestResult, CountMatrix, build_counts, make_models, parse_horizon, parse_names,
+    run_backtest, with_baselines,
+)
 from hexops.analytics.risk.errors import RiskInputError
 from hexops.analytics.risk.events import ColumnMapping, PreparedEvents, prepare_events
 
@@ -52,7 +55,7 @@ def backtest_file(
     test_until: str,
     resolution: int = 9,
     horizon: str = "1d",
-    models: tuple[str, ...] = ("kde", "hawkes", "gbm"),
+    models: tuple[str, ...] | None = None,
     event_type: str | None = None,
     progress: bool = True,
 ) -> FileBacktest:
@@ -72,6 +75,9 @@ def backtest_file(
         H3 resolution of the study cells (8, 9 or 10).
     horizon : str
         Bin width: ``shift`` (8 h), ``1d`` or ``7d``.
+    models : tuple of str, optional
+        Forecasters to compare (default: the registry's defaults); the naive
+        baselines are always added.
     event_type : str, optional
         Keep only incidents of this type.
     """
@@ -99,7 +105,8 @@ def backtest_file(
     n_test = int(np.ceil((end - start) / bin_width))
     cells = np.unique(before["cell"].to_numpy())
     matrix = build_counts(events, origin=origin, end=start + n_test * bin_width, bin_width=bin_width, cells=cells)
-    result = run_backtest(matrix, make_models(models), n_back, n_back + n_test, progress=progress)
+    names = with_baselines(parse_names(models))
+    result = run_backtest(matrix, make_models(names), n_back, n_back + n_test, progress=progress)
     report = result.as_json()
     report["seconds"]["prepare"] = round(prepare_s, 2)
     report.update(
@@ -144,14 +151,21 @@ def write_report(outcome: FileBacktest, json_path: Path) -> Path:
 
 
 def format_table(report: dict) -> str:
-    """The scores as a plain text table, best model marked."""
-    keys = ["pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5"]
-    lines = [f"{'model':<8}" + "".join(f"{k:>12}" for k in keys) + f"{'seconds':>10}"]
+    """The scores as a plain text table: kind, every table metric and skill, best marked."""
+    keys = list(TABLE_METRICS)
+    width = max(12, *(len(name) + 1 for name in report["models"]))
+    lines = [f"{'model':<{width}}{'kind':<10}" + "".join(f"{k:>12}" for k in keys) + f"{'seconds':>10}"]
     for name, metrics in report["models"].items():
         mark = " *" if name == report["best"] else ""
-        lines.append(
-            f"{name:<8}" + "".join(f"{metrics[k]:>12.3f}" for k in keys)
-            + f"{report['seconds'].get(name, float('nan')):>10.1f}{mark}"
-        )
-    lines.append(f"* best by PAI at 5% over {report['origins']} origins, {report['n_cells']} cells")
+        values = "".join(f"{metrics[k]:>12.3f}" if metrics.get(k) is not None else f"{'-':>12}" for k in keys)
+        lines.append(f"{name:<{width}}{report['kinds'].get(name, ''):<10}" + values
+                     + f"{report['seconds'].get(name, float('nan')):>10.1f}{mark}")
+    lines.append(f"* best by PAI at 5% over {report['origins']} origins, {report['n_cells']} cells; "
+                 f"{SKILL_KEY} = PAI at 5% / {report.get('reference') or 'naive_365'}'s")
+    best_model = report.get("best_model")
+    if best_model is not None and report["models"][best_model].get(SKILL_KEY) is not None:
+        skill = report["models"][best_model][SKILL_KEY]
+        verdict = "beats" if skill > 1 else "does not beat"
+        lines.append(f"best forecasting model: {best_model}, {verdict} counting last year's incidents "
+                     f"({SKILL_KEY} {skill:.3f})")
     return "\n".join(lines)

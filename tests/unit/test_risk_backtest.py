@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hexops.analytics.risk import FutureLeakError, KernelDensity, build_counts, run_backtest
+from hexops.analytics.risk import FutureLeakError, build_counts, run_backtest
+from hexops.analytics.risk.forecasters.kde import KernelDensity
 from hexops.analytics.risk.events import points_to_cells
 from hexops.analytics.risk.history import History
 from tests.fixtures.risk import synthetic_incidents

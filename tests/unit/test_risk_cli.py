@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from hexops.cli import build_cli
@@ -29,16 +30,24 @@ def test_a_csv_backtest_prints_a_table_and_writes_the_report_and_a_plot(tmp_path
     ], env={"HEXOPS_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert set(report["models"]) == {"kde", "hawkes"}
+    # The naive baselines are always in the report, though not asked for.
+    assert set(report["models"]) == {"naive_365", "naive_recent", "kde", "hawkes"}
+    assert report["kinds"] == {"naive_365": "baseline", "naive_recent": "baseline", "kde": "peer",
+                               "hawkes": "model"}
     for metrics in report["models"].values():
-        for key in ("pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5"):
+        for key in ("pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5", "skill_pai_5"):
             assert isinstance(metrics[key], float)
         assert metrics["pai_5"] > 1.5  # persistent hotspots are easy to beat chance on
-    assert report["best"] in report["models"]
+        assert metrics["skill_pai_5"] == pytest.approx(metrics["pai_5"] / report["models"]["naive_365"]["pai_5"],
+                                                       abs=1e-4)
+    assert report["models"]["naive_365"]["skill_pai_5"] == 1.0
+    assert report["best"] == max(report["models"], key=lambda m: report["models"][m]["pai_5"])
+    assert report["best_model"] in ("kde", "hawkes")
     assert report["origins"] == 30
     assert report["rows_refused"] == 1
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     assert "pai_5" in result.output and "* best by PAI at 5%" in result.output
+    assert "naive_365" in result.output and "best forecasting model:" in result.output
     assert "row 2" not in result.output and "1 row(s) refused" in result.output
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hexops.analytics.risk import GradientBoosted, build_counts
+from hexops.analytics.risk import build_counts
+from hexops.analytics.risk.forecasters.gbm import GradientBoosted
 from hexops.analytics.risk.events import points_to_cells
 from hexops.analytics.risk.history import CountMatrix
 from tests.fixtures.risk import synthetic_incidents
@@ -22,7 +23,7 @@ def test_footfall_unmeasured_during_training_is_left_out_rather_than_breaking_th
     exposure = np.full((len(base.cells), base.n_bins), np.nan)
     exposure[:5, 145:] = 30.0  # a few cameras, only in the last days
     matrix = CountMatrix(base.cells, origin, DAY, base.counts, exposure=exposure, outside=base.outside)
-    model = GradientBoosted(train_span=pd.Timedelta(days=60), n_origins=8, max_iter=20).fit(matrix.until(140))
+    model = GradientBoosted(train_span=pd.Timedelta(days=60), max_iter=20).fit(matrix.until(140))
     assert "footfall" not in model.feature_names
     predicted = model.predict(matrix.until(149))
     assert np.isfinite(predicted).all() and (predicted >= 0).all()

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hexops.analytics.risk import build_counts, make_models, run_backtest
+from hexops.analytics.risk import build_counts, make_models, names, run_backtest
 from tests.fixtures.risk import CENTRE
 
 ORIGIN = pd.Timestamp("2026-01-01", tz="UTC")
@@ -37,7 +37,7 @@ def test_every_incident_in_the_span_is_counted_in_a_cell_or_as_outside(rows, wid
     assert abs(matrix.outside.sum() - expected_outside) < 1e-9
 
 
-def test_all_three_models_forecast_from_three_weeks_of_history():
+def test_every_registered_forecaster_forecasts_from_three_weeks_of_history():
     rng = np.random.default_rng(2)
     n = 120
     events = pd.DataFrame({
@@ -45,6 +45,6 @@ def test_all_three_models_forecast_from_three_weeks_of_history():
         "cell": rng.choice(np.array(CELLS, dtype=np.int64), n),
     })
     matrix = build_counts(events, origin=ORIGIN, end=ORIGIN + pd.Timedelta(days=28), bin_width=pd.Timedelta("1d"))
-    result = run_backtest(matrix, make_models(), 21, 28, progress=False)
-    assert set(result.scores) == {"kde", "hawkes", "gbm"}
+    result = run_backtest(matrix, make_models(names()), 21, 28, progress=False)
+    assert set(result.scores) == {"naive_365", "naive_recent", "kde", "hawkes", "gbm"}
     assert all(board.periods == 7 for board in result.scores.values())

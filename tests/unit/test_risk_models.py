@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from hexops.analytics.risk import GradientBoosted, HawkesGrid, KernelDensity, build_counts, make_models
+from hexops.analytics.risk import build_counts, make_models
+from hexops.analytics.risk.forecasters.gbm import GradientBoosted
+from hexops.analytics.risk.forecasters.hawkes import HawkesGrid
+from hexops.analytics.risk.forecasters.kde import KernelDensity
 from hexops.analytics.risk.errors import RiskInputError
 from hexops.analytics.risk.events import points_to_cells
 from hexops.analytics.risk.history import CountMatrix
@@ -62,7 +65,7 @@ def matrix() -> CountMatrix:
 @pytest.mark.parametrize("model", [
     KernelDensity(window=pd.Timedelta(days=60)),
     HawkesGrid(train_window=pd.Timedelta(days=90), iterations=15),
-    GradientBoosted(train_span=pd.Timedelta(days=60), n_origins=10, max_iter=30),
+    GradientBoosted(train_span=pd.Timedelta(days=60), max_iter=30),
 ], ids=lambda m: m.name)
 def test_every_forecaster_explains_its_prediction_in_parts_that_add_up(model, matrix):
     history = matrix.until(140)
@@ -92,7 +95,7 @@ def test_footfall_enters_the_gradient_boosted_features_when_measured(matrix):
     exposure = rng.gamma(2.0, 20.0, size=(len(matrix.cells), matrix.n_bins))
     with_footfall = CountMatrix(matrix.cells, matrix.origin, matrix.bin_width, matrix.counts,
                                 exposure=exposure, outside=matrix.outside)
-    model = GradientBoosted(train_span=pd.Timedelta(days=60), n_origins=8, max_iter=20)
+    model = GradientBoosted(train_span=pd.Timedelta(days=60), max_iter=20)
     model.fit(with_footfall.until(140))
     assert {"footfall", "per_passerby"} <= set(model.feature_names)
     assert "footfall" in model.explain(with_footfall.until(140))

@@ -226,6 +226,20 @@ class History:
         cum = self._matrix.cumulative()
         return cum[:, end] - cum[:, max(end - length, 0)]
 
+    def decayed_sum(self, half_life: float, end: int | None = None) -> np.ndarray:
+        """Per-cell counts before ``end``, each bin weighted ``0.5 ** (age / half_life)``.
+
+        ``age`` is in bins, 0 for the bin just before ``end``; bins older than
+        forty half-lives weigh under 1e-12 and are skipped.
+        """
+        end = self.cutoff if end is None else end
+        self._check(end)
+        start = max(0, end - int(np.ceil(40 * half_life)))
+        if end <= start:
+            return np.zeros(len(self.cells))
+        ages = np.arange(end - 1 - start, -1, -1, dtype=np.float64)
+        return np.asarray(self._matrix.counts[:, start:end] @ (0.5 ** (ages / half_life)), dtype=np.float64)
+
     def exposure(self, length: int, end: int | None = None) -> np.ndarray | None:
         """Mean footfall per cell over the ``length`` bins before ``end`` (NaN if unmeasured)."""
         end = self.cutoff if end is None else end

@@ -27,11 +27,32 @@ import numpy as np
 AREA_SHARES: tuple[float, ...] = (0.01, 0.05, 0.10)
 #: Area shares of the hit-rate curve drawn in the backtest plot.
 CURVE_SHARES: np.ndarray = np.round(np.linspace(0.005, 0.20, 40), 4)
+#: The area share commanders are told about ("the 5% of the district it flagged").
+HEADLINE_SHARE: float = 0.05
+#: Key of a forecaster's skill: its PAI at 5% divided by the reference baseline's.
+SKILL_KEY = "skill_pai_5"
+
+#: The metrics every backtest table shows, listed once: key -> (column label, one-line definition).
+#: Reports carry more keys (``pai_*``, ``pei_*``, ``hit_rate_*`` at every share in :data:`AREA_SHARES`).
+TABLE_METRICS: dict[str, tuple[str, str]] = {
+    "pai_1": ("PAI 1%", "share of incidents in the riskiest 1% of the area, divided by 1%"),
+    "pai_5": ("PAI 5%", "share of incidents in the riskiest 5% of the area, divided by 5% "
+                        "(1 is no better than chance)"),
+    "pai_10": ("PAI 10%", "share of incidents in the riskiest 10% of the area, divided by 10%"),
+    "pei_5": ("PEI 5%", "incidents caught in the flagged 5%, as a share of the most any 5% of the area held"),
+    "hit_rate_5": ("hits 5%", "share of all incidents that fell in the flagged 5% of the area"),
+    SKILL_KEY: ("skill", "PAI at 5% divided by that of counting last year's incidents (above 1 beats it)"),
+}
 
 
 def top_k(n_cells: int, share: float) -> int:
     """Number of cells in ``share`` of the area (at least one)."""
     return max(1, int(np.ceil(share * n_cells)))
+
+
+def _figure(value: float) -> float | None:
+    """A score rounded for a report; NaN (no incidents to score) becomes None (JSON null)."""
+    return None if np.isnan(value) else round(float(value), 4)
 
 
 @dataclass
@@ -72,14 +93,21 @@ class Scoreboard:
         best = self.best.get(share, 0.0)
         return self.hits.get(share, 0.0) / best if best else float("nan")
 
+    def group_summary(self) -> dict[str, float]:
+        """The headline figures only (hit rate and PAI at 5%, incidents, cells): per district."""
+        pct = int(round(HEADLINE_SHARE * 100))
+        return {f"hit_rate_{pct}": _figure(self.hit_rate(HEADLINE_SHARE)),
+                f"pai_{pct}": _figure(self.pai(HEADLINE_SHARE)),
+                "incidents": self.incidents, "n_cells": self.n_cells}
+
     def summary(self) -> dict[str, float]:
         """``pai_1, pai_5, pai_10, pei_*, hit_rate_*`` (share in percent in the key)."""
         out: dict[str, float] = {}
         for share in self.shares:
             pct = int(round(share * 100))
-            out[f"pai_{pct}"] = round(self.pai(share), 4)
-            out[f"pei_{pct}"] = round(self.pei(share), 4)
-            out[f"hit_rate_{pct}"] = round(self.hit_rate(share), 4)
+            out[f"pai_{pct}"] = _figure(self.pai(share))
+            out[f"pei_{pct}"] = _figure(self.pei(share))
+            out[f"hit_rate_{pct}"] = _figure(self.hit_rate(share))
         out["incidents"] = self.incidents
         out["periods"] = self.periods
         return out
@@ -88,3 +116,27 @@ class Scoreboard:
         """Area share and hit rate pairs for plotting."""
         rate = self.curve_hits / self.incidents if self.incidents else np.full(len(CURVE_SHARES), np.nan)
         return CURVE_SHARES, rate
+
+
+def pooled_pai(predicted: np.ndarray, actual: np.ndarray, share: float = HEADLINE_SHARE) -> float:
+    """PAI at ``share`` pooled over many periods at once, for validation inside the training years.
+
+    Parameters
+    ----------
+    predicted, actual : numpy.ndarray
+        Cells x periods.  Incidents outside the cells are not counted (every
+        candidate being compared misses them alike).
+
+    Notes
+    -----
+    Ties are broken arbitrarily (``argpartition``), unlike :class:`Scoreboard`;
+    candidates are compared on smooth scores where ties are rare.
+    """
+    n_cells = predicted.shape[0]
+    k = top_k(n_cells, share)
+    total = float(actual.sum())
+    if total == 0 or predicted.shape[1] == 0:
+        return float("nan")
+    top = np.argpartition(-predicted, k - 1, axis=0)[:k]
+    hits = float(np.take_along_axis(actual, top, axis=0).sum())
+    return (hits / total) / (k / n_cells)

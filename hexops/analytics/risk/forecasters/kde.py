@@ -1,8 +1,10 @@
-"""Kernel density hotspots: the standard baseline every other forecaster must beat.
+"""Kernel density hotspots: what most hotspot-mapping products draw (the peer method).
 
-The recent incidents of each cell are spread over its neighbours with a
+The last year's incidents of each cell are spread over its neighbours with a
 Gaussian kernel on H3 grid distance, and the result is scaled to an
-expected count per bin.
+expected count per bin.  It loses to the hex's own count at resolution 9
+(hot places are one hex wide and the kernel blurs them; see docs/risk.md),
+and is kept as the yardstick of common practice.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from scipy import sparse
 
 from hexops.analytics.risk.base import gaussian_ring_kernel
 from hexops.analytics.risk.history import History
+from hexops.analytics.risk.registry import register_forecaster
 
 
+@register_forecaster(
+    "kde", kind="peer", label="kernel density hotspots", quick=True,
+    definition="last year's incidents spread over neighbouring hexes by a Gaussian kernel (about 350 m)",
+)
 @dataclass
 class KernelDensity:
     """Gaussian kernel density of the incidents in a trailing window.

@@ -10,8 +10,10 @@ import psycopg
 import pytest
 import requests
 
+from hexops.clock import WALL_CLOCK
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.h3cells import cell_to_str
+from hexops.geodata.uow import UnitOfWork
 from hexops.services.patrol import PatrolInputError, create_plan, report_visit
 from hexops.services.risk import compute_forecast, demo_step
 from tests.fixtures.auth import create_user, issue_token, login_session
@@ -20,8 +22,8 @@ from tests.fixtures.auth import create_user, issue_token, login_session
 @pytest.fixture(scope="module")
 def planned(loaded_small_city_db):
     url = loaded_small_city_db
+    compute_forecast(UnitOfWork.for_url(url), horizon="shift", models=("kde", "hawkes"))
     with psycopg.connect(url) as conn:
-        compute_forecast(conn, horizon="shift", models=("kde", "hawkes"))
         run = risk_sql.latest_run(conn, 9, "shift", None)
         district = risk_sql.forecast_rows(conn, run["run_id"]).groupby("district")["expected"].sum().idxmax()
         plan_id = create_plan(conn, district=district, units=5, shift_start=run["window_start"],
@@ -123,15 +125,18 @@ def test_the_demo_step_skips_what_already_exists(planned):
     url, _ = planned
 
     class Context:
-        class db:  # noqa: N801  the AppContext's attribute name
-            @staticmethod
-            def connection():
-                return psycopg.connect(url)
+        """What demo_step uses of the AppContext: units of work and the clock."""
 
-    with psycopg.connect(url) as conn:
-        for horizon in ("1d", "7d"):
-            compute_forecast(conn, horizon=horizon, models=("kde",))
-        conn.commit()
+        @staticmethod
+        def uow():
+            return UnitOfWork.for_url(url)
+
+        @staticmethod
+        def clock():
+            return WALL_CLOCK
+
+    for horizon in ("1d", "7d"):
+        compute_forecast(UnitOfWork.for_url(url), horizon=horizon, models=("kde",))
     first: list[str] = []
     demo_step(Context(), first.append)
     with psycopg.connect(url) as conn:

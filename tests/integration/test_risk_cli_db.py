@@ -14,6 +14,10 @@ def test_forecast_then_plan_then_audit_from_the_command_line(loaded_small_city_d
     made = runner.invoke(build_cli(), ["risk", "forecast", "--horizon", "shift", "--models", "kde,hawkes"], env=env)
     assert made.exit_code == 0, made.output
     assert "backtest kde" in made.output and "backtest hawkes" in made.output
+    # The baselines are always compared, and the outcome is said in plain words.
+    assert "backtest naive_365" in made.output and "backtest naive_recent" in made.output
+    assert "Over the last 14 days this forecast put" in made.output
+    assert "counting last year's incidents would have caught" in made.output
     with psycopg.connect(loaded_small_city_db) as conn:
         district = conn.execute("SELECT code FROM districts ORDER BY code LIMIT 1").fetchone()[0]
     plan = runner.invoke(build_cli(), ["patrol", "plan", "--district", district, "--units", "3",

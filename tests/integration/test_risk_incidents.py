@@ -91,6 +91,7 @@ def test_a_file_missing_a_mapped_column_is_refused_naming_it(db_url, tmp_path):
 def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_url, tmp_path):
     import pandas as pd
 
+    from hexops.geodata.uow import UnitOfWork
     from hexops.services.patrol import create_plan, plan_detail
     from hexops.services.risk import compute_forecast
     from tests.fixtures.risk import synthetic_incidents
@@ -103,8 +104,8 @@ def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_
     loaded = CliRunner().invoke(build_cli(), ["load", "incidents", str(path), "--time-col", "when",
                                               "--type-col", "type", "--source-col", "source"], env=env)
     assert f"{len(frame)} incident(s) loaded" in loaded.output
+    run_id = compute_forecast(UnitOfWork.for_url(db_url), horizon="shift", models=("kde", "hawkes"))
     with psycopg.connect(db_url) as conn:
-        run_id = compute_forecast(conn, horizon="shift", models=("kde", "hawkes"))
         start = conn.execute("SELECT window_start FROM risk_forecast_runs WHERE run_id = %s", (run_id,)).fetchone()[0]
         plan_id = create_plan(conn, district=None, units=2, shift_start=pd.Timestamp(start), created_by="test")
         visits = plan_detail(conn, plan_id)["visits"]

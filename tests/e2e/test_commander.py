@@ -6,9 +6,11 @@ import psycopg
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from hexops.geodata import risk as risk_sql
+from hexops.geodata.uow import UnitOfWork
 from hexops.services.risk import compute_forecast
 from tests.fixtures.auth import create_user, login
 
@@ -23,20 +25,37 @@ def _drawn_cells(browser) -> int:
 
 def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plans_a_shift(
         small_city_db, start_live_app, browser):
+    for horizon in ("1d", "shift"):
+        compute_forecast(UnitOfWork.for_url(small_city_db), horizon=horizon, models=("kde", "hawkes"))
     with psycopg.connect(small_city_db) as conn:
-        for horizon in ("1d", "shift"):
-            compute_forecast(conn, horizon=horizon, models=("kde", "hawkes"))
         run = risk_sql.latest_run(conn, 9, "1d", None)
         top = risk_sql.forecast_rows(conn, run["run_id"]).iloc[0]
-        conn.commit()
     create_user(small_city_db, "cmd", "commander")
     live = start_live_app(small_city_db)
     login(browser, live.base_url, "cmd")
     browser.get(live.base_url + "/commander")
     wait = WebDriverWait(browser, 90)
 
-    table = wait.until(lambda b: b.find_elements(By.ID, "commander-backtest-table"))[0]
+    # Plain words first: the forecast in use against counting last year's incidents.
+    verdict = wait.until(lambda b: b.find_elements(By.ID, "commander-forecast-verdict"))[0]
+    scores = run["backtest"]["models"]
+    in_use, naive = scores[run["model"]]["hit_rate_5"], scores["naive_365"]["hit_rate_5"]
+    if run["model"] == "naive_365":
+        assert verdict.text.startswith("No forecasting model did better than counting last year's incidents "
+                                       "over the last 28 days")
+    else:
+        assert verdict.text.startswith("Over the last 28 days this forecast put ")
+        assert f"{in_use:.0%} of incidents in the 5% of the city it flagged" in verdict.text
+        assert f"counting last year's incidents would have caught {naive:.0%}" in verdict.text
+    # The technical table stays behind "Details", with a definition of each term.
+    table = browser.find_element(By.ID, "commander-backtest-table")
+    assert not table.is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#commander-forecast-details summary").click()
+    wait.until(lambda b: table.is_displayed())
     assert "kde" in table.text and "hawkes" in table.text and "(in use)" in table.text
+    assert "naive_365" in table.text and "baseline" in table.text
+    terms = browser.find_element(By.ID, "commander-forecast-terms").text
+    assert "PAI" in terms and "PEI" in terms and "naive_365" in terms and "last 365 days" in terms
     assert f"Forecast {run['run_id']}" in browser.find_element(By.ID, "commander-run").text
     wait.until(lambda b: _drawn_cells(b) > 100)
 
@@ -60,6 +79,17 @@ def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plan
     audit = browser.find_element(By.ID, "commander-audit-table")
     assert len(audit.find_elements(By.CSS_SELECTOR, "tbody tr")) >= 2
 
+    # Selecting a district says how the forecast did there.
+    busiest = risk_sql_busiest_district(small_city_db, run["run_id"])
+    local = run["backtest"]["groups"][busiest]
+    pick_district(browser, small_city_db, busiest)
+    wait.until(lambda b: "of the district it flagged" in b.find_element(By.ID, "commander-forecast-verdict").text
+               or "No forecasting model" in b.find_element(By.ID, "commander-forecast-verdict").text)
+    text = browser.find_element(By.ID, "commander-forecast-verdict").text
+    if run["model"] != "naive_365":
+        assert f"{local[run['model']]['hit_rate_5']:.0%} of incidents in the 5% of the district" in text
+        assert f"would have caught {local['naive_365']['hit_rate_5']:.0%}" in text
+
     browser.find_element(By.ID, "commander-plan-make").click()
     summary = wait.until(lambda b: b.find_elements(By.ID, "commander-plan-summary"))[0]
     assert "6 unit(s)" in summary.text and "held out" in summary.text
@@ -69,6 +99,20 @@ def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plan
     browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href")
     browser.get(browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href"))
     assert "Unit 1" in browser.page_source and "12-16 minutes" in browser.page_source
+
+
+def risk_sql_busiest_district(url: str, run_id: int) -> str:
+    with psycopg.connect(url) as conn:
+        return risk_sql.forecast_rows(conn, run_id).groupby("district")["expected"].sum().idxmax()
+
+
+def pick_district(browser, url: str, code: str) -> None:
+    """Choose ``code`` in the page's district dropdown by its full label (type it, then Enter)."""
+    with psycopg.connect(url) as conn:
+        name = dict(risk_sql.districts(conn))[code]
+    box = browser.find_element(By.CSS_SELECTOR, "#commander-district input")
+    box.send_keys(f"{code} {name}")
+    box.send_keys(Keys.ENTER)
 
 
 def test_the_commander_page_is_refused_to_an_event_manager(small_city_db, start_live_app, browser):

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from hexops.dashboard import access
+from hexops.dashboard.components.forecast_panel import forecast_panel
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
 from hexops.geodata import incidents as incident_sql
@@ -38,8 +39,6 @@ RESOLUTION = 9
 ALL = "__all__"
 HORIZONS = [{"label": "Next shift", "value": "shift"}, {"label": "Next day", "value": "1d"},
             {"label": "Next week", "value": "7d"}]
-METRICS = ("pai_1", "pai_5", "pai_10", "pei_5", "hit_rate_5")
-METRIC_LABELS = ("PAI 1%", "PAI 5%", "PAI 10%", "PEI 5%", "hits 5%")
 
 
 def _hk(ts) -> str:
@@ -71,7 +70,7 @@ def layout(**_query) -> html.Div:
             hex_map("commander", resolutions=(RESOLUTION,), colors="risk", show_districts=True,
                     tile_url=app_context().settings.tile_url, height="62vh"),
             html.Aside([
-                html.H2("Backtest"), html.Div(id="commander-backtest"),
+                html.H2("How well it forecasts"), html.Div(id="commander-backtest"),
                 html.H2("Selected hex"), html.Div("Click a hex for its expected count, rank and why.",
                                                   id="commander-hex"),
             ], className="map-side"),
@@ -96,20 +95,6 @@ def _none(value: str | None) -> str | None:
     return None if value in (None, ALL) else value
 
 
-def _backtest_table(run: dict) -> html.Table:
-    models = run["backtest"].get("models", {})
-    head = html.Tr([html.Th("model")] + [html.Th(label) for label in METRIC_LABELS])
-    rows = [html.Tr([html.Td(name + (" (in use)" if name == run["model"] else ""))]
-                    + [html.Td(f"{metrics.get(m, float('nan')):.2f}") for m in METRICS],
-                    className="current" if name == run["model"] else None)
-            for name, metrics in models.items()]
-    origins = run["backtest"].get("origins", 0)
-    return html.Div([html.Table([html.Thead(head), html.Tbody(rows)], id="commander-backtest-table",
-                                style={"fontSize": "0.8em"}),
-                     html.P(f"Rolling backtest over the {origins} bins before this forecast; PAI: share of "
-                            "incidents in the flagged area / share of area.", className="note")])
-
-
 def _audit_table(frame: pd.DataFrame) -> html.Table:
     head = html.Tr([html.Th(h) for h in ("district", "risk", "planned patrol", "reported patrol",
                                          "public reports", "flag")])
@@ -129,20 +114,22 @@ def _audit_table(frame: pd.DataFrame) -> html.Table:
     Input("commander-district", "value"),
 )
 def show_risk(horizon: str, event_type: str, district: str):
-    with app_context().db.connection() as conn:
-        run, rows = risk_service.risk_map(conn, resolution=RESOLUTION, horizon=horizon,
-                                          event_type=_none(event_type), district=_none(district))
-        if run is None:
-            message = f"No {horizon} forecast{' for ' + event_type if _none(event_type) else ''} yet: " \
-                      f"run `hexops risk forecast --horizon {horizon}`."
-            return heatmap.align_values(app_context().uow(), RESOLUTION, {}, app_context().cache), message, "", ""
-        values = heatmap.align_values(app_context().uow(), RESOLUTION,
-                                      dict(zip(rows["h3"].tolist(), rows["expected"].tolist())), app_context().cache)
-        audit = risk_service.audit_report(conn, run["run_id"])
+    ctx = app_context()
+    run, rows = risk_service.risk_map(ctx.uow(), resolution=RESOLUTION, horizon=horizon,
+                                      event_type=_none(event_type), district=_none(district))
+    if run is None:
+        message = f"No {horizon} forecast{' for ' + event_type if _none(event_type) else ''} yet: " \
+                  f"run `hexops risk forecast --horizon {horizon}`."
+        return heatmap.align_values(ctx.uow(), RESOLUTION, {}, ctx.cache), message, "", ""
+    values = heatmap.align_values(ctx.uow(), RESOLUTION, dict(zip(rows["h3"].tolist(), rows["expected"].tolist())),
+                                  ctx.cache)
+    audit = risk_service.audit_report(ctx.uow(), run["run_id"])
     values["label"] = "expected incidents"
-    caption = (f"Forecast {run['run_id']} by {run['model']}: {_hk(run['window_start'])} \u2013 "
+    caption = (f"Forecast {run['run_id']}: {_hk(run['window_start'])} \u2013 "
                f"{_hk(run['window_end'])} HKT, {rows['expected'].sum():.1f} incidents expected")
-    return values, caption, _backtest_table(run), _audit_table(audit)
+    panel = forecast_panel(run, risk_service.forecast_verdict(run, _none(district)), prefix="commander",
+                           district_label=_none(district))
+    return values, caption, panel, _audit_table(audit)
 
 
 @callback(
@@ -154,9 +141,8 @@ def show_risk(horizon: str, event_type: str, district: str):
 def show_hex(cell: str | None, horizon: str, event_type: str):
     if not cell:
         return "Click a hex for its expected count, rank and why."
-    with app_context().db.connection() as conn:
-        run = risk_sql.latest_run(conn, RESOLUTION, horizon, _none(event_type))
-        explained = risk_service.explain_hex(conn, run["run_id"], str_to_cell(cell)) if run else None
+    explained = risk_service.explain_latest_hex(app_context().uow(), str_to_cell(cell), resolution=RESOLUTION,
+                                                horizon=horizon, event_type=_none(event_type))
     if explained is None:
         return f"{cell}: no forecast for this hex"
     parts = [html.Li(f"{name}: {value:+.3f}") for name, value in explained["parts"][:5]]

@@ -9,6 +9,7 @@ import pytest
 
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.uow import UnitOfWork
+from hexops.services.patrol import create_plan
 from hexops.services.risk import (
     audit_report, compute_forecast, explain_hex, explain_latest_hex, forecast_cutoff, forecast_verdict, risk_map,
 )
@@ -105,8 +106,6 @@ def test_the_audit_compares_every_district_with_its_public_reports(forecast):
 
 
 def test_patrol_found_incidents_in_hexes_the_plans_kept_visiting_weigh_less(loaded_small_city_db):
-    from hexops.services.patrol import create_plan
-
     url = loaded_small_city_db
     first_run = compute_forecast(UnitOfWork.for_url(url), horizon="shift", models=("kde",))
     with psycopg.connect(url) as conn:

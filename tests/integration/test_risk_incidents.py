@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import psycopg
 from click.testing import CliRunner
 
 from hexops.cli import build_cli
+from hexops.geodata.uow import UnitOfWork
+from hexops.services.patrol import create_plan, plan_detail
+from hexops.services.risk import compute_forecast
+from tests.fixtures.risk import synthetic_incidents
 
 GOOD_AND_BAD = """when,lat,lon,kind,found_by
 2026-03-01 10:00,22.3193,114.1694,theft,public
@@ -89,13 +94,6 @@ def test_a_file_missing_a_mapped_column_is_refused_naming_it(db_url, tmp_path):
 
 
 def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_url, tmp_path):
-    import pandas as pd
-
-    from hexops.geodata.uow import UnitOfWork
-    from hexops.services.patrol import create_plan, plan_detail
-    from hexops.services.risk import compute_forecast
-    from tests.fixtures.risk import synthetic_incidents
-
     frame = synthetic_incidents(days=60)
     frame["when"] = frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     path = tmp_path / "history.csv"

@@ -95,7 +95,7 @@ def test_the_panel_keeps_the_technical_table_and_definitions_behind_details():
     assert verdict_line.id == "commander-forecast-verdict" and verdict_line.children.startswith("Over the last")
     assert details.id == "commander-forecast-details" and not getattr(details, "open", False)
     inside = _text(details)
-    assert "Details" in inside and "naive_365" in inside and "in use" in inside
+    assert "Details" in inside and "naive_365" in inside and "hawkes (in use)" in inside
     for term in ("PAI", "PEI", "hits 5%", "skill", "last 365 days", "halving every 30 days", "Hawkes"):
         assert term in inside
 

@@ -106,9 +106,9 @@ def _table(run: dict, prefix: str) -> html.Div:
     rows = []
     for name in _in_report_order(models):
         metrics = models[name]
-        marks = [kinds[name]] if kinds.get(name) in ("baseline", "peer") else []
-        marks += ["in use"] if name == run["model"] else []
-        cells = [html.Td([name, html.Br(), html.Small(", ".join(marks))] if marks else name)]
+        shown = name + (" (in use)" if name == run["model"] else "")
+        kind = kinds.get(name)
+        cells = [html.Td([shown, html.Br(), html.Small(kind)] if kind in ("baseline", "peer") else shown)]
         cells += [html.Td("-" if metrics.get(k) is None else f"{metrics[k]:.2f}") for k in keys]
         rows.append(html.Tr(cells, className="current" if name == run["model"] else None))
     table = html.Table([html.Thead(head), html.Tbody(rows)], id=f"{prefix}-backtest-table",

@@ -24,7 +24,8 @@ class Forecaster(Protocol):
     Attributes
     ----------
     name : str
-        Short name used in reports (``kde``, ``hawkes``, ``gbm``).
+        Short name used in reports; a forecaster offered to users registers it
+        with :func:`~analytics.risk.registry.register_forecaster`.
     refit_every : pandas.Timedelta
         How long a rolling backtest may reuse a fit for; ``predict``
         always reads the newest history, only the parameters are reused.

@@ -174,7 +174,8 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
     import pandas as pd
 
     from hexops.analytics.risk.errors import RiskError
-    from hexops.services.risk import compute_forecast, forecast_verdict, latest_forecast
+    from hexops.analytics.risk.registry import kind_of, names
+    from hexops.services.risk import compute_forecast, forecast_run, forecast_verdict
 
     when = None
     if as_of:
@@ -188,9 +189,11 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
                                   progress=True, models=models)
     except RiskError as exc:
         raise CliError(str(exc)) from exc
-    run = latest_forecast(app_ctx.uow(), resolution=int(resolution), horizon=horizon, event_type=event_type)
+    run = forecast_run(app_ctx.uow(), run_id)
     click.echo(f"forecast {run_id}: {run['model']} for {run['window_start']:%Y-%m-%d %H:%M} UTC + {horizon}")
-    for name, metrics in run["backtest"]["models"].items():
+    scores = run["backtest"]["models"]
+    for name in sorted(scores, key=lambda n: names().index(n) if n in names() else len(scores)):
+        metrics = scores[name]
         skill = metrics.get("skill_pai_5")
         click.echo(f"  backtest {name:<13} PAI@5% {_figure(metrics['pai_5'])}  "
                    f"hit rate@5% {_figure(metrics['hit_rate_5'])}  skill {_figure(skill)}")
@@ -200,8 +203,8 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
                    f"the 5% of the area it flagged; counting last year's incidents would have caught "
                    f"{found.reference_hit_rate:.0%}.")
         if not found.any_model_beats_reference:
-            click.echo("No forecasting model beat counting last year's incidents; the forecast in use is a "
-                       "naive count.")
+            in_use = "; the forecast in use is a naive count" if kind_of(run["model"]) == "baseline" else ""
+            click.echo(f"No forecasting model beat counting last year's incidents{in_use}.")
 
 
 def _figure(value) -> str:

@@ -178,6 +178,12 @@ def latest_forecast(uow, *, resolution: int = 9, horizon: str = "1d", event_type
         return uow.risk.latest_run(resolution, horizon, event_type)
 
 
+def forecast_run(uow, run_id: int) -> dict | None:
+    """A stored forecast run (its model, window, backtest and parameters), or None."""
+    with uow:
+        return uow.risk.get_run(run_id)
+
+
 def risk_map(uow, *, resolution: int = 9, horizon: str = "1d", event_type: str | None = None,
              district: str | None = None) -> tuple[dict | None, pd.DataFrame]:
     """The newest forecast for these settings and its rows (optionally one district's)."""

@@ -12,6 +12,8 @@ from typing import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from hexops.geodata import audit
+
 
 class Database:
     """A pool of connections to one PostGIS database.
@@ -22,9 +24,12 @@ class Database:
         libpq connection URL.
     min_size, max_size : int
         Pool bounds.  The dashboard needs a few; ingestion workers one each.
+    audit_key : bytes, optional
+        The audit sealing key (:mod:`geodata.audit`), bound to every
+        connection the pool opens.
     """
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 10):
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 10, audit_key: bytes | None = None):
         self.url = url
         self._pool = ConnectionPool(
             url,
@@ -32,6 +37,7 @@ class Database:
             max_size=max_size,
             open=False,
             kwargs={"autocommit": False},
+            configure=(lambda conn: audit.bind_seal_key(conn, audit_key)) if audit_key else None,
             name="hexops",
         )
 

@@ -8,6 +8,8 @@
 - The **signing key** (Ed25519) signs retention receipts; from
   ``HEXOPS_VAULT_SIGNING_KEY`` (64 hex characters, the raw private key) or
   ``<state_dir>/vault/signing_key``.
+- The **audit key** (32 bytes) seals audit rows and checkpoints
+  (:mod:`geodata.audit`); from ``HEXOPS_AUDIT_KEY`` or ``<state_dir>/vault/audit_key``.
 
 Wrapping is AES-256-GCM with a random nonce and the key's identity (kind,
 camera, day or hold) as associated data, so a wrapped key row moved onto
@@ -93,7 +95,7 @@ def _parse_hex_key(text: str, source: str) -> bytes:
 def _private_file(path: Path, make: callable) -> str:
     """Read ``path``, creating it (mode 0600, atomically) with ``make()`` if missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -142,6 +144,18 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
         path = settings.state_dir / "vault" / "signing_key"
         raw = _parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path))
     return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def load_audit_key(settings: Settings) -> bytes:
+    """The audit sealing key (32 bytes): ``HEXOPS_AUDIT_KEY`` or ``state_dir/vault/audit_key``.
+
+    It lives with the vault keys, outside the database, so that nobody who
+    can only rewrite the database can seal a forged audit row.
+    """
+    if settings.audit_key:
+        return _parse_hex_key(settings.audit_key, "HEXOPS_AUDIT_KEY")
+    path = settings.state_dir / "vault" / "audit_key"
+    return _parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path))
 
 
 def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

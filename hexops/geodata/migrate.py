@@ -130,9 +130,12 @@ def apply_all(url: str, progress: Callable[[str], None] | None = None,
     return applied_now
 
 
-#: Tables the application may read but not change, and the audit tables, on
-#: which it may only append (columns it supplies; the chain trigger fills the rest).
-_READ_ONLY_TABLES = ("schema_migrations",)
+#: Tables on which the application has fewer rights than on the rest: the
+#: migration record (read only) and the partition registry (it may change a
+#: table's retention, not register tables the partition functions would act on).
+_NARROWED = {"schema_migrations": "SELECT", "hexops_partitioned_tables": "SELECT, UPDATE"}
+#: The audit tables, on which it may only append (the columns it supplies; the
+#: chain trigger fills the rest).
 _APPEND_ONLY = {
     "audit_log": ("actor", "action", "target", "reason", "details"),
     "audit_seals": ("chain_seq", "mac"),
@@ -144,7 +147,8 @@ def grant_app_role(conn: psycopg.Connection, app_role: str) -> None:
 
     Every table: SELECT, INSERT, UPDATE, DELETE (never TRUNCATE, TRIGGER or
     REFERENCES); sequences: USAGE; the audit tables: SELECT and INSERT of
-    their writer-supplied columns only; ``schema_migrations``: SELECT.  Day
+    their writer-supplied columns only; ``schema_migrations``: SELECT;
+    ``hexops_partitioned_tables``: SELECT, UPDATE.  Day
     partitions made later by the owner inherit the same rights.  Idempotent.
     """
     role = sql.Identifier(app_role)
@@ -159,8 +163,8 @@ def grant_app_role(conn: psycopg.Connection, app_role: str) -> None:
             columns = sql.SQL(", ").join(map(sql.Identifier, _APPEND_ONLY[table]))
             conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(ident, role))
             conn.execute(sql.SQL("GRANT INSERT ({}) ON {} TO {}").format(columns, ident, role))
-        elif table in _READ_ONLY_TABLES:
-            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(ident, role))
+        elif table in _NARROWED:
+            conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(_NARROWED[table]), ident, role))
         else:
             conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(ident, role))
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))

@@ -152,3 +152,27 @@ def test_hexops_audit_export_writes_the_filtered_rows_as_csv(db_url, monkeypatch
     rows = list(csv.DictReader(out.open()))
     assert result.exit_code == 0, result.output
     assert [(r["actor"], r["action"], r["target"]) for r in rows] == [("adm", "grant.change", "DSD/rainfall")]
+
+
+def test_rows_from_before_seals_fail_verify_until_sealed_once_and_checkpoints_accumulate(
+        db_url, monkeypatch, tmp_path):
+    from hexops.cli import build_cli
+
+    with psycopg.connect(db_url) as conn:
+        # What a database upgraded from before migration 036 holds: entries without seals.
+        conn.execute("INSERT INTO audit_log (actor, action) VALUES ('legacy', 'grant.change')")
+        _write_entries(conn, 2)
+    monkeypatch.setenv("HEXOPS_DATABASE_URL", db_url)
+    monkeypatch.setenv("HEXOPS_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("HEXOPS_AUDIT_KEY", TEST_AUDIT_KEY.hex())
+    runner = CliRunner()
+    before = runner.invoke(build_cli(), ["audit", "verify"])
+    sealed = runner.invoke(build_cli(), ["audit", "seal-unsealed"])
+    after = runner.invoke(build_cli(), ["audit", "verify"])
+    again = runner.invoke(build_cli(), ["audit", "checkpoint"])
+    lines = (tmp_path / "audit" / "checkpoints.jsonl").read_text().splitlines()
+    assert before.exit_code == 1 and "no seal" in before.output
+    assert sealed.exit_code == 0 and "sealed 1 row" in sealed.output
+    assert after.exit_code == 0 and "0 checkpoint(s) consistent" in after.output, after.output
+    assert again.exit_code == 0 and len(lines) == 2
+    assert (tmp_path / "audit" / "checkpoints.jsonl").stat().st_mode & 0o777 == 0o600

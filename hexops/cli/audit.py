@@ -48,7 +48,7 @@ def checkpoint(ctx: click.Context, every: str | None) -> None:
     import signal
     import threading
 
-    from hexops.cli._times import parse_duration
+    from hexops.times import parse_duration
     from hexops.services import audit_chain
 
     app_ctx = get_context(ctx)

@@ -255,8 +255,21 @@ def user_for_session(uow, session_id: str) -> User | None:
         return None if identity is None else _user(uow, identity, via_token=False)
 
 
+def identify(uow, token: str | None, session_id: str | None) -> User | None:
+    """The user of a bearer token (preferred) or a session id, or None: a request's identity."""
+    if token:
+        return user_for_token(uow, token)
+    if session_id:
+        return user_for_session(uow, session_id)
+    return None
+
+
 def resolve_request() -> User | None:
-    """The :class:`User` of the current Flask request, or None (see the module docstring)."""
+    """The :class:`User` of the current Flask request, or None (see the module docstring).
+
+    Only this function reads Flask (the request's header and cookie), and it
+    belongs in the dashboard room; :func:`identify` is the service.
+    """
     from flask import request, session
 
     from hexops.dashboard.context import app_context
@@ -266,9 +279,7 @@ def resolve_request() -> User | None:
     session_id = session.get("sid")
     if not token and not session_id:
         return None
-    if token:
-        return user_for_token(app_context().uow(), token)
-    return user_for_session(app_context().uow(), session_id)
+    return identify(app_context().uow(), token, session_id)
 
 
 DEMO_USERS: dict[str, tuple[str, str | None]] = {

@@ -60,8 +60,8 @@ class AppContext:
         # process writes is sealed, whichever connection writes it.  (A process
         # serves one deployment; the first context's key stays the default,
         # and each context's pool binds its own key to its connections.)
-        if audit.default_seal_key() is None:
-            audit.use_seal_key(self.audit_key())
+        if not audit.has_default_seal_key():
+            audit.use_seal_key(self.audit_key)
 
     def database_url(self) -> str:
         """The URL the application connects with (the app role), starting the private cluster if needed."""

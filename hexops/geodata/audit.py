@@ -22,7 +22,7 @@ import hmac
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg.rows import dict_row
@@ -32,22 +32,34 @@ from hexops.errors import IntegrityError
 
 _SEAL_LABEL = b"hexops.audit-seal/1|"
 _bound_keys: "weakref.WeakKeyDictionary[psycopg.Connection, bytes]" = weakref.WeakKeyDictionary()
-_process_key: bytes | None = None
+_process_key: "bytes | Callable[[], bytes] | None" = None
 
 
 class AuditKeyMissing(IntegrityError):
     """An audit entry was to be written, but no sealing key is known to this connection or process."""
 
 
-def use_seal_key(key: bytes | None) -> None:
-    """Seal with ``key`` on every connection that has none bound (the process default)."""
+def use_seal_key(key: "bytes | Callable[[], bytes] | None") -> None:
+    """Seal with ``key`` on every connection that has none bound (the process default).
+
+    ``key`` may be a function returning it, called on the first unbound write
+    (so a process that never writes an entry never loads the key).
+    """
     global _process_key
     _process_key = key
 
 
 def default_seal_key() -> bytes | None:
-    """The process default set by :func:`use_seal_key`, if any."""
+    """The process default set by :func:`use_seal_key` (loading it if it was given as a function)."""
+    global _process_key
+    if callable(_process_key):
+        _process_key = _process_key()
     return _process_key
+
+
+def has_default_seal_key() -> bool:
+    """Whether a process default (a key or a function giving one) is set."""
+    return _process_key is not None
 
 
 def bind_seal_key(conn: psycopg.Connection, key: bytes) -> None:
@@ -57,7 +69,8 @@ def bind_seal_key(conn: psycopg.Connection, key: bytes) -> None:
 
 def seal_key_of(conn: psycopg.Connection) -> bytes | None:
     """The key :func:`record` seals with on ``conn``: bound to it, else the process default."""
-    return _bound_keys.get(conn, _process_key)
+    bound = _bound_keys.get(conn)
+    return bound if bound is not None else default_seal_key()
 
 
 def seal_mac(key: bytes, chain_seq: int, row_hash: bytes) -> bytes:

@@ -61,7 +61,7 @@ def checkpoint(ctx: click.Context, every: str | None) -> None:
     while True:
         entry = audit_chain.checkpoint(app_ctx.uow(), key, checkpoints, actor="system:audit-checkpoint")
         click.echo(f"checkpoint at position {entry.seq} ({entry.row_hash}) in {checkpoints.path}"
-                   if entry else "audit log empty: nothing to checkpoint")
+                   if entry else "nothing new to checkpoint (empty log, or only the last checkpoint since)")
         if not interval or stop.wait(interval):
             break
 

@@ -239,10 +239,10 @@ def row_hash_at(conn: psycopg.Connection, chain_seq: int) -> bytes | None:
     return None if row is None else bytes(row[0])
 
 
-def head(conn: psycopg.Connection) -> tuple[int, bytes] | None:
-    """``(chain_seq, row_hash)`` of the newest row, or None for an empty log."""
-    row = conn.execute("SELECT chain_seq, row_hash FROM audit_log ORDER BY chain_seq DESC LIMIT 1").fetchone()
-    return None if row is None else (int(row[0]), bytes(row[1]))
+def head(conn: psycopg.Connection) -> tuple[int, bytes, str] | None:
+    """``(chain_seq, row_hash, action)`` of the newest row, or None for an empty log."""
+    row = conn.execute("SELECT chain_seq, row_hash, action FROM audit_log ORDER BY chain_seq DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), bytes(row[1]), row[2])
 
 
 def seal_unsealed(conn: psycopg.Connection, key: bytes) -> int:

@@ -117,15 +117,20 @@ def verify(uow, key: bytes, checkpoints: CheckpointFile) -> AuditVerdict:
             if entry is None or not entry.valid(key):
                 return AuditVerdict(chain, len(entries), False,
                                     f"{checkpoints.path}:{number}: not a checkpoint sealed by the audit key")
-            if chain.head_seq is None or entry.seq > chain.head_seq:
-                return AuditVerdict(chain, len(entries), False, (
-                    f"checkpoint {checkpoints.path}:{number} saw the log reach position {entry.seq} at "
-                    f"{entry.at}, but it now ends at {chain.head_seq or 0}: the newest rows were deleted"))
-            stored = uow.audit.row_hash_at(entry.seq)
-            if stored is None or stored.hex() != entry.row_hash:
-                return AuditVerdict(chain, len(entries), False, (
-                    f"checkpoint {checkpoints.path}:{number}: the row at position {entry.seq} is not the one "
-                    f"checkpointed at {entry.at} (rewritten)"))
+        if not entries:
+            return AuditVerdict(chain, 0, True)
+        # The seals already pin every row's hash; what only a checkpoint shows is how far the log
+        # reached, so the furthest one is checked against the log.
+        number, entry = max(entries, key=lambda e: e[1].seq)
+        if chain.head_seq is None or entry.seq > chain.head_seq:
+            return AuditVerdict(chain, len(entries), False, (
+                f"checkpoint {checkpoints.path}:{number} saw the log reach position {entry.seq} at "
+                f"{entry.at}, but it now ends at {chain.head_seq or 0}: the newest rows were deleted"))
+        stored = uow.audit.row_hash_at(entry.seq)
+        if stored is None or stored.hex() != entry.row_hash:
+            return AuditVerdict(chain, len(entries), False, (
+                f"checkpoint {checkpoints.path}:{number}: the row at position {entry.seq} is not the one "
+                f"checkpointed at {entry.at} (rewritten)"))
         return AuditVerdict(chain, len(entries), True)
 
 
@@ -133,13 +138,15 @@ def checkpoint(uow, key: bytes, checkpoints: CheckpointFile, *, actor: str) -> C
     """Append the log's current head to the checkpoint file, then record it in the log.
 
     The file is written first: it is the copy the database cannot change.
-    Returns the checkpoint, or None when the log is empty.
+    Returns the checkpoint, or None when the log is empty or nothing but the
+    previous checkpoint's own record was written since (so a scheduled
+    checkpoint on an idle log adds nothing).
     """
     with uow:
         head = uow.audit.head()
-        if head is None:
+        if head is None or (head[2] == "audit.checkpoint" and checkpoints.path.exists()):
             return None
-        seq, row_hash = head
+        seq, row_hash, _ = head
         entry = Checkpoint(seq, row_hash.hex(), datetime.now(timezone.utc).isoformat()).sealed(key)
         checkpoints.append(entry)
         uow.audit.record(actor=actor, action="audit.checkpoint", target=str(seq),

@@ -154,7 +154,7 @@ def test_hexops_audit_export_writes_the_filtered_rows_as_csv(db_url, monkeypatch
     assert [(r["actor"], r["action"], r["target"]) for r in rows] == [("adm", "grant.change", "DSD/rainfall")]
 
 
-def test_rows_from_before_seals_fail_verify_until_sealed_once_and_checkpoints_accumulate(
+def test_rows_from_before_seals_fail_verify_until_sealed_once_and_checkpoints_follow_the_head(
         db_url, monkeypatch, tmp_path):
     from hexops.cli import build_cli
 
@@ -169,10 +169,14 @@ def test_rows_from_before_seals_fail_verify_until_sealed_once_and_checkpoints_ac
     before = runner.invoke(build_cli(), ["audit", "verify"])
     sealed = runner.invoke(build_cli(), ["audit", "seal-unsealed"])
     after = runner.invoke(build_cli(), ["audit", "verify"])
+    idle = runner.invoke(build_cli(), ["audit", "checkpoint"])  # only the last checkpoint's own row since
+    with psycopg.connect(db_url) as conn:
+        _write_entries(conn, 1)
     again = runner.invoke(build_cli(), ["audit", "checkpoint"])
     lines = (tmp_path / "audit" / "checkpoints.jsonl").read_text().splitlines()
     assert before.exit_code == 1 and "no seal" in before.output
     assert sealed.exit_code == 0 and "sealed 1 row" in sealed.output
     assert after.exit_code == 0 and "0 checkpoint(s) consistent" in after.output, after.output
-    assert again.exit_code == 0 and len(lines) == 2
+    assert idle.exit_code == 0 and "nothing new" in idle.output
+    assert again.exit_code == 0 and "checkpoint at position" in again.output and len(lines) == 2
     assert (tmp_path / "audit" / "checkpoints.jsonl").stat().st_mode & 0o777 == 0o600

@@ -12,7 +12,6 @@ collection list and every read obey the caller's grants
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
@@ -77,9 +76,14 @@ def _collection_doc(collection: Collection) -> dict:
 def _query(collection_id: str) -> ItemQuery:
     settings = app_context().settings
     start, end = parse_datetime(request.args.get("datetime"))
-    offset = parse_int(request.args.get("offset"), "offset", 0, 0, sys.maxsize)
-    if offset > MAX_OFFSET:
-        raise ParameterError(f"offset: at most {MAX_OFFSET}; follow the next link (its cursor) to page further")
+    raw_offset = request.args.get("offset")
+    try:
+        offset = parse_int(raw_offset, "offset", 0, 0, MAX_OFFSET)
+    except ParameterError:
+        if raw_offset and raw_offset.strip().isdigit():
+            raise ParameterError(f"offset: at most {MAX_OFFSET}; follow the next link (its cursor) to page "
+                                 "further") from None
+        raise
     after = parse_cursor(request.args.get("cursor"))
     query = ItemQuery(
         bbox=parse_bbox(request.args.get("bbox")), start=start, end=end,

@@ -41,7 +41,7 @@ import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,10 @@ def available(conn: psycopg.Connection, candidates: dict[str, Collection]) -> di
 #: Deepest offset a request may ask for; beyond it, follow the ``next`` link (a keyset cursor),
 #: which costs the same at any depth (an offset costs the rows it skips).
 MAX_OFFSET = 10_000
+
+
+#: How far before a keyset cursor a page is first looked for, widening in turn (None: no bound).
+_KEYSET_WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=30), None)
 
 
 class QueryTooSlow(Exception):
@@ -229,7 +233,8 @@ def items(conn: psycopg.Connection, collection: Collection,
     """
     if collection.temporal:
         order = "s.t DESC, s.fid DESC"
-        after = "AND s.t <= %(after_t)s AND (s.t < %(after_t)s OR s.fid < %(after_fid)s)"
+        after = ("AND s.t <= %(after_t)s AND (s.t < %(after_t)s OR s.fid < %(after_fid)s) "
+                 "AND (%(window_from)s::timestamptz IS NULL OR s.t >= %(window_from)s)")
     else:
         order = "s.fid DESC"
         after = "AND s.fid < %(after_fid)s"
@@ -239,9 +244,18 @@ def items(conn: psycopg.Connection, collection: Collection,
     ).format(shared=shared_source(collection))
     params = _params(collection, query, query.resolution)
     params.update(limit=query.limit + 1, offset=query.offset)
-    if query.after:
+    if query.after is None:
+        rows = _run(conn, query, statement, params)
+    else:
         params.update(after_t=query.after[0], after_fid=query.after[1])
-    rows = _run(conn, query, statement, params)
+        # The planner reads every row older than the cursor before it sorts, so a page is
+        # first looked for in a short window before the cursor, widened until it fills:
+        # a page costs the rows of its window, not of the collection's whole past.
+        for window in (_KEYSET_WINDOWS if collection.temporal and query.after[0] is not None else (None,)):
+            params["window_from"] = None if window is None else query.after[0] - window
+            rows = _run(conn, query, statement, params)
+            if len(rows) > query.limit:
+                break
     page = rows[:query.limit]
     features = [{"type": "Feature", "id": fid, "geometry": geometry, "properties": props}
                 for fid, geometry, props, _ in page]

@@ -106,8 +106,9 @@ class AppContext:
         """The shared :class:`hexops.geodata.db.Database` pool (opened lazily, thread-safe)."""
         with self._lock:
             if self._db is None:
+                # The key is read when a connection first writes an audit entry, not before.
                 self._db = Database(self.database_url(), min_size=1, max_size=16,
-                                    audit_key=self.audit_key()).open()
+                                    audit_key=self.audit_key).open()
             return self._db
 
     def uow(self) -> UnitOfWork:

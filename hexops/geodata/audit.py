@@ -31,7 +31,7 @@ from psycopg.types.json import Jsonb
 from hexops.errors import IntegrityError
 
 _SEAL_LABEL = b"hexops.audit-seal/1|"
-_bound_keys: "weakref.WeakKeyDictionary[psycopg.Connection, bytes]" = weakref.WeakKeyDictionary()
+_bound_keys: "weakref.WeakKeyDictionary[psycopg.Connection, bytes | Callable[[], bytes]]" = weakref.WeakKeyDictionary()
 _process_key: "bytes | Callable[[], bytes] | None" = None
 
 
@@ -62,14 +62,17 @@ def has_default_seal_key() -> bool:
     return _process_key is not None
 
 
-def bind_seal_key(conn: psycopg.Connection, key: bytes) -> None:
-    """Seal what ``conn`` records with ``key`` (a pool's ``configure`` hook calls this)."""
+def bind_seal_key(conn: psycopg.Connection, key: "bytes | Callable[[], bytes]") -> None:
+    """Seal what ``conn`` records with ``key``, or with what ``key()`` returns when it first writes
+    (a pool's ``configure`` hook calls this)."""
     _bound_keys[conn] = key
 
 
 def seal_key_of(conn: psycopg.Connection) -> bytes | None:
     """The key :func:`record` seals with on ``conn``: bound to it, else the process default."""
     bound = _bound_keys.get(conn)
+    if callable(bound):
+        bound = _bound_keys[conn] = bound()
     return bound if bound is not None else default_seal_key()
 
 

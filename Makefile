@@ -8,7 +8,7 @@ HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
 .PHONY: demo test setup system-deps venv serve db-up db-down clean \
-        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit
+        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging
 
 setup: system-deps venv
 
@@ -40,7 +40,7 @@ db-down: venv
 test: setup
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: bench-map bench-ingest bench-risk bench-alerts bench-video bench-audit
+bench: bench-map bench-ingest bench-risk bench-alerts bench-video bench-audit bench-paging
 
 bench-map: setup
 	$(PY) -m bench.map
@@ -64,6 +64,9 @@ bench-democity: setup
 
 bench-audit: setup
 	$(PY) -m bench.audit
+
+bench-paging: setup
+	$(PY) -m bench.paging
 
 clean:
 	-$(HEXOPS) db down

@@ -4,13 +4,15 @@
 cluster, migrates it and times, on the same database and in the same run:
 
 - **chained**: ``geodata.audit.record`` into ``audit_log`` (BEFORE INSERT
-  trigger: advisory lock, read of the chain head, SHA-256), one transaction
-  per entry as a web request would;
+  trigger: advisory lock, read of the chain head, SHA-256; then the row's
+  seal, an HMAC computed here, into ``audit_seals``), one transaction per
+  entry as a web request would;
 - **plain** (the naive peer): the same INSERT into a copy of the table
   without the chain trigger;
 - **concurrent chained**: 4 threads writing at once (the advisory lock
   serialises them, so this shows the contention cost);
-- **verify**: ``geodata.audit.verify_chain`` over all rows written.
+- **verify**: ``geodata.audit.verify_chain`` over all rows written (hashes,
+  links and seals).
 
 Figures go to bench/out/audit.json and are printed.  They are noisy on a
 shared machine; read the ratio rather than the absolute numbers.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -78,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="hexops-bench-audit-")) / "pg"
     cluster = PrivateCluster(root, throwaway=True)
+    audit.use_seal_key(os.urandom(32))
     try:
         url = cluster.start()
         migrate.apply_all(url)

@@ -33,8 +33,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 from tqdm import tqdm
 
 OUT = Path(__file__).resolve().parent / "out" / "map.json"
@@ -52,9 +50,7 @@ def prepare_database(workdir: Path):
 
     cluster = PrivateCluster(workdir / "pg", throwaway=True)
     cluster.start()
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("bench_map")))
-    url = cluster.url("bench_map")
+    url = cluster.create_database("bench_map")
     migrate.apply_all(url)
     steps = tqdm(total=3, desc="demo city", unit="step")
     city = build_city(seed=7, n_cameras=5200)

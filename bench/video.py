@@ -41,11 +41,12 @@ from bench import vault_synthetic, video_validation
 from hexops.detectors.hog import HogPeopleDetector
 from hexops.detectors.registry import Registry
 from hexops.detectors.runners import build_detector
-from hexops.geodata import migrate
+from hexops.geodata import audit, migrate
 from hexops.geodata.cluster import PrivateCluster
 from hexops.ingest.video.synthetic import street_frame
 from hexops.vault import crypto
 from hexops.vault.keys import Kek
+from hexops.vault.keystore import KeyStore
 from hexops.vault.retention import run_retention
 from hexops.vault.store import Vault
 
@@ -169,7 +170,8 @@ def bench_retention(n_cameras: int, days: int, per_day: int, naive_sample: int) 
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")
-        vault = Vault(root / "clips", Kek(os.urandom(32), "bench"))
+        vault = Vault(root / "clips", Kek(os.urandom(32), "bench"), KeyStore(root / "keystore"))
+        audit.use_seal_key(os.urandom(32))  # the sweep's receipt is an audit entry, sealed like any other
         bars: dict = {}
 
         def progress(step: str, n: int) -> None:

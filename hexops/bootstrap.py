@@ -16,6 +16,7 @@ from threading import Lock
 from typing import Any
 
 from hexops.clock import Clock
+from hexops.geodata import audit
 from hexops.geodata.cluster import PrivateCluster
 from hexops.geodata.db import Database
 from hexops.geodata.uow import UnitOfWork
@@ -38,19 +39,62 @@ class AppContext:
 
     settings: Settings
     _database_url: str | None = None
+    _owner_url: str | None = None
+    _audit_key: bytes | None = None
     _db: Any = None
     _lock: Lock = field(default_factory=Lock)
     cache: ReadCache = field(default_factory=ReadCache)
     _clock: tuple[float, Clock] | None = None
 
+    def _resolve_urls(self) -> None:
+        if self._database_url is not None:
+            return
+        if self.settings.database_url:
+            self._owner_url = self.settings.database_owner_url or self.settings.database_url
+            self._database_url = self.settings.database_url
+        else:
+            cluster = PrivateCluster(self.settings.cluster_dir)
+            self._owner_url = cluster.start()
+            self._database_url = cluster.url(role="app")
+        # Every path to the database passes here, so every audit entry this
+        # process writes is sealed, whichever connection writes it.  (A process
+        # serves one deployment; the first context's key stays the default,
+        # and each context's pool binds its own key to its connections.)
+        if not audit.has_default_seal_key():
+            audit.use_seal_key(self.audit_key)
+
     def database_url(self) -> str:
-        """The URL of the PostGIS database, starting the private cluster if needed."""
-        if self._database_url is None:
-            if self.settings.database_url:
-                self._database_url = self.settings.database_url
-            else:
-                self._database_url = PrivateCluster(self.settings.cluster_dir).start()
+        """The URL the application connects with (the app role), starting the private cluster if needed."""
+        self._resolve_urls()
         return self._database_url
+
+    def owner_database_url(self) -> str:
+        """The URL of the schema's owner role, for migrations (``HEXOPS_DATABASE_OWNER_URL``)."""
+        self._resolve_urls()
+        return self._owner_url
+
+    def migrate(self, progress=None) -> list:
+        """Apply pending migrations as the owner, then grant the app role its rights.
+
+        With a single URL (``HEXOPS_DATABASE_URL`` only) the app and the owner
+        are one role and nothing is granted: least privilege then rests with
+        the DBA (docs/security.md).
+        """
+        from hexops.geodata import migrate
+
+        owner, app = self.owner_database_url(), self.database_url()
+        app_role = migrate.role_of(app)
+        if app_role == migrate.role_of(owner):
+            app_role = None
+        return migrate.apply_all(owner, progress=progress, app_role=app_role)
+
+    def audit_key(self) -> bytes:
+        """The audit sealing key (outside the database, with the vault keys)."""
+        if self._audit_key is None:
+            from hexops.vault.keys import load_audit_key
+
+            self._audit_key = load_audit_key(self.settings)
+        return self._audit_key
 
     @property
     def city(self):
@@ -62,7 +106,9 @@ class AppContext:
         """The shared :class:`hexops.geodata.db.Database` pool (opened lazily, thread-safe)."""
         with self._lock:
             if self._db is None:
-                self._db = Database(self.database_url(), min_size=1, max_size=16).open()
+                # The key is read when a connection first writes an audit entry, not before.
+                self._db = Database(self.database_url(), min_size=1, max_size=16,
+                                    audit_key=self.audit_key).open()
             return self._db
 
     def uow(self) -> UnitOfWork:

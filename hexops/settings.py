@@ -91,8 +91,12 @@ class Settings:
         ``HEXOPS_STATE_DIR``: the private cluster, keys and demo credentials
         (default ``<checkout>/.hexops``).
     database_url : str or None
-        ``HEXOPS_DATABASE_URL``: an existing PostGIS server; unset, hexops runs
-        its private cluster under ``state_dir/pg``.
+        ``HEXOPS_DATABASE_URL``: an existing PostGIS server, as the role the
+        application connects as; unset, hexops runs its private cluster under
+        ``state_dir/pg``.
+    database_owner_url : str or None
+        ``HEXOPS_DATABASE_OWNER_URL``: the same database as the role that owns
+        the schema, for migrations (unset: migrations use ``database_url``).
     city : City
         ``HEXOPS_CITY``: the city served (time zone, bounds, metric CRS, H3
         resolutions); ``hong_kong``.
@@ -126,10 +130,24 @@ class Settings:
         The vault's key-encryption key (hex or a file) and receipt-signing key.
     models_dir : Path or None
         ``HEXOPS_MODELS_DIR``: where detector model files are looked up.
+    vault_keystore_dir : Path or None
+        ``HEXOPS_VAULT_KEYSTORE_DIR``: the period keys under which the vault's
+        data keys are wrapped, one file each, destroyed at expiry (default
+        ``state_dir/vault/keystore``; keep it out of long-lived backups).
+    audit_key : str or None
+        ``HEXOPS_AUDIT_KEY``: 64 hex characters, the key sealing audit rows
+        (default: generated once into ``state_dir/vault/audit_key``).
+    audit_checkpoint_file : Path or None
+        ``HEXOPS_AUDIT_CHECKPOINT_FILE``: where audit checkpoints are appended
+        (default ``state_dir/audit/checkpoints.jsonl``).
+    shared_query_timeout_s : float
+        ``HEXOPS_SHARED_QUERY_TIMEOUT_S``: longest a shared-layer query (OGC
+        API, tiles) may run before it is cancelled, in seconds (5).
     """
 
     state_dir: Path = _env("HEXOPS_STATE_DIR", _path, default=PROJECT_ROOT / ".hexops")
     database_url: str | None = _env("HEXOPS_DATABASE_URL", default=None)
+    database_owner_url: str | None = _env("HEXOPS_DATABASE_OWNER_URL", default=None)
     city: City = _env("HEXOPS_CITY", _city, default=HONG_KONG)
     tile_url: str | None = _env("HEXOPS_TILE_URL", default=None)
     host: str = _env("HEXOPS_HOST", default="127.0.0.1")
@@ -150,6 +168,10 @@ class Settings:
     vault_kek_file: Path | None = _env("HEXOPS_VAULT_KEK_FILE", _path, default=None)
     vault_signing_key: str | None = _env("HEXOPS_VAULT_SIGNING_KEY", default=None)
     models_dir: Path | None = _env("HEXOPS_MODELS_DIR", _path, default=None)
+    vault_keystore_dir: Path | None = _env("HEXOPS_VAULT_KEYSTORE_DIR", _path, default=None)
+    audit_key: str | None = _env("HEXOPS_AUDIT_KEY", default=None)
+    audit_checkpoint_file: Path | None = _env("HEXOPS_AUDIT_CHECKPOINT_FILE", _path, default=None)
+    shared_query_timeout_s: float = _env("HEXOPS_SHARED_QUERY_TIMEOUT_S", _positive("seconds"), default=5.0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, warn=None) -> "Settings":

@@ -33,6 +33,29 @@ def suppress(value: float | None, k: int) -> float | None:
     return None if whole < k else whole
 
 
+def share_props(props: dict, suppressed: tuple[str, ...], k: int,
+                camera_fields: tuple[tuple[str, float | None], ...] = ()) -> dict:
+    """A record's properties as a reader may see them (the twin of ``hexops_share_props``).
+
+    Camera fields are removed (step None) or rounded to their step; then, if
+    any suppressed count is withheld by :func:`suppress`, all of them are,
+    and ``suppressed`` says whether that happened.
+    """
+    result = dict(props)
+    for name, step in camera_fields:
+        if step is None or name not in result:
+            result.pop(name, None)
+        elif result[name] is not None:
+            result[name] = float(round(float(result[name]) / step)) * step
+    if not suppressed:
+        return result
+    published = {name: suppress(None if result.get(name) is None else float(result[name]), k) for name in suppressed}
+    withheld = any(value is None for value in published.values())
+    result.update({name: None if withheld else value for name, value in published.items()})
+    result["suppressed"] = withheld
+    return result
+
+
 def resolution_for_zoom(zoom: int) -> int:
     """H3 resolution (8, 9 or 10) drawn in a web-mercator tile of ``zoom`` (0..24)."""
     if not 0 <= zoom <= 24:

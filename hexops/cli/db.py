@@ -38,9 +38,11 @@ def up(ctx: click.Context, migrate: bool) -> None:
     from hexops.geodata.errors import GeodataError
 
     try:
-        url = _cluster(ctx).start()
+        _cluster(ctx)  # refuses when HEXOPS_DATABASE_URL names another server
+        app_ctx = get_context(ctx)
+        url = app_ctx.database_url()
         if migrate:
-            applied = migrations.apply_all(url, progress=lambda m: click.echo(f"  {m}"))
+            applied = app_ctx.migrate(progress=lambda m: click.echo(f"  {m}"))
             click.echo(f"schema at version {migrations.current_version(url)} ({len(applied)} applied now)")
     except GeodataError as exc:
         raise CliError(str(exc)) from exc
@@ -71,7 +73,7 @@ def migrate(ctx: click.Context) -> None:
 
     try:
         url = get_context(ctx).database_url()
-        applied = migrations.apply_all(url, progress=lambda m: click.echo(f"  {m}"))
+        applied = get_context(ctx).migrate(progress=lambda m: click.echo(f"  {m}"))
     except GeodataError as exc:
         raise CliError(str(exc)) from exc
     click.echo(f"schema at version {migrations.current_version(url)} ({len(applied)} applied now)")

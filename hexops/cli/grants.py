@@ -34,8 +34,7 @@ def add(ctx: click.Context, department: str, layer: str, until: str, reason: str
     except ValueError as exc:
         raise CliError(f"--until: {until!r} is not an ISO-8601 time") from exc
     try:
-        with get_context(ctx).db.connection() as conn:
-            grant_id = grants.grant_layer(conn, department, layer, expires, actor="cli", reason=reason)
+        grant_id = grants.grant_layer(get_context(ctx).uow(), department, layer, expires, actor="cli", reason=reason)
     except grants.GrantError as exc:
         raise CliError(f"grant {department}/{layer}: {exc}") from exc
     click.echo(f"grant {grant_id}: {layer} to {department} until {expires.isoformat()}")
@@ -50,8 +49,7 @@ def revoke(ctx: click.Context, grant_id: int, reason: str | None) -> None:
     from hexops.services import grants
 
     try:
-        with get_context(ctx).db.connection() as conn:
-            grants.revoke_grant(conn, grant_id, actor="cli", reason=reason)
+        grants.revoke_grant(get_context(ctx).uow(), grant_id, actor="cli", reason=reason)
     except grants.GrantError as exc:
         raise CliError(str(exc)) from exc
     click.echo(f"revoked grant {grant_id}")
@@ -64,6 +62,5 @@ def list_grants(ctx: click.Context, include_closed: bool) -> None:
     """Print grants as JSON lines, with whether each is live now."""
     from hexops.services import grants
 
-    with get_context(ctx).db.connection() as conn:
-        for row in grants.list_grants(conn, include_closed):
-            click.echo(json.dumps(row, default=str))
+    for row in grants.list_grants(get_context(ctx).uow(), include_closed):
+        click.echo(json.dumps(row, default=str))

@@ -25,8 +25,10 @@ def retention_group() -> None:
 def _sweep(ctx: click.Context, now) -> None:
     from tqdm import tqdm
 
+    from hexops.services import audit_chain
     from hexops.services import vault as svc
     from hexops.vault.errors import VaultError
+    from hexops.vault.keys import load_signing_key
 
     bars: dict[str, tqdm] = {}
 
@@ -35,13 +37,18 @@ def _sweep(ctx: click.Context, now) -> None:
             bars[step] = tqdm(desc="keys destroyed" if step == "keys" else "clips deleted", unit=step)
         bars[step].update(n)
 
+    app_ctx = get_context(ctx)
     try:
-        result = svc.run_retention(get_context(ctx), now=now, progress=progress)
+        result = svc.run_retention(app_ctx.uow(), svc.open_vault(app_ctx.settings),
+                                   load_signing_key(app_ctx.settings), now=now, progress=progress)
     except VaultError as exc:
         raise CliError(str(exc)) from exc
     finally:
         for bar in bars.values():
             bar.close()
+    # Each sweep also anchors the audit log outside the database (services.audit_chain).
+    audit_chain.checkpoint(app_ctx.uow(), app_ctx.audit_key(), audit_chain.checkpoint_file(app_ctx.settings),
+                           actor="system:retention")
     click.echo(json.dumps({"keys_destroyed": result.keys_destroyed, "clips_deleted": result.clips_deleted,
                            "files_already_missing": result.files_missing, "audit_id": result.audit_id,
                            "signature": result.signed["signature"][:32] + "..."}))
@@ -88,8 +95,8 @@ def policy(ctx: click.Context, owner: str | None, days: int | None, user: str | 
         raise CliError("--owner and --days go together")
     try:
         if owner is not None:
-            svc.set_retention(get_context(ctx), owner, days, actor=user or "system:cli")
-        for code, keep in svc.retention_policy(get_context(ctx)):
+            svc.set_retention(get_context(ctx).uow(), owner, days, actor=user or "system:cli")
+        for code, keep in svc.retention_policy(get_context(ctx).uow()):
             click.echo(f"{code}\t{keep} days")
     except VaultError as exc:
         raise CliError(str(exc)) from exc
@@ -100,8 +107,10 @@ def policy(ctx: click.Context, owner: str | None, days: int | None, user: str | 
 def status(ctx: click.Context) -> None:
     """Clips by days to expiry, holds, and the last sweep's receipt (with its signature check)."""
     from hexops.services import vault as svc
+    from hexops.vault.keys import load_signing_key
 
-    st = svc.retention_status(get_context(ctx))
+    app_ctx = get_context(ctx)
+    st = svc.retention_status(app_ctx.uow(), load_signing_key(app_ctx.settings))
     click.echo(json.dumps({"by_days": st.by_days, "holds": st.holds, "last_sweep": st.last_sweep,
                            "last_sweep_signature_valid": st.last_sweep_verified,
                            "signing_public_key": st.public_key}, default=str, indent=2))

@@ -76,13 +76,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, 
 @click.pass_context
 def demo(ctx: click.Context, no_serve: bool) -> None:
     """Start the private cluster, migrate, load the demo city and serve the dashboard."""
-    from hexops.geodata import migrate
-
     app_ctx = get_context(ctx)
     started = time.monotonic()
     url = app_ctx.database_url()
     click.echo(f"database: {url}")
-    migrate.apply_all(url, progress=lambda m: click.echo(f"  migration {m}"))
+    app_ctx.migrate(progress=lambda m: click.echo(f"  migration {m}"))
     for order, label, step in demo_steps():
         click.echo(f"[{order:02d}] {label}")
         step(app_ctx, click.echo)

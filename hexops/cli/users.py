@@ -38,8 +38,7 @@ def add(ctx: click.Context, username: str, role: str, department: str | None, pa
         password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
             "Password", hide_input=True, confirmation_prompt=True)
     try:
-        with get_context(ctx).db.connection() as conn:
-            accounts.create_user(conn, username, role, password, department, actor="cli")
+        accounts.create_user(get_context(ctx).uow(), username, role, password, department, actor="cli")
     except accounts.AccountError as exc:
         raise CliError(f"user {username}: {exc}") from exc
     click.echo(f"created {username} ({role}{', ' + department if department else ''})")
@@ -49,11 +48,10 @@ def add(ctx: click.Context, username: str, role: str, department: str | None, pa
 @click.pass_context
 def list_users(ctx: click.Context) -> None:
     """Print every user as JSON lines (no password hashes)."""
-    from hexops.geodata import accounts as q
+    from hexops.services import accounts
 
-    with get_context(ctx).db.connection() as conn:
-        for row in q.list_users(conn):
-            click.echo(json.dumps(row, default=str))
+    for row in accounts.list_users(get_context(ctx).uow()):
+        click.echo(json.dumps(row, default=str))
 
 
 @users.command("token")
@@ -67,8 +65,7 @@ def token(ctx: click.Context, username: str, name: str, scopes: tuple[str, ...],
     from hexops.services import accounts
 
     try:
-        with get_context(ctx).db.connection() as conn:
-            secret = accounts.issue_token(conn, username, name, list(scopes), days, actor="cli")
+        secret = accounts.issue_token(get_context(ctx).uow(), username, name, list(scopes), days, actor="cli")
     except accounts.AccountError as exc:
         raise CliError(f"token for {username}: {exc}") from exc
     click.echo(secret)
@@ -79,13 +76,12 @@ def token(ctx: click.Context, username: str, name: str, scopes: tuple[str, ...],
 @click.pass_context
 def disable(ctx: click.Context, username: str) -> None:
     """Disable USERNAME: its sessions and tokens stop working at once."""
-    from hexops.geodata import accounts as q
-    from hexops.geodata import audit
+    from hexops.services import accounts
 
-    with get_context(ctx).db.connection() as conn:
-        if not q.set_disabled(conn, username, True):
-            raise CliError(f"user {username}: no such user")
-        audit.record(conn, actor="cli", action="user.disable", target=username)
+    try:
+        accounts.disable_user(get_context(ctx).uow(), username, actor="cli")
+    except accounts.AccountError as exc:
+        raise CliError(f"user {username}: {exc}") from exc
     click.echo(f"disabled {username}")
 
 
@@ -95,18 +91,12 @@ def disable(ctx: click.Context, username: str) -> None:
 @click.pass_context
 def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     """Set a new password for USERNAME (also lifts a lock-out)."""
-    from hexops.geodata import accounts as q
-    from hexops.geodata import audit
     from hexops.services import accounts
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
         "New password", hide_input=True, confirmation_prompt=True)
     try:
-        password_hash = accounts.hash_password(password)
+        accounts.set_password(get_context(ctx).uow(), username, password, actor="cli")
     except accounts.AccountError as exc:
         raise CliError(f"user {username}: {exc}") from exc
-    with get_context(ctx).db.connection() as conn:
-        if not q.set_password_hash(conn, username, password_hash):
-            raise CliError(f"user {username}: no such person (devices have no password)")
-        audit.record(conn, actor="cli", action="user.password", target=username)
     click.echo(f"password of {username} changed; lock-out lifted")

@@ -48,7 +48,9 @@ def put(ctx: click.Context, file: Path, camera_id: str, recorded_at: str, user: 
     from hexops.services import vault as svc
 
     when = parse_time(recorded_at, "--recorded-at")
-    clip_id = _run(lambda: svc.put_clip(get_context(ctx), file, camera_id=camera_id, recorded_at=when, user=user))
+    app_ctx = get_context(ctx)
+    clip_id = _run(lambda: svc.put_clip(app_ctx.uow(), svc.open_vault(app_ctx.settings), file, camera_id=camera_id,
+                                        recorded_at=when, user=user))
     click.echo(clip_id)
 
 
@@ -60,10 +62,12 @@ def put(ctx: click.Context, file: Path, camera_id: str, recorded_at: str, user: 
 @_USER
 @click.pass_context
 def get(ctx: click.Context, clip_id: str, reason: str, out: Path, user: str | None) -> None:
-    """Decrypt CLIP_ID to --out for a commander or admin; the read is audited."""
+    """Decrypt CLIP_ID to --out (mode 0600) for a commander or admin; every attempt is audited."""
     from hexops.services import vault as svc
 
-    size = _run(lambda: svc.get_clip(get_context(ctx), clip_id, out, user=user, reason=reason))
+    app_ctx = get_context(ctx)
+    size = _run(lambda: svc.get_clip(app_ctx.uow(), svc.open_vault(app_ctx.settings), clip_id, out, user=user,
+                                     reason=reason))
     click.echo(f"wrote {size} bytes to {out}")
 
 
@@ -75,7 +79,7 @@ def list_clips(ctx: click.Context, camera_id: str | None, limit: int) -> None:
     """List clips (newest first) as JSON lines: id, camera, time, size, hold, expiry."""
     from hexops.services import vault as svc
 
-    for row in _run(lambda: svc.list_clips(get_context(ctx), camera_id, limit)):
+    for row in _run(lambda: svc.list_clips(get_context(ctx).uow(), camera_id, limit)):
         click.echo(json.dumps(row, default=str))
 
 
@@ -97,8 +101,9 @@ def hold_place(ctx: click.Context, clip_ids: tuple[str, ...], case_id: str, reas
     from hexops.services import vault as svc
 
     until_at = parse_time(until, "--until")
-    hold_id = _run(lambda: svc.place_hold(get_context(ctx), case_id=case_id, clip_ids=list(clip_ids),
-                                          user=user, reason=reason, until=until_at))
+    app_ctx = get_context(ctx)
+    hold_id = _run(lambda: svc.place_hold(app_ctx.uow(), svc.open_vault(app_ctx.settings), case_id=case_id,
+                                          clip_ids=list(clip_ids), user=user, reason=reason, until=until_at))
     click.echo(f"hold {hold_id} placed on {len(clip_ids)} clip(s) for case {case_id}")
 
 
@@ -111,7 +116,9 @@ def hold_release(ctx: click.Context, hold_id: int, reason: str, user: str | None
     """Release HOLD_ID: its clips expire on the next retention run if past retention."""
     from hexops.services import vault as svc
 
-    _run(lambda: svc.release_hold(get_context(ctx), hold_id, user=user, reason=reason))
+    app_ctx = get_context(ctx)
+    _run(lambda: svc.release_hold(app_ctx.uow(), svc.open_vault(app_ctx.settings), hold_id, user=user,
+                                  reason=reason))
     click.echo(f"hold {hold_id} released")
 
 
@@ -122,7 +129,7 @@ def hold_list(ctx: click.Context, include_released: bool) -> None:
     """List holds as JSON lines."""
     from hexops.services import vault as svc
 
-    for row in _run(lambda: svc.list_holds(get_context(ctx), include_released)):
+    for row in _run(lambda: svc.list_holds(get_context(ctx).uow(), include_released)):
         click.echo(json.dumps(row, default=str))
 
 
@@ -135,11 +142,14 @@ def hold_list(ctx: click.Context, include_released: bool) -> None:
 def rotate_kek(ctx: click.Context, new_kek_file: Path, generate: bool, user: str | None) -> None:
     """Re-wrap every data key under a new KEK (clip files are not touched)."""
     from hexops.services import vault as svc
+    from hexops.vault.keys import load_kek_file
     from hexops.vault.keys import new_kek_file as make_kek
 
     if generate:
         _run(lambda: make_kek(new_kek_file))
-    count = _run(lambda: svc.rotate_kek(get_context(ctx), new_kek_file, actor=user or "system:cli"))
+    app_ctx = get_context(ctx)
+    count = _run(lambda: svc.rotate_kek(app_ctx.uow(), svc.open_vault(app_ctx.settings), load_kek_file(new_kek_file),
+                                        actor=user or "system:cli"))
     click.echo(f"re-wrapped {count} key(s); now set HEXOPS_VAULT_KEK_FILE={new_kek_file} "
                "and destroy the old KEK")
 
@@ -152,7 +162,9 @@ def fsck(ctx: click.Context, delete_orphans: bool, user: str | None) -> None:
     """Compare the vault directory with the database: orphan files, rows whose file is gone."""
     from hexops.services import vault as svc
 
-    report = _run(lambda: svc.fsck(get_context(ctx), delete_orphans=delete_orphans, actor=user or "system:cli"))
+    app_ctx = get_context(ctx)
+    report = _run(lambda: svc.fsck(app_ctx.uow(), svc.open_vault(app_ctx.settings), delete_orphans=delete_orphans,
+                                   actor=user or "system:cli"))
     click.echo(json.dumps({"orphan_files": [str(p) for p in report.orphans], "removed": report.removed,
                            "clips_without_file": report.missing}, indent=2))
     if report.missing:

@@ -65,25 +65,11 @@ def user_for_login(conn: psycopg.Connection, username: str) -> dict[str, Any] | 
         ).fetchone()
 
 
-def note_failed_login(
-    conn: psycopg.Connection, user_id: int, max_failures: int, lock_seconds: float
-) -> datetime | None:
-    """Count a failed attempt; lock the account once ``max_failures`` follow each other.
-
-    Returns the time the lock ends, or None when the account is not locked.
-    """
-    # A lock that has run out starts a fresh count: one more mistake after
-    # the wait must not lock the account again at once.
-    row = conn.execute(
-        "WITH current AS (SELECT CASE WHEN locked_until <= now() THEN 0 ELSE failed_logins END AS n "
-        "  FROM users WHERE user_id = %(id)s) "
-        "UPDATE users SET failed_logins = current.n + 1, "
-        "locked_until = CASE WHEN current.n + 1 >= %(max)s THEN now() + make_interval(secs => %(secs)s) "
-        "  WHEN locked_until <= now() THEN NULL ELSE locked_until END "
-        "FROM current WHERE user_id = %(id)s RETURNING locked_until",
-        {"id": user_id, "max": max_failures, "secs": lock_seconds},
-    ).fetchone()
-    return row[0]
+def set_failed_logins(conn: psycopg.Connection, user_id: int, failed_logins: int,
+                      locked_until: datetime | None) -> None:
+    """Store a user's consecutive failed logins and lock (decided by ``services.accounts``)."""
+    conn.execute("UPDATE users SET failed_logins = %s, locked_until = %s WHERE user_id = %s",
+                 (failed_logins, locked_until, user_id))
 
 
 def clear_failed_logins(conn: psycopg.Connection, user_id: int) -> None:

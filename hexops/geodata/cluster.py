@@ -3,8 +3,10 @@
 The demo and the test suite need a real PostGIS server without touching any
 server the machine already runs.  This module wraps ``initdb`` and ``pg_ctl``
 for a data directory owned by the project (``.hexops/pg`` for the demo, a
-temporary directory for tests), listening on loopback only, with trust
-authentication because nothing outside the machine can reach it.
+temporary directory for tests), listening on loopback only.  Loopback is
+reachable by every account on the machine, so every connection needs a
+password (SCRAM) and the application connects as a role that cannot rewrite
+the audit log: see :mod:`hexops.geodata.cluster_auth`.
 
 PostgreSQL refuses to run as root, so when hexops runs as root the server
 process runs as the ``postgres`` system user (``runuser``), and the data
@@ -22,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hexops.geodata import cluster_auth
+from hexops.geodata.cluster_auth import ClusterSecrets
 from hexops.geodata.errors import ClusterError
 
 #: Settings for every private cluster.  Loopback only; the socket lives in the
@@ -91,8 +95,9 @@ class PrivateCluster:
     ----------
     root : Path
         Directory that holds the cluster (``root/data``, ``root/port``,
-        ``root/server.log``).  As root, a symlink to a directory the
-        ``postgres`` user can reach may stand in its place.
+        ``root/server.log``, the roles' password files in ``root/auth``).  As
+        root, a symlink to a directory the ``postgres`` user can reach may
+        stand in its place.
     port : int, optional
         TCP port on 127.0.0.1; chosen and remembered on first start.
     throwaway : bool
@@ -102,8 +107,12 @@ class PrivateCluster:
     root: Path
     port: int | None = None
     throwaway: bool = False
-    user: str = "hexops"
     dbname: str = "hexops"
+
+    @property
+    def secrets(self) -> ClusterSecrets:
+        """The roles' password files (``root/auth``, 0700; each file 0600)."""
+        return ClusterSecrets(self.root / "auth")
 
     @property
     def data_dir(self) -> Path:
@@ -119,9 +128,14 @@ class PrivateCluster:
     def _port_file(self) -> Path:
         return self.root / "port"
 
-    def url(self, dbname: str | None = None) -> str:
-        """The libpq URL of database ``dbname`` (default: the hexops database)."""
-        return f"postgresql://{self.user}@127.0.0.1:{self._resolved_port()}/{dbname or self.dbname}"
+    def url(self, dbname: str | None = None, role: str = "owner") -> str:
+        """The libpq URL of database ``dbname`` (default: the hexops database) as ``role``.
+
+        ``role`` is ``"app"`` (what the application connects as), ``"owner"``
+        (migrations) or ``"super"`` (creating databases and extensions).  The
+        URL names the role's password file; it carries no password.
+        """
+        return self.secrets.url(role, self._resolved_port(), dbname or self.dbname)
 
     def _resolved_port(self) -> int:
         if self.port is None and self._port_file.exists():
@@ -176,13 +190,26 @@ class PrivateCluster:
                 f"'apt-get install postgresql-{pg_bin.parent.name}-postgis-3'."
             )
         self._prepare_root()
+        self.secrets.create()
+        # initdb reads the superuser's password from a file the server user can read;
+        # it lives only for the call.
+        pwfile = self.root.resolve() / f".initdb-pw-{os.getpid()}"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.secrets.password("super") + "\n")
+        if _running_as_root():
+            shutil.chown(pwfile, "postgres", "postgres")
         cmd = [
-            str(pg_bin / "initdb"), "-D", str(self.data_dir), "-U", self.user,
-            "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+            str(pg_bin / "initdb"), "-D", str(self.data_dir), "-U", cluster_auth.SUPERUSER,
+            "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
         ]
-        result = subprocess.run(self._as_server_user(cmd), capture_output=True, text=True)
+        try:
+            result = subprocess.run(self._as_server_user(cmd), capture_output=True, text=True)
+        finally:
+            pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise ClusterError(f"initdb failed for {self.data_dir}: {result.stderr.strip()}")
+        self._write_owned(self.data_dir / "pg_hba.conf", cluster_auth.HBA_CONF)
         settings = dict(BASE_SETTINGS)
         settings["unix_socket_directories"] = f"'{self.data_dir.resolve()}'"
         if self.throwaway:
@@ -202,8 +229,18 @@ class PrivateCluster:
         return result.returncode == 0
 
     def start(self, timeout_s: float = 60.0) -> str:
-        """Initialise if needed, start the server and create the database; return its URL."""
+        """Initialise if needed, start the server, set up the roles and create the database.
+
+        Returns the database's URL as the owner role (for migrations); the
+        application uses ``url(role="app")``.  A cluster made by an older
+        hexops with trust authentication is converted in place: passwords are
+        generated, the roles created, its objects handed to the owner role and
+        password authentication switched on.
+        """
+        legacy = self.initialised() and not self.secrets.complete()
         self.init()
+        if legacy:
+            self.secrets.create()
         if not self.running():
             if self.port is None:
                 self.port = (
@@ -220,13 +257,22 @@ class PrivateCluster:
                 tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
                 raise ClusterError(f"PostgreSQL did not start on port {self.port}: {result.stderr}\n{tail}")
         self._wait_ready(timeout_s)
-        self._ensure_database()
+        self._ensure_roles()
+        if legacy:
+            self._write_owned(self.data_dir / "pg_hba.conf", cluster_auth.HBA_CONF)
+            self._reload()
+        self.create_database(self.dbname, exist_ok=True, adopt=legacy)
         return self.url()
 
     def _write_owned(self, path: Path, text: str) -> None:
         path.write_text(text)
         if _running_as_root():
             shutil.chown(path, "postgres", "postgres")
+
+    def _reload(self) -> None:
+        pg_bin = find_pg_bin()
+        subprocess.run(self._as_server_user([str(pg_bin / "pg_ctl"), "-D", str(self.data_dir), "reload"]),
+                       capture_output=True, text=True, check=True)
 
     def _wait_ready(self, timeout_s: float) -> None:
         import psycopg
@@ -235,23 +281,56 @@ class PrivateCluster:
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
-                with psycopg.connect(self.url("postgres"), connect_timeout=2):
+                with psycopg.connect(self.url("postgres", role="super"), connect_timeout=2):
                     return
             except psycopg.OperationalError as exc:
                 last = exc
                 time.sleep(0.2)
         raise ClusterError(f"PostgreSQL on port {self.port} not ready after {timeout_s:.0f} s: {last}")
 
-    def _ensure_database(self) -> None:
+    def _ensure_roles(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres", role="super"), autocommit=True) as conn:
+            cluster_auth.ensure_roles(conn, self.secrets)
+
+    def create_database(self, name: str, template: str | None = None, *, exist_ok: bool = False,
+                        adopt: bool = False) -> str:
+        """Create database ``name`` owned by the owner role, with PostGIS; return its owner URL.
+
+        ``template`` copies another database (tests); ``adopt`` hands an
+        existing database's objects from the superuser to the owner role.
+        """
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)
-            ).fetchone()
+        with psycopg.connect(self.url("postgres", role="super"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if exists and not exist_ok:
+                raise ClusterError(f"database {name} already exists")
             if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
+                statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(cluster_auth.OWNER))
+                if template:
+                    statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                conn.execute(statement)
+            else:
+                conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(cluster_auth.OWNER)))
+        with psycopg.connect(self.url(name, role="super"), autocommit=True) as conn:
+            # PostGIS is not a trusted extension: only a superuser may create it.
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            if adopt:
+                cluster_auth.adopt_objects(conn)
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name`` (closing its connections) if it exists."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url("postgres", role="super"), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server if it runs (``mode``: smart, fast or immediate)."""

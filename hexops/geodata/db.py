@@ -7,10 +7,12 @@ a test asks for it.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from hexops.geodata import audit
 
 
 class Database:
@@ -22,9 +24,14 @@ class Database:
         libpq connection URL.
     min_size, max_size : int
         Pool bounds.  The dashboard needs a few; ingestion workers one each.
+    audit_key : bytes or callable, optional
+        The audit sealing key (:mod:`geodata.audit`), or a function returning
+        it (called on the first audit write), bound to every connection the
+        pool opens.
     """
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 10):
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
+                 audit_key: "bytes | Callable[[], bytes] | None" = None):
         self.url = url
         self._pool = ConnectionPool(
             url,
@@ -32,6 +39,7 @@ class Database:
             max_size=max_size,
             open=False,
             kwargs={"autocommit": False},
+            configure=(lambda conn: audit.bind_seal_key(conn, audit_key)) if audit_key else None,
             name="hexops",
         )
 

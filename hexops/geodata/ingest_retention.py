@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
-from psycopg import sql
 
 
 def keep_days(conn: psycopg.Connection) -> dict[str, int]:
@@ -44,5 +43,9 @@ def day_partitions(conn: psycopg.Connection, table: str) -> list[tuple[str, dt.d
 
 
 def drop_partition(conn: psycopg.Connection, partition: str) -> None:
-    """Drop one partition (in the caller's transaction)."""
-    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(partition)))
+    """Drop one partition (in the caller's transaction).
+
+    Through ``hexops_drop_day_partition`` (migration 035): the application's
+    role owns no table, so only that owner-defined function may drop one.
+    """
+    conn.execute("SELECT hexops_drop_day_partition(%s)", (partition,))

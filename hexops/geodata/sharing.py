@@ -13,23 +13,35 @@ partner must be granted, and a *source*: one SELECT producing the columns
 ``props``  jsonb: the published properties
 =========  ==========================================================
 
-Sources may use two bound parameters: ``%(res)s`` (H3 resolution, 8-10) and
-``%(k)s`` (the suppression threshold); every count of people or incidents
-goes through ``hexops_k_suppress(value, %(k)s)`` (migration 034) inside the
-source, so items and tiles publish exactly the same values.
+Sources may use one bound parameter, ``%(res)s`` (the H3 resolution), and
+publish raw values.  What a reader may not see is *declared* on the
+:class:`Collection` and applied here, by :func:`shared_source`, to items and
+tiles alike (``hexops_share_props``, migration 037):
+
+- ``suppressed_fields`` (counts of people or incidents): when any of a
+  record's counts rounds below k, all of them are withheld (null) and
+  ``suppressed`` is true;
+- ``camera_fields`` (figures from which camera counts or positions follow):
+  removed, or coarsened to a step, unless the reader may see camera positions.
+
+Paging is by keyset (a ``cursor`` naming the last feature seen) or by an
+offset of at most :data:`MAX_OFFSET`; every query runs under a statement
+timeout, so no request can keep the database busy for long.
 
 Adding a collection (another room's table): define, in your own module
 under ``geodata/``, ``SHARED_COLLECTIONS = [Collection(...)]`` with its
-source and ``requires=("your_table",)``; :func:`collections` discovers it.
+source and ``requires=("your_table",)``; :func:`registry` discovers it.
 A collection whose required tables do not exist yet is simply not listed.
+The built-in collections are in :mod:`geodata.shared_layers`.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +67,13 @@ class Collection:
     resolutions : tuple of int
         H3 resolutions the source can produce (``()`` for point layers).
     temporal : bool
-        Whether ``t`` is meaningful (``datetime`` filters apply).
+        Whether ``t`` is meaningful (``datetime`` filters apply; never NULL).
     suppressed_fields : tuple of str
-        Properties subject to k-suppression (documented in the API).
+        Counts of people or incidents, withheld below k (documented in the API).
+    camera_fields : tuple of (str, float or None)
+        Properties from which camera counts or positions follow, with the step
+        they are coarsened to (None: removed) for readers not granted
+        ``camera_positions``.
     """
 
     id: str
@@ -69,6 +85,7 @@ class Collection:
     resolutions: tuple[int, ...] = ()
     temporal: bool = True
     suppressed_fields: tuple[str, ...] = ()
+    camera_fields: tuple[tuple[str, float | None], ...] = ()
 
     def resolution(self, wanted: int | None) -> int | None:
         """The resolution to use: ``wanted`` if offered, else the nearest offered one."""
@@ -79,140 +96,11 @@ class Collection:
         return min(self.resolutions, key=lambda r: (abs(r - wanted), r))
 
 
-_H3_TEXT = "lpad(to_hex({col}), 15, '0')"
-_HEX_COLS = "(8, 9, 10)"
-
-WATER_STATES = Collection(
-    id="water_states",
-    title="Road-surface water per hexagon (5-minute buckets)",
-    description="Share of camera time that saw wet or flooded road in each H3 hexagon and 5-minute bucket; "
-                "state is the majority: flooded if flooded half the time or more, else wet if wet or flooded "
-                "half the time or more, else dry.",
-    layer="water_states",
-    source=(
-        "SELECT " + _H3_TEXT.format(col="d.h3") + " || '@' || to_char(d.bucket AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI\"Z\"') AS fid, c.geom, d.bucket AS t, d.h3::text AS series, "
-        "jsonb_build_object('h3', " + _H3_TEXT.format(col="d.h3") + ", 'resolution', d.resolution, "
-        "'bucket_start', d.bucket, 'bucket_minutes', 5, "
-        "'wet_fraction', round((d.wet_s / nullif(d.covered_s, 0))::numeric, 3), "
-        "'flooded_fraction', round((d.flooded_s / nullif(d.covered_s, 0))::numeric, 3), "
-        "'state', CASE WHEN d.covered_s <= 0 THEN NULL "
-        "  WHEN d.flooded_s >= 0.5 * d.covered_s THEN 'flooded' "
-        "  WHEN d.wet_s + d.flooded_s >= 0.5 * d.covered_s THEN 'wet' ELSE 'dry' END, "
-        "'camera_seconds', round(d.covered_s)) AS props "
-        "FROM detections_hex_5min d JOIN hex_cells c ON c.h3 = d.h3 WHERE d.resolution = %(res)s"
-    ),
-    requires=("detections_hex_5min", "hex_cells"),
-    resolutions=(8, 9, 10),
-)
-
-CROWD_DENSITY = Collection(
-    id="crowd_density",
-    title="People visible per hexagon (5-minute buckets)",
-    description="Mean number of people visible to the hexagon's cameras over each 5-minute bucket, summed "
-                "over cameras, rounded; withheld (null) below k.",
-    layer="crowd_density",
-    source=(
-        "SELECT " + _H3_TEXT.format(col="d.h3") + " || '@' || to_char(d.bucket AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI\"Z\"') AS fid, c.geom, d.bucket AS t, d.h3::text AS series, "
-        "jsonb_build_object('h3', " + _H3_TEXT.format(col="d.h3") + ", 'resolution', d.resolution, "
-        "'bucket_start', d.bucket, 'bucket_minutes', 5, "
-        "'people', hexops_k_suppress(d.people_s / 300.0, %(k)s), "
-        "'people_max', hexops_k_suppress(d.people_max, %(k)s), "
-        "'suppressed', hexops_k_suppress(d.people_s / 300.0, %(k)s) IS NULL) AS props "
-        "FROM detections_hex_5min d JOIN hex_cells c ON c.h3 = d.h3 WHERE d.resolution = %(res)s"
-    ),
-    requires=("detections_hex_5min", "hex_cells"),
-    resolutions=(8, 9, 10),
-    suppressed_fields=("people", "people_max"),
-)
-
-INCIDENTS = Collection(
-    id="incidents",
-    title="Recorded incidents per hexagon and day",
-    description="Count of recorded incidents per H3 hexagon and UTC day; withheld (null) below k.",
-    layer="crime_risk",
-    source=(
-        "SELECT " + _H3_TEXT.format(col="g.h3") + " || '@' || to_char(g.day, 'YYYY-MM-DD') AS fid, c.geom, "
-        "g.day AS t, g.h3::text AS series, "
-        "jsonb_build_object('h3', " + _H3_TEXT.format(col="g.h3") + ", 'resolution', c.resolution, "
-        "'day', to_char(g.day, 'YYYY-MM-DD'), 'incidents', hexops_k_suppress(g.n, %(k)s), "
-        "'suppressed', hexops_k_suppress(g.n, %(k)s) IS NULL) AS props "
-        "FROM (SELECT CASE %(res)s WHEN 8 THEN i.h3_r8 WHEN 9 THEN i.h3_r9 ELSE i.h3_r10 END AS h3, "
-        "  date_trunc('day', i.occurred_at, 'UTC') AS day, count(*)::double precision AS n "
-        "  FROM incidents i GROUP BY 1, 2) g JOIN hex_cells c ON c.h3 = g.h3"
-    ),
-    requires=("incidents", "hex_cells"),
-    resolutions=(8, 9, 10),
-    suppressed_fields=("incidents",),
-)
-
-RAINFALL = Collection(
-    id="rainfall",
-    title="Rain gauge readings",
-    description="Rainfall intensity in mm/h at each gauge and observation time.",
-    layer="rainfall",
-    source=(
-        "SELECT r.station_id || '@' || to_char(r.observed_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS fid, r.geom, r.observed_at AS t, r.station_id AS series, "
-        "jsonb_build_object('station_id', r.station_id, 'observed_at', r.observed_at, "
-        "'mm_per_h', r.mm_per_h, 'district', r.district_code) AS props "
-        "FROM rainfall_readings r WHERE r.geom IS NOT NULL"
-    ),
-    requires=("rainfall_readings",),
-)
-
-CAMERA_POSITIONS = Collection(
-    id="camera_positions",
-    title="Camera positions",
-    description="Exact position, owner and status of each camera.",
-    layer="camera_positions",
-    source=(
-        "SELECT c.camera_id AS fid, c.location AS geom, NULL::timestamptz AS t, c.camera_id AS series, "
-        "jsonb_build_object('camera_id', c.camera_id, 'owner', c.owner_code, 'kind', c.kind, "
-        "'status', c.status, 'district', c.district_code) AS props FROM cameras c"
-    ),
-    requires=("cameras",),
-    temporal=False,
-)
-
-FLOOD_STATES = Collection(
-    id="flood_states",
-    title="Flood state per hexagon",
-    description="Current flood state of each H3 resolution-9 hexagon that is not normal.",
-    layer="flood_states",
-    source=(
-        "SELECT " + _H3_TEXT.format(col="f.h3") + " AS fid, c.geom, f.as_of AS t, f.h3::text AS series, "
-        "jsonb_build_object('h3', " + _H3_TEXT.format(col="f.h3") + ", 'state', f.state, 'since', f.since, "
-        "'as_of', f.as_of) AS props FROM flood_hex_states f JOIN hex_cells c ON c.h3 = f.h3"
-    ),
-    requires=("flood_hex_states", "hex_cells"),
-    resolutions=(9,),
-)
-
-FLOOD_ALERTS = Collection(
-    id="flood_alerts",
-    title="Flood alerts",
-    description="Each hexagon's escalation to flood warning or flooded, with the reason.",
-    layer="flood_alerts",
-    source=(
-        "SELECT f.transition_id::text AS fid, c.geom, f.at AS t, f.h3::text AS series, "
-        "jsonb_build_object('h3', " + _H3_TEXT.format(col="f.h3") + ", 'from_state', f.from_state, "
-        "'to_state', f.to_state, 'at', f.at, 'reason', f.reason) AS props "
-        "FROM flood_transitions f JOIN hex_cells c ON c.h3 = f.h3 WHERE f.to_state IN ('warning', 'flooded')"
-    ),
-    requires=("flood_transitions", "hex_cells"),
-    resolutions=(9,),
-)
-
-BUILT_IN: tuple[Collection, ...] = (
-    WATER_STATES, FLOOD_STATES, FLOOD_ALERTS, RAINFALL, CROWD_DENSITY, INCIDENTS, CAMERA_POSITIONS,
-)
-
-
+@functools.cache
 def registry() -> dict[str, Collection]:
-    """Every collection: the built-in ones and each ``geodata`` module's ``SHARED_COLLECTIONS``."""
+    """Every collection: the built-in ones first, then each ``geodata`` module's ``SHARED_COLLECTIONS``."""
     from hexops import geodata
+    from hexops.geodata.shared_layers import SHARED_COLLECTIONS as BUILT_IN
 
     found = {c.id: c for c in BUILT_IN}
     for info in pkgutil.iter_modules(geodata.__path__):
@@ -238,9 +126,23 @@ def available(conn: psycopg.Connection, candidates: dict[str, Collection]) -> di
     return {cid: c for cid, c in candidates.items() if set(c.requires) <= present}
 
 
+
+#: Deepest offset a request may ask for; beyond it, follow the ``next`` link (a keyset cursor),
+#: which costs the same at any depth (an offset costs the rows it skips).
+MAX_OFFSET = 10_000
+
+
+#: How far before a keyset cursor a page is first looked for, widening in turn (None: no bound).
+_KEYSET_WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=30), None)
+
+
+class QueryTooSlow(Exception):
+    """A shared-layer query ran past its statement timeout and was cancelled."""
+
+
 @dataclass(frozen=True)
 class ItemQuery:
-    """Filters of an items request.
+    """Filters of an items or tile request, and what the reader may see.
 
     Attributes
     ----------
@@ -249,11 +151,19 @@ class ItemQuery:
     start, end : datetime or None
         Closed interval on ``t``; None leaves that side open.
     limit, offset : int
-        Page size and start.
+        Page size and start (offset at most :data:`MAX_OFFSET`).
+    after : tuple or None
+        Keyset cursor: ``(t, fid)`` of the last feature of the previous page
+        (``t`` None for timeless collections); the page starts after it.
     resolution : int or None
-        H3 resolution for hex collections (8, 9, 10).
+        H3 resolution for hex collections.
     k : int
         Suppression threshold.
+    reveal_cameras : bool
+        Whether ``camera_fields`` are published as they are (readers who may
+        see camera positions); otherwise they are removed or coarsened.
+    timeout_s : float
+        Statement timeout of the query, in seconds.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -261,15 +171,46 @@ class ItemQuery:
     end: datetime | None = None
     limit: int = 100
     offset: int = 0
+    after: tuple[datetime | None, str] | None = None
     resolution: int | None = None
     k: int = 5
+    reveal_cameras: bool = False
+    timeout_s: float = 5.0
+
+
+def shared_source(collection: Collection) -> sql.Composed:
+    """The collection's source with its declared fields withheld, removed or coarsened.
+
+    Parameters it binds: ``%(res)s``, ``%(k)s``, ``%(suppressed)s``,
+    ``%(camera_fields)s``, ``%(camera_steps)s`` (see :func:`_params`).
+    """
+    return sql.SQL(
+        "SELECT s.fid, s.geom, s.t, s.series, hexops_share_props(s.props, %(suppressed)s::text[], %(k)s, "
+        "%(camera_fields)s::text[], %(camera_steps)s::float8[]) AS props FROM ({source}) s"
+    ).format(source=sql.SQL(collection.source))
 
 
 def _params(collection: Collection, query: ItemQuery, resolution: int | None) -> dict[str, Any]:
     bbox = query.bbox or (None, None, None, None)
+    hidden = () if query.reveal_cameras else collection.camera_fields
     return {"res": collection.resolution(resolution), "k": query.k, "xmin": bbox[0], "ymin": bbox[1],
             "xmax": bbox[2], "ymax": bbox[3], "has_bbox": query.bbox is not None,
-            "start": query.start, "end": query.end}
+            "start": query.start, "end": query.end,
+            "suppressed": list(collection.suppressed_fields),
+            "camera_fields": [name for name, _ in hidden], "camera_steps": [step for _, step in hidden]}
+
+
+def _with_timeout(conn: psycopg.Connection, query: ItemQuery) -> None:
+    # SET LOCAL: it ends with the transaction, which the unit of work owns.
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(query.timeout_s * 1000)}ms",))
+
+
+def _run(conn: psycopg.Connection, query: ItemQuery, statement: sql.Composable, params: dict) -> list[tuple]:
+    _with_timeout(conn, query)
+    try:
+        return conn.execute(statement, params).fetchall()
+    except psycopg.errors.QueryCanceled as exc:
+        raise QueryTooSlow(f"took longer than {query.timeout_s:g} s") from exc
 
 
 _FILTERS = (
@@ -279,31 +220,77 @@ _FILTERS = (
 )
 
 
-def items(conn: psycopg.Connection, collection: Collection, query: ItemQuery) -> tuple[list[dict], int | None]:
-    """One page of GeoJSON features, newest first, and the number matched (None past the end)."""
+def items(conn: psycopg.Connection, collection: Collection,
+          query: ItemQuery) -> tuple[list[dict], tuple[datetime | None, str] | None]:
+    """One page of GeoJSON features, newest first (then by id, descending), and where the next starts.
+
+    The second value is the keyset ``(t, fid)`` to pass as ``after`` for the
+    next page, or None when this page is the last.
+
+    A page costs its own rows: ``after`` continues from a feature by its
+    ``(t, fid)``, which the time index finds directly, and the total is not
+    counted (``numberMatched`` would scan the whole collection).
+    """
+    if collection.temporal:
+        order = "s.t DESC, s.fid DESC"
+        after = ("AND s.t <= %(after_t)s AND (s.t < %(after_t)s OR s.fid < %(after_fid)s) "
+                 "AND (%(window_from)s::timestamptz IS NULL OR s.t >= %(window_from)s)")
+    else:
+        order = "s.fid DESC"
+        after = "AND s.fid < %(after_fid)s"
     statement = sql.SQL(
-        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props, count(*) OVER () FROM ({source}) s "
-        "WHERE " + _FILTERS + " ORDER BY s.t DESC NULLS LAST, s.fid LIMIT %(limit)s OFFSET %(offset)s"
-    ).format(source=sql.SQL(collection.source))
+        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props, s.t FROM ({shared}) s WHERE " + _FILTERS
+        + (" " + after if query.after else "") + " ORDER BY " + order + " LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(shared=shared_source(collection))
     params = _params(collection, query, query.resolution)
-    params.update(limit=query.limit, offset=query.offset)
-    rows = conn.execute(statement, params).fetchall()
+    params.update(limit=query.limit + 1, offset=query.offset)
+    if query.after is None:
+        rows = _run(conn, query, statement, params)
+    else:
+        params.update(after_t=query.after[0], after_fid=query.after[1])
+        # The planner reads every row older than the cursor before it sorts, so a page is
+        # first looked for in a short window before the cursor, widened until it fills:
+        # a page costs the rows of its window, not of the collection's whole past.
+        for window in (_KEYSET_WINDOWS if collection.temporal and query.after[0] is not None else (None,)):
+            params["window_from"] = None if window is None else query.after[0] - window
+            rows = _run(conn, query, statement, params)
+            if len(rows) > query.limit:
+                break
+    page = rows[:query.limit]
     features = [{"type": "Feature", "id": fid, "geometry": geometry, "properties": props}
-                for fid, geometry, props, _ in rows]
-    return features, (int(rows[0][3]) if rows else None)
+                for fid, geometry, props, _ in page]
+    more = len(rows) > query.limit
+    return features, ((page[-1][3], page[-1][0]) if more else None)
 
 
 def item(conn: psycopg.Connection, collection: Collection, fid: str, query: ItemQuery) -> dict | None:
-    """One feature by id, or None."""
+    """One feature by id, or None.
+
+    An id ending in ``@<time>`` (hexagon buckets, gauge readings, days) is
+    looked up at that time, which the time index finds without a scan.
+    """
     statement = sql.SQL(
-        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props FROM ({source}) s WHERE s.fid = %(fid)s"
-    ).format(source=sql.SQL(collection.source))
+        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props FROM ({shared}) s WHERE s.fid = %(fid)s "
+        "AND (%(fid_t)s::timestamptz IS NULL OR s.t = %(fid_t)s)"
+    ).format(shared=shared_source(collection))
     params = _params(collection, query, query.resolution)
-    params["fid"] = fid
-    row = conn.execute(statement, params).fetchone()
-    if row is None:
+    params.update(fid=fid, fid_t=time_in_fid(fid) if collection.temporal else None)
+    rows = _run(conn, query, statement, params)
+    if not rows:
         return None
-    return {"type": "Feature", "id": row[0], "geometry": row[1], "properties": row[2]}
+    return {"type": "Feature", "id": rows[0][0], "geometry": rows[0][1], "properties": rows[0][2]}
+
+
+def time_in_fid(fid: str) -> datetime | None:
+    """The UTC time a feature id ends with (``...@2026-11-21T08:05Z``, ``...@2026-11-21``), or None."""
+    _, sep, tail = fid.rpartition("@")
+    if not sep or not tail[:1].isdigit():
+        return None
+    try:
+        value = datetime.fromisoformat(tail.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def tile(conn: psycopg.Connection, collection: Collection, z: int, x: int, y: int, resolution: int | None,
@@ -311,25 +298,26 @@ def tile(conn: psycopg.Connection, collection: Collection, z: int, x: int, y: in
     """A Mapbox Vector Tile (EPSG:3857, extent 4096) with the newest feature of each series.
 
     One MVT layer named after the collection; properties are the same
-    (already suppressed) ``props`` as the items.
+    (suppressed, camera-safe) ``props`` as the items.
     """
     statement = sql.SQL(
         "WITH env AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS g), "
-        "newest AS (SELECT DISTINCT ON (s.series) s.* FROM ({source}) s, env "
+        "newest AS (SELECT DISTINCT ON (s.series) s.* FROM ({shared}) s, env "
         "  WHERE s.geom && ST_Transform(env.g, 4326) AND " + _FILTERS + " "
         "  ORDER BY s.series, s.t DESC NULLS LAST), "
         "mvt AS (SELECT ST_AsMVTGeom(ST_Transform(n.geom, 3857), env.g, 4096, 64, true) AS geom, "
         "  n.fid, n.props FROM newest n, env) "
         "SELECT ST_AsMVT(mvt.*, %(layer)s, 4096, 'geom') FROM mvt WHERE mvt.geom IS NOT NULL"
-    ).format(source=sql.SQL(collection.source))
+    ).format(shared=shared_source(collection))
     params = _params(collection, query, resolution)
     params.update(z=z, x=x, y=y, layer=collection.id)
-    row = conn.execute(statement, params).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
+    rows = _run(conn, query, statement, params)
+    return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
 
-def newest(conn: psycopg.Connection, collection: Collection, resolution: int | None) -> datetime | None:
+def newest(conn: psycopg.Connection, collection: Collection, resolution: int | None,
+           timeout_s: float = 5.0) -> datetime | None:
     """The latest ``t`` in the collection (at ``resolution`` for hexagon layers), or None when empty."""
     statement = sql.SQL("SELECT max(s.t) FROM ({source}) s").format(source=sql.SQL(collection.source))
-    row = conn.execute(statement, {"res": collection.resolution(resolution), "k": 1}).fetchone()
-    return row[0] if row else None
+    rows = _run(conn, ItemQuery(timeout_s=timeout_s), statement, {"res": collection.resolution(resolution)})
+    return rows[0][0] if rows else None

@@ -94,31 +94,38 @@ def department_exists(conn: psycopg.Connection, code: str) -> bool:
 
 
 def day_key(conn: psycopg.Connection, camera_id: str, day: date) -> dict[str, Any] | None:
-    """The wrapped day key of a camera-day: ``{key_id, kek_id, wrapped}`` or None."""
+    """The wrapped day key of a camera-day: ``{key_id, kek_id, wrapped, period}`` or None."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT key_id, kek_id, wrapped FROM vault_keys "
+            "SELECT key_id, kek_id, wrapped, period FROM vault_keys "
             "WHERE kind = 'day' AND camera_id = %s AND day = %s",
             (camera_id, day),
         ).fetchone()
 
 
-def insert_day_key(conn: psycopg.Connection, camera_id: str, day: date, kek_id: str, wrapped: bytes) -> bool:
+def insert_day_key(conn: psycopg.Connection, camera_id: str, day: date, kek_id: str, wrapped: bytes,
+                   period: str) -> bool:
     """Store a wrapped day key unless one exists already; True if this one was stored."""
     row = conn.execute(
-        "INSERT INTO vault_keys (kind, camera_id, day, kek_id, wrapped) VALUES ('day', %s, %s, %s, %s) "
+        "INSERT INTO vault_keys (kind, camera_id, day, kek_id, wrapped, period) VALUES ('day', %s, %s, %s, %s, %s) "
         "ON CONFLICT (camera_id, day) WHERE kind = 'day' DO NOTHING RETURNING key_id",
-        (camera_id, day, kek_id, wrapped),
+        (camera_id, day, kek_id, wrapped, period),
     ).fetchone()
     return row is not None
 
 
-def insert_hold_key(conn: psycopg.Connection, hold_id: int, kek_id: str, wrapped: bytes) -> int:
+def insert_hold_key(conn: psycopg.Connection, hold_id: int, kek_id: str, wrapped: bytes, period: str) -> int:
     """Store a hold's wrapped key; returns its key_id."""
     return conn.execute(
-        "INSERT INTO vault_keys (kind, hold_id, kek_id, wrapped) VALUES ('hold', %s, %s, %s) RETURNING key_id",
-        (hold_id, kek_id, wrapped),
+        "INSERT INTO vault_keys (kind, hold_id, kek_id, wrapped, period) VALUES ('hold', %s, %s, %s, %s) "
+        "RETURNING key_id",
+        (hold_id, kek_id, wrapped, period),
     ).fetchone()[0]
+
+
+def referenced_periods(conn: psycopg.Connection) -> set[str]:
+    """Every period a wrapped key still names (the key store must keep these, and only these)."""
+    return {r[0] for r in conn.execute("SELECT DISTINCT period FROM vault_keys WHERE period IS NOT NULL")}
 
 
 def insert_clip(
@@ -136,7 +143,8 @@ def clip(conn: psycopg.Connection, clip_id: str, for_update: bool = False) -> di
     """A clip with its key (``kind``, ``kek_id``, ``wrapped``, may be NULL), hold and expiry."""
     query = (
         "SELECT c.clip_id, c.camera_id, c.recorded_at, c.day, c.size_bytes, c.path, c.key_id, c.hold_id, "
-        "       k.kind AS key_kind, k.kek_id, k.wrapped, hexops_vault_expiry(c.camera_id, c.day) AS expires_at "
+        "       k.kind AS key_kind, k.kek_id, k.wrapped, k.period, "
+        "       hexops_vault_expiry(c.camera_id, c.day) AS expires_at "
         "  FROM vault_clips c LEFT JOIN vault_keys k ON k.key_id = c.key_id WHERE c.clip_id = %s"
     )
     if for_update:
@@ -284,16 +292,18 @@ def delete_clips(conn: psycopg.Connection, clip_ids: list[str]) -> int:
 
 
 def all_keys_for_update(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Every wrapped key, locked (KEK rotation re-wraps them in one transaction)."""
+    """Every wrapped key with its camera's owner, locked (KEK rotation re-wraps them in one transaction)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT key_id, kind, camera_id, day, hold_id, kek_id, wrapped FROM vault_keys "
-            "ORDER BY key_id FOR UPDATE"
+            "SELECT k.key_id, k.kind, k.camera_id, k.day, k.hold_id, k.kek_id, k.wrapped, k.period, "
+            "       c.owner_code FROM vault_keys k LEFT JOIN cameras c USING (camera_id) "
+            "ORDER BY k.key_id FOR UPDATE OF k"
         ).fetchall()
 
 
-def rewrap_key(conn: psycopg.Connection, key_id: int, kek_id: str, wrapped: bytes) -> None:
-    conn.execute("UPDATE vault_keys SET kek_id = %s, wrapped = %s WHERE key_id = %s", (kek_id, wrapped, key_id))
+def rewrap_key(conn: psycopg.Connection, key_id: int, kek_id: str, wrapped: bytes, period: str) -> None:
+    conn.execute("UPDATE vault_keys SET kek_id = %s, wrapped = %s, period = %s WHERE key_id = %s",
+                 (kek_id, wrapped, period, key_id))
 
 
 def clips_by_days_to_expiry(conn: psycopg.Connection, now: datetime) -> list[tuple[int, bool, int, int]]:

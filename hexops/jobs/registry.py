@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from hexops.services import crowd, flood_views, partitions, webhooks
+from hexops.services import audit_chain, crowd, flood_views, partitions, webhooks
 from hexops.services.crowd_alerts import advance_alerts
 from hexops.services.flood import advance_floods
 
@@ -88,6 +88,14 @@ def maintain_partitions(context, now: datetime) -> dict:
     return partitions.maintain(context.uow(), now)
 
 
+def checkpoint_audit(context, now: datetime) -> dict:
+    """Anchor the audit log's head outside the database (docs/security.md): the tail a superuser
+    could cut unnoticed is only what was written since the last run."""
+    entry = audit_chain.checkpoint(context.uow(), context.audit_key(), audit_chain.checkpoint_file(context.settings),
+                                   actor="system:audit-checkpoint")
+    return {"seq": entry.seq if entry else None}
+
+
 JOBS: tuple[Job, ...] = (
     Job("crowd.step", 10.0, 120.0, step_crowd,
         "Steps the crowd alert machine to the clock's now (raises and clears zone and hex alerts)."),
@@ -97,6 +105,8 @@ JOBS: tuple[Job, ...] = (
         "Sends queued flood alerts to partners' endpoints, retrying failures with back-off."),
     Job("partitions.maintain", 3600.0, 600.0, maintain_partitions,
         "Creates the coming days' partitions and drops the days past each table's retention."),
+    Job("audit.checkpoint", 60.0, 60.0, checkpoint_audit,
+        "Appends the audit log's head, sealed, to the checkpoint file outside the database."),
 )
 
 

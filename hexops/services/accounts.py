@@ -20,18 +20,17 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hexops.identity import ROLES, User
 from hexops.errors import InputError
 from hexops.geodata import accounts as q
-from hexops.geodata import audit
-from hexops.geodata import grants as grant_q
+from hexops.identity import ROLES, User
 
 DEMO_STEP = (20, "users, departments and grants")
 
@@ -41,6 +40,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("hexops-no-such-user")
 TOKEN_PREFIX = "hxt_"
 MIN_PASSWORD_LENGTH = 10
+#: The one answer to every refused sign-in: an unknown name, a wrong password,
+#: a disabled or a locked account all read the same, so none can be probed.
+REFUSED = "wrong user name or password, or the account is locked after repeated failures"
 
 
 class AccountError(InputError):
@@ -82,66 +84,99 @@ def hash_secret(secret: str) -> bytes:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
     return _hasher.hash(password)
 
 
 def create_user(
-    conn: psycopg.Connection, username: str, role: str, password: str | None,
-    department: str | None = None, actor: str = "system",
+    uow, username: str, role: str, password: str | None, department: str | None = None, actor: str = "system",
 ) -> int:
     """Create a user (a ``device`` has no password); recorded in the audit log."""
     if role not in ROLES:
-        raise AccountError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        raise AccountError(f"role: {role!r} is not one of {', '.join(ROLES)}", field="role")
     if role in ("partner", "device") and not department:
-        raise AccountError(f"department: a {role} account must belong to a department")
+        raise AccountError(f"department: a {role} account must belong to a department", field="department")
     if role == "device" and password is not None:
-        raise AccountError("password: device accounts sign in with tokens only")
+        raise AccountError("password: device accounts sign in with tokens only", field="password")
     if role != "device" and password is None:
-        raise AccountError("password: required for a person's account")
+        raise AccountError("password: required for a person's account", field="password")
     password_hash = hash_password(password) if password is not None else None
-    try:
-        with conn.transaction():
-            user_id = q.insert_user(conn, username, role, department, password_hash)
-    except psycopg.errors.UniqueViolation as exc:
-        raise AccountError(f"username: {username!r} already exists") from exc
-    except psycopg.errors.CheckViolation as exc:
-        raise AccountError(f"username: {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'") from exc
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise AccountError(f"department: no department {department!r}") from exc
-    audit.record(conn, actor=actor, action="user.create", target=username,
-                 details={"role": role, "department": department})
+    with uow:
+        try:
+            user_id = uow.accounts.insert_user(username, role, department, password_hash)
+        except psycopg.errors.UniqueViolation as exc:
+            raise AccountError(f"username: {username!r} already exists", field="username") from exc
+        except psycopg.errors.CheckViolation as exc:
+            raise AccountError(f"username: {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'",
+                               field="username") from exc
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise AccountError(f"department: no department {department!r}", field="department") from exc
+        uow.audit.record(actor=actor, action="user.create", target=username,
+                         details={"role": role, "department": department})
+        uow.commit()
     return user_id
 
 
-def login(conn: psycopg.Connection, username: str, password: str, policy: Policy,
-          remote: str | None = None) -> tuple[str, User]:
+def after_failure(failed_logins: int, locked_until: datetime | None, now: datetime,
+                  policy: Policy) -> tuple[int, datetime | None]:
+    """The failure count and lock after one more wrong password: ``(count, locked_until or None)``.
+
+    A lock that has run out starts a fresh count, so one more mistake after
+    the wait does not lock the account again at once.
+    """
+    if locked_until is not None and locked_until <= now:
+        failed_logins, locked_until = 0, None
+    failed_logins += 1
+    if failed_logins >= policy.lockout_failures:
+        locked_until = now + timedelta(seconds=policy.lockout_seconds)
+    return failed_logins, locked_until
+
+
+def login(uow, username: str, password: str, policy: Policy, remote: str | None = None,
+          now: datetime | None = None) -> tuple[str, User]:
     """Check a password and open a session; returns ``(session_id, user)``.
 
-    Every attempt is audited.  Raises :class:`AccountError` (one message for
-    an unknown name and a wrong password, so names cannot be probed) or when
-    the account is locked.
+    Every attempt is audited.  A refusal -- unknown name, wrong password,
+    disabled or locked account -- raises :class:`AccountError` with one
+    message (:data:`REFUSED`) after the same argon2 work, and only after its
+    record (``login.failure``, the failure count, ``login.lockout`` when the
+    lock engages) is committed in its own transaction: the refusal itself
+    must not roll the count back.
     """
-    row = q.user_for_login(conn, username)
-    details = {"remote": remote}
-    if row is None or row["password_hash"] is None or row["disabled"]:
-        _verify(_DUMMY_HASH, password)
-        audit.record(conn, actor=username, action="login.failure", details={**details, "why": "unknown"})
-        raise AccountError("wrong user name or password")
-    if row["locked"]:
-        audit.record(conn, actor=username, action="login.failure", details={**details, "why": "locked"})
-        raise AccountError("account locked after repeated failures; try again later")
-    if not _verify(row["password_hash"], password):
-        locked_until = q.note_failed_login(conn, row["user_id"], policy.lockout_failures, policy.lockout_seconds)
-        audit.record(conn, actor=username, action="login.failure",
-                     details={**details, "why": "password", "locked": locked_until is not None})
-        raise AccountError("wrong user name or password")
-    q.clear_failed_logins(conn, row["user_id"])
-    session_id = secrets.token_urlsafe(32)
-    q.insert_session(conn, hash_secret(session_id), row["user_id"], policy.session_seconds)
-    audit.record(conn, actor=username, action="login.success", details=details)
-    identity = q.Identity(row["user_id"], row["username"], row["role"], row["department_code"])
-    return session_id, _user(conn, identity, via_token=False)
+    now = now or datetime.now(timezone.utc)
+    details: dict[str, Any] = {"remote": remote}
+    with uow:
+        # Locked FOR UPDATE: concurrent attempts on one account queue, so each counts.
+        row = uow.accounts.user_for_login(username)
+        if row is None or row["password_hash"] is None or row["disabled"]:
+            _verify(_DUMMY_HASH, password)
+            _refuse(uow, username, {**details, "why": "unknown" if row is None else "no password or disabled"})
+        correct = _verify(row["password_hash"], password)
+        if row["locked_until"] is not None and row["locked_until"] > now:
+            _refuse(uow, username, {**details, "why": "locked", "locked_until": row["locked_until"].isoformat()})
+        if not correct:
+            failures, locked_until = after_failure(row["failed_logins"], row["locked_until"], now, policy)
+            uow.accounts.set_failed_logins(row["user_id"], failures, locked_until)
+            locks_now = locked_until is not None and locked_until > now
+            if locks_now:
+                uow.audit.record(actor="system:accounts", action="login.lockout", target=username,
+                                 details={"failures": failures, "locked_until": locked_until.isoformat()})
+            _refuse(uow, username, {**details, "why": "password", "failures": failures, "locked": locks_now})
+        uow.accounts.clear_failed_logins(row["user_id"])
+        session_id = secrets.token_urlsafe(32)
+        uow.accounts.insert_session(hash_secret(session_id), row["user_id"], policy.session_seconds)
+        uow.audit.record(actor=username, action="login.success", details=details)
+        identity = q.Identity(row["user_id"], row["username"], row["role"], row["department_code"])
+        user = _user(uow, identity, via_token=False)
+        uow.commit()
+    return session_id, user
+
+
+def _refuse(uow, username: str, details: dict[str, Any]) -> None:
+    """Record a refused sign-in, commit the record, and raise the one refusal message."""
+    uow.audit.record(actor=username, action="login.failure", details=details)
+    uow.commit()
+    raise AccountError(REFUSED)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -151,46 +186,90 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def logout(conn: psycopg.Connection, session_id: str, username: str | None) -> None:
-    q.revoke_session(conn, hash_secret(session_id))
-    if username:
-        audit.record(conn, actor=username, action="logout")
+def logout(uow, session_id: str, username: str | None) -> None:
+    """Revoke a session server-side (a copied cookie stops working too); audited."""
+    with uow:
+        uow.accounts.revoke_session(hash_secret(session_id))
+        if username:
+            uow.audit.record(actor=username, action="logout")
+        uow.commit()
 
 
-def issue_token(
-    conn: psycopg.Connection, username: str, name: str, scopes: list[str], days: float,
-    actor: str = "system",
-) -> str:
+def issue_token(uow, username: str, name: str, scopes: list[str], days: float, actor: str = "system") -> str:
     """Create an API token for ``username``; the secret is returned once and never stored."""
-    user_id = q.user_id_of(conn, username)
-    if user_id is None:
-        raise AccountError(f"username: no user {username!r}")
     if days <= 0:
-        raise AccountError("days: a token must expire in the future")
+        raise AccountError("days: a token must expire in the future", field="days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    q.insert_token(conn, user_id, name, hash_secret(token), scopes, days * 86400.0)
-    audit.record(conn, actor=actor, action="token.issue", target=username,
-                 details={"name": name, "scopes": sorted(scopes), "days": days})
+    with uow:
+        user_id = uow.accounts.user_id_of(username)
+        if user_id is None:
+            raise AccountError(f"username: no user {username!r}", field="username")
+        uow.accounts.insert_token(user_id, name, hash_secret(token), scopes, days * 86400.0)
+        uow.audit.record(actor=actor, action="token.issue", target=username,
+                         details={"name": name, "scopes": sorted(scopes), "days": days})
+        uow.commit()
     return token
 
 
-def _user(conn: psycopg.Connection, identity: q.Identity, via_token: bool) -> User:
-    layers = grant_q.live_layers(conn, identity.department) if identity.department else frozenset()
+def set_password(uow, username: str, password: str, *, actor: str) -> None:
+    """Give a person a new password (argon2id) and lift any lock-out; audited."""
+    password_hash = hash_password(password)
+    with uow:
+        if not uow.accounts.set_password_hash(username, password_hash):
+            raise AccountError(f"username: no person {username!r} (devices have no password)", field="username")
+        uow.audit.record(actor=actor, action="user.password", target=username)
+        uow.commit()
+
+
+def disable_user(uow, username: str, *, actor: str) -> None:
+    """Disable a user: its sessions and tokens stop working on the next request; audited."""
+    with uow:
+        if not uow.accounts.set_disabled(username, True):
+            raise AccountError(f"username: no user {username!r}", field="username")
+        uow.audit.record(actor=actor, action="user.disable", target=username)
+        uow.commit()
+
+
+def list_users(uow) -> list[dict[str, Any]]:
+    """Every user, without password hashes, by name."""
+    with uow:
+        return uow.accounts.list_users()
+
+
+def _user(uow, identity: q.Identity, via_token: bool) -> User:
+    layers = uow.grants.live_layers(identity.department) if identity.department else frozenset()
     return User(identity.username, identity.role, identity.department, layers, identity.scopes, via_token)
 
 
-def user_for_token(conn: psycopg.Connection, token: str) -> User | None:
-    identity = q.identity_for_token(conn, hash_secret(token))
-    return None if identity is None else _user(conn, identity, via_token=True)
+def user_for_token(uow, token: str) -> User | None:
+    """The user of a live API token, with its department's live grants, or None."""
+    with uow:
+        identity = uow.accounts.identity_for_token(hash_secret(token))
+        return None if identity is None else _user(uow, identity, via_token=True)
 
 
-def user_for_session(conn: psycopg.Connection, session_id: str) -> User | None:
-    identity = q.identity_for_session(conn, hash_secret(session_id))
-    return None if identity is None else _user(conn, identity, via_token=False)
+def user_for_session(uow, session_id: str) -> User | None:
+    """The user of a live password session, with its department's live grants, or None."""
+    with uow:
+        identity = uow.accounts.identity_for_session(hash_secret(session_id))
+        return None if identity is None else _user(uow, identity, via_token=False)
+
+
+def identify(uow, token: str | None, session_id: str | None) -> User | None:
+    """The user of a bearer token (preferred) or a session id, or None: a request's identity."""
+    if token:
+        return user_for_token(uow, token)
+    if session_id:
+        return user_for_session(uow, session_id)
+    return None
 
 
 def resolve_request() -> User | None:
-    """The :class:`User` of the current Flask request, or None (see the module docstring)."""
+    """The :class:`User` of the current Flask request, or None (see the module docstring).
+
+    Only this function reads Flask (the request's header and cookie), and it
+    belongs in the dashboard room; :func:`identify` is the service.
+    """
     from flask import request, session
 
     from hexops.dashboard.context import app_context
@@ -200,10 +279,7 @@ def resolve_request() -> User | None:
     session_id = session.get("sid")
     if not token and not session_id:
         return None
-    with app_context().db.connection() as conn:
-        if token:
-            return user_for_token(conn, token)
-        return user_for_session(conn, session_id)
+    return identify(app_context().uow(), token, session_id)
 
 
 DEMO_USERS: dict[str, tuple[str, str | None]] = {
@@ -227,26 +303,26 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     Idempotent: users are reset to fresh passwords and tokens each run, and
     ``<state_dir>/demo-credentials.json`` is rewritten with them.
     """
-    from datetime import datetime, timedelta, timezone
-
     from hexops.services import grants
 
     credentials: dict[str, dict[str, str | None]] = {}
-    with context.db.connection() as conn:
+    uow = context.uow()
+    with uow:
         for username, (role, department) in DEMO_USERS.items():
             password = secrets.token_urlsafe(12)
-            user_id = q.upsert_user(conn, username, role, department, hash_password(password))
-            q.revoke_tokens_named(conn, user_id, "demo")
-            token = issue_token(conn, username, "demo", TOKEN_SCOPES[role], 90, actor="system:demo")
+            user_id = uow.accounts.upsert_user(username, role, department, hash_password(password))
+            uow.accounts.revoke_tokens_named(user_id, "demo")
+            token = issue_token(uow, username, "demo", TOKEN_SCOPES[role], 90, actor="system:demo")
             credentials[username] = {"role": role, "password": password, "token": token}
         gateway, department = DEMO_GATEWAY
-        user_id = q.upsert_user(conn, gateway, "device", department, None)
-        q.revoke_tokens_named(conn, user_id, "demo")
-        token = issue_token(conn, gateway, "demo", TOKEN_SCOPES["device"], 90, actor="system:demo")
+        user_id = uow.accounts.upsert_user(gateway, "device", department, None)
+        uow.accounts.revoke_tokens_named(user_id, "demo")
+        token = issue_token(uow, gateway, "demo", TOKEN_SCOPES["device"], 90, actor="system:demo")
         credentials[gateway] = {"role": "device", "password": None, "token": token}
         until = datetime.now(timezone.utc) + timedelta(days=365)
         for layer in DEMO_DSD_LAYERS:
-            grants.grant_layer(conn, "DSD", layer, until, actor="system:demo", reason="demo data-sharing agreement")
+            grants.grant_layer(uow, "DSD", layer, until, actor="system:demo", reason="demo data-sharing agreement")
+        uow.commit()
     path = Path(context.settings.state_dir) / "demo-credentials.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))

@@ -8,16 +8,29 @@ import json
 from datetime import datetime
 from typing import Iterator
 
-import psycopg
-
 from hexops.geodata import audit
 
 
 def csv_lines(
-    conn: psycopg.Connection, *, actor: str | None = None, action_prefix: str | None = None,
-    since: datetime | None = None, until: datetime | None = None,
+    uow, *, actor: str | None = None, action_prefix: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, exported_by: str | None = None,
 ) -> Iterator[str]:
-    """CSV text, header first, one entry per line, newest first (``at`` in UTC ISO-8601)."""
+    """CSV text, header first, one entry per line, newest first (``at`` in UTC ISO-8601).
+
+    The unit of work stays open while the lines are consumed (a server-side
+    cursor streams them).  With ``exported_by``, the export itself is audited
+    (``audit.export``) and committed before the first line is produced.
+    """
+    with uow:
+        if exported_by is not None:
+            uow.audit.record(actor=exported_by, action="audit.export", details={
+                "actor": actor, "action_prefix": action_prefix, "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None})
+            uow.commit()
+        yield from _csv(uow.conn, actor, action_prefix, since, until)
+
+
+def _csv(conn, actor, action_prefix, since, until) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 

@@ -1,10 +1,15 @@
-"""Shared layers for partners: who may read which collection, reads audited.
+"""Shared layers for partners: who may read which collection, what they may see, every read on record.
 
-What the OGC API and the tile endpoint call.  A partner sees a collection
-only while its department holds a live grant of the collection's layer;
-commanders, event managers and admins see every collection.  Every read by
-a partner is recorded in the audit log (``partner.read``).  Counts are
-suppressed below k for everyone, because these are the shared views.
+What the OGC API, the tile endpoint and the rainfall API call.  A partner
+sees a collection only while its department holds a live grant of the
+collection's layer; commanders, event managers and admins see every
+collection.  Counts are suppressed below k for everyone, because these are
+the shared views; figures from which camera counts or positions follow are
+published only to readers who may see camera positions.
+
+Every read by a partner -- and every refused one -- is recorded in the audit
+log (``partner.read``, ``partner.refused``) in the read's own transaction,
+committed before the data leaves.
 """
 
 from __future__ import annotations
@@ -13,17 +18,19 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
-import psycopg
+import pandas as pd
 
-from hexops.errors import ForbiddenError, NotFoundError
 from hexops.analytics.sharing import resolution_for_zoom
-from hexops.identity import User
-from hexops.geodata import audit
+from hexops.errors import ForbiddenError, NotFoundError, UnavailableError
 from hexops.geodata import sharing as q
+from hexops.identity import User
 
 #: Roles that may use the shared-layer API at all (grants narrow partners further).
 READER_ROLES = ("commander", "event_manager", "partner", "admin")
+#: The layer whose grant lets a partner see camera counts and positions.
+CAMERA_LAYER = "camera_positions"
 
 
 class NotGranted(ForbiddenError):
@@ -34,58 +41,110 @@ class UnknownCollection(NotFoundError):
     """No such collection (or its tables do not exist in this database)."""
 
 
+class TooSlow(UnavailableError):
+    """The query ran past the shared-layer statement timeout; a narrower request may succeed."""
+
+
 def may_read(user: User, collection: q.Collection) -> bool:
     if user.role not in READER_ROLES:
         return False
     return user.role != "partner" or collection.layer in user.layers
 
 
-def visible_collections(conn: psycopg.Connection, user: User) -> list[q.Collection]:
+def reveals_cameras(user: User) -> bool:
+    """Whether ``user`` may see figures from which camera counts or positions follow."""
+    return user.role != "partner" or CAMERA_LAYER in user.layers
+
+
+def visible_collections(uow, user: User) -> list[q.Collection]:
     """Collections this user may read, in registry order."""
-    present = q.available(conn, q.registry())
+    with uow:
+        present = uow.sharing.available(q.registry())
     return [c for c in present.values() if may_read(user, c)]
 
 
-def collection_for(conn: psycopg.Connection, user: User, collection_id: str) -> q.Collection:
-    """The collection, or :class:`UnknownCollection` / :class:`NotGranted`."""
+def _collection_for(uow, user: User, collection_id: str) -> q.Collection:
     known = q.registry()
-    if collection_id not in known or collection_id not in q.available(conn, {collection_id: known[collection_id]}):
+    if collection_id not in known or collection_id not in uow.sharing.available(
+            {collection_id: known[collection_id]}):
         raise UnknownCollection(collection_id)
     collection = known[collection_id]
     if not may_read(user, collection):
+        if user.role == "partner":
+            _audit(uow, user, "partner.refused", f"collection/{collection_id}", {"layer": collection.layer})
+            uow.commit()
         raise NotGranted(collection_id)
     return collection
 
 
-def _audit_read(conn: psycopg.Connection, user: User, what: str, details: dict) -> None:
+def collection_for(uow, user: User, collection_id: str) -> q.Collection:
+    """The collection, or :class:`UnknownCollection` / :class:`NotGranted` (a partner's refusal is audited)."""
+    with uow:
+        return _collection_for(uow, user, collection_id)
+
+
+def _audit(uow, user: User, action: str, what: str, details: dict) -> None:
     if user.role == "partner":
-        audit.record(conn, actor=user.username, action="partner.read", target=what,
-                     details={"department": user.department, "via_token": user.via_token, **details})
+        uow.audit.record(actor=user.username, action=action, target=what,
+                         details={"department": user.department, "via_token": user.via_token, **details})
 
 
-def record_page_read(user: User, page_path: str) -> None:
-    """Audit a partner's opening of a dashboard page (``partner.read``, target ``page:<path>``)."""
-    from hexops.dashboard.context import app_context
+def record_page_read(user: User, page_path: str, uow=None) -> None:
+    """Audit a partner's opening of a dashboard page (``partner.read``, target ``page:<path>``).
 
-    with app_context().db.connection() as conn:
-        _audit_read(conn, user, f"page:{page_path}", {})
+    Without ``uow`` the web app's context supplies one: that fallback is the
+    dashboard's to own (callers in the dashboard should pass ``app_context().uow()``).
+    """
+    if uow is None:
+        from hexops.dashboard.context import app_context
 
-
-def read_items(conn: psycopg.Connection, user: User, collection_id: str, query: q.ItemQuery):
-    """One page of features: ``(collection, features, number_matched)``."""
-    collection = collection_for(conn, user, collection_id)
-    features, matched = q.items(conn, collection, query)
-    _audit_read(conn, user, f"ogcapi/{collection.id}", {
-        "bbox": query.bbox, "start": query.start.isoformat() if query.start else None,
-        "end": query.end.isoformat() if query.end else None, "offset": query.offset,
-        "returned": len(features)})
-    return collection, features, matched
+        uow = app_context().uow()
+    with uow:
+        _audit(uow, user, "partner.read", f"page:{page_path}", {})
+        uow.commit()
 
 
-def read_item(conn: psycopg.Connection, user: User, collection_id: str, fid: str, query: q.ItemQuery):
-    collection = collection_for(conn, user, collection_id)
-    feature = q.item(conn, collection, fid, query)
-    _audit_read(conn, user, f"ogcapi/{collection.id}/{fid}", {"found": feature is not None})
+def _for_reader(user: User, query: q.ItemQuery) -> q.ItemQuery:
+    return replace(query, reveal_cameras=reveals_cameras(user))
+
+
+def _read(uow, user: User, what: str, details: dict, read):
+    """Run ``read()``; audit it (or its timeout) and commit before returning the data."""
+    try:
+        result = read()
+    except q.QueryTooSlow as exc:
+        uow.rollback()
+        _audit(uow, user, "partner.read", what, {**details, "error": "timeout"})
+        uow.commit()
+        raise TooSlow(f"{what}: the query {exc}; ask for a smaller bbox, a shorter datetime or a smaller limit",
+                      field="bbox") from exc
+    return result
+
+
+def read_items(uow, user: User, collection_id: str, query: q.ItemQuery):
+    """One page of features: ``(collection, features, next_after)`` (see :func:`geodata.sharing.items`)."""
+    with uow:
+        collection = _collection_for(uow, user, collection_id)
+        what = f"ogcapi/{collection.id}"
+        details: dict[str, Any] = {
+            "bbox": query.bbox, "start": query.start.isoformat() if query.start else None,
+            "end": query.end.isoformat() if query.end else None, "offset": query.offset,
+            "after": query.after[1] if query.after else None}
+        features, next_after = _read(uow, user, what, details,
+                                     lambda: uow.sharing.items(collection, _for_reader(user, query)))
+        _audit(uow, user, "partner.read", what, {**details, "returned": len(features)})
+        uow.commit()
+    return collection, features, next_after
+
+
+def read_item(uow, user: User, collection_id: str, fid: str, query: q.ItemQuery):
+    """One feature by id: ``(collection, feature or None)``."""
+    with uow:
+        collection = _collection_for(uow, user, collection_id)
+        what = f"ogcapi/{collection.id}/{fid}"
+        feature = _read(uow, user, what, {}, lambda: uow.sharing.item(collection, fid, _for_reader(user, query)))
+        _audit(uow, user, "partner.read", what, {"found": feature is not None})
+        uow.commit()
     return collection, feature
 
 
@@ -94,38 +153,68 @@ _newest_cache: dict[tuple[str, str, int | None], tuple[float, datetime | None]] 
 _newest_lock = threading.Lock()
 
 
-def newest_time(conn: psycopg.Connection, collection: q.Collection, resolution: int | None) -> datetime | None:
+def _newest_time(uow, collection: q.Collection, resolution: int | None, timeout_s: float) -> datetime | None:
     """The collection's latest time, remembered for a minute per database.
 
     A map view asks for a score of tiles at once; one ``max(t)`` scan serves them all.
     """
-    key = (conn.info.dsn, collection.id, collection.resolution(resolution))
+    key = (uow.conn.info.dsn, collection.id, collection.resolution(resolution))
     now = time.monotonic()
     with _newest_lock:
         hit = _newest_cache.get(key)
         if hit is not None and now - hit[0] < _NEWEST_TTL_S:
             return hit[1]
-    value = q.newest(conn, collection, resolution)
+    value = uow.sharing.newest(collection, resolution, timeout_s)
     with _newest_lock:
         _newest_cache[key] = (now, value)
     return value
 
 
-def read_tile(conn: psycopg.Connection, user: User, collection_id: str, z: int, x: int, y: int,
-              query: q.ItemQuery, default_window: timedelta | None = None) -> bytes:
+def read_tile(uow, user: User, collection_id: str, z: int, x: int, y: int, query: q.ItemQuery,
+              default_window: timedelta | None = None) -> bytes:
     """A vector tile; the H3 resolution follows the zoom (see :func:`analytics.sharing.resolution_for_zoom`).
 
     Without ``query.start``/``end``, a temporal collection is drawn over
     ``default_window`` ending at its newest data, so a map of a quiet (or
     replayed) city is not blank.
     """
-    collection = collection_for(conn, user, collection_id)
-    resolution = resolution_for_zoom(z)
-    if query.start is None and query.end is None and collection.temporal and default_window is not None:
-        end = newest_time(conn, collection, resolution)
-        if end is None:
-            return b""
-        query = replace(query, start=end - default_window, end=end)
-    data = q.tile(conn, collection, z, x, y, resolution, replace(query, resolution=None))
-    _audit_read(conn, user, f"tiles/{collection.id}/{z}/{x}/{y}", {"bytes": len(data)})
+    with uow:
+        collection = _collection_for(uow, user, collection_id)
+        resolution = resolution_for_zoom(z)
+        what = f"tiles/{collection.id}/{z}/{x}/{y}"
+
+        def draw() -> bytes:
+            tile_query = query
+            if query.start is None and query.end is None and collection.temporal and default_window is not None:
+                end = _newest_time(uow, collection, resolution, query.timeout_s)
+                if end is None:
+                    return b""
+                tile_query = replace(query, start=end - default_window, end=end)
+            return uow.sharing.tile(collection, z, x, y, resolution,
+                                    _for_reader(user, replace(tile_query, resolution=None)))
+
+        data = _read(uow, user, what, {}, draw)
+        _audit(uow, user, "partner.read", what, {"bytes": len(data)})
+        uow.commit()
     return data
+
+
+def read_rainfall(uow, user: User, start: datetime | None, end: datetime | None,
+                  window: timedelta = timedelta(hours=1)) -> tuple[datetime | None, datetime | None, pd.DataFrame]:
+    """Rain-gauge readings in ``[start, end]`` (default: the ``window`` up to the latest reading); audited.
+
+    Returns ``(start, end, frame)``; ``end`` is None when there are no readings at all.
+    """
+    with uow:
+        if end is None:
+            end = uow.rainfall.reading_time_range()[1]
+        if end is None:
+            frame = pd.DataFrame(columns=["station_id", "observed_at", "mm_per_h", "district_code"])
+        else:
+            start = start or end - window
+            frame = uow.rainfall.readings_between(start, end)
+        _audit(uow, user, "partner.read", "api/rainfall", {
+            "start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
+            "returned": len(frame)})
+        uow.commit()
+    return start, end, frame

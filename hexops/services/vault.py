@@ -1,10 +1,10 @@
 """Vault use cases: what the CLI, the admin page and the demo call.
 
-Each function takes the composition root's :class:`app.AppContext`, opens
-one transaction (or, for retention, one connection committing per batch),
-and hands the work to :mod:`vault`.  Key material comes from the environment
-or files under the state directory (see :mod:`vault.keys`), never from the
-database.
+Each function takes a unit of work (and the :class:`vault.store.Vault` it
+acts on) and owns its transactions; retention commits per batch.  Key
+material -- the KEK, the period keys, the signing key -- comes from the
+environment or files under the state directory (see :mod:`vault.keys`),
+never from the database.
 """
 
 from __future__ import annotations
@@ -14,123 +14,126 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from hexops.geodata import vault as q
 from hexops.vault import holds, keys, receipts, retention, rotation
+from hexops.vault.errors import VaultError
 from hexops.vault.store import Vault
 
 DEMO_STEP = (50, "video and vault: a clip analysed and stored encrypted, a retention sweep")
 DEMO_CLIP = "demo-clip-0001"
 
 
-def vault_root(context) -> Path:
+def vault_root(settings) -> Path:
     """Where clip files live: ``HEXOPS_VAULT_DIR`` or ``<state_dir>/vault/clips``."""
-    return context.settings.vault_dir or context.settings.state_dir / "vault" / "clips"
+    return settings.vault_dir or settings.state_dir / "vault" / "clips"
 
 
-def open_vault(context) -> Vault:
-    kek = keys.load_kek(context.settings)
-    return Vault(vault_root(context), kek)
+def open_vault(settings) -> Vault:
+    """The deployment's vault: clip directory, KEK and period-key store from ``settings``."""
+    return Vault(vault_root(settings), keys.load_kek(settings), keys.load_keystore(settings))
 
 
-def put_clip(context, source: Path, *, camera_id: str, recorded_at: datetime, user: str | None) -> str:
-    vault = open_vault(context)
-    with context.db.connection() as conn:
-        return vault.put(conn, source, camera_id=camera_id, recorded_at=recorded_at,
-                         stored_by=user or "system:vault")
+def put_clip(uow, vault: Vault, source: Path, *, camera_id: str, recorded_at: datetime, user: str | None) -> str:
+    """Encrypt ``source`` into the vault; returns the clip id (audited as ``clip.store``)."""
+    with uow:
+        clip_id = vault.put(uow.conn, source, camera_id=camera_id, recorded_at=recorded_at,
+                            stored_by=user or "system:vault")
+        uow.commit()
+    return clip_id
 
 
-def get_clip(context, clip_id: str, out: Path, *, user: str | None, reason: str) -> int:
-    vault = open_vault(context)
-    with context.db.connection() as conn:
-        return vault.get(conn, clip_id, out, user=user, reason=reason)
+def get_clip(uow, vault: Vault, clip_id: str, out: Path, *, user: str | None, reason: str) -> int:
+    """Decrypt a clip to ``out`` (0600) for a commander or admin; every attempt audited (see ``Vault.get``)."""
+    return vault.get(uow, clip_id, out, user=user, reason=reason)
 
 
-def place_hold(context, *, case_id: str, clip_ids: list[str], user: str | None, reason: str,
+def place_hold(uow, vault: Vault, *, case_id: str, clip_ids: list[str], user: str | None, reason: str,
                until: datetime | None) -> int:
     """Place a hold (under the vault lock, so no retention run interleaves)."""
-    vault = open_vault(context)
-    with context.db.connection() as conn:
-        q.lock(conn)
-        conn.commit()  # the session lock stays; the hold below is then its own transaction
+    with uow:
+        uow.vault.lock()
+        uow.commit()  # the session lock stays; the hold below is then its own transaction
         try:
-            placed = holds.place_hold(vault, conn, case_id=case_id, clip_ids=clip_ids, user=user,
+            placed = holds.place_hold(vault, uow.conn, case_id=case_id, clip_ids=clip_ids, user=user,
                                       reason=reason, until=until)
+            uow.commit()
             # Committed: only now may the day-key copies go.
             placed.remove_superseded()
         finally:
-            q.unlock(conn)
-            conn.commit()
+            uow.rollback()
+            uow.vault.unlock()
+            uow.commit()
     return placed.hold_id
 
 
-def release_hold(context, hold_id: int, *, user: str | None, reason: str) -> None:
-    vault = open_vault(context)
-    with context.db.connection() as conn:
-        holds.release_hold(vault, conn, hold_id, user=user, reason=reason)
+def release_hold(uow, vault: Vault, hold_id: int, *, user: str | None, reason: str) -> None:
+    with uow:
+        holds.release_hold(vault, uow.conn, hold_id, user=user, reason=reason)
+        uow.commit()
 
 
-def set_retention(context, owner_code: str, keep_days: int, *, actor: str) -> None:
+def set_retention(uow, owner_code: str, keep_days: int, *, actor: str) -> None:
     """Set how many days an owner's video is kept (``'*'``: the default); audited."""
-    from hexops.geodata import audit
-    from hexops.vault.errors import VaultError
-
     if not 1 <= keep_days <= 3650:
-        raise VaultError(f"--days: {keep_days} is outside 1..3650")
-    with context.db.connection() as conn:
-        if owner_code != "*" and not q.department_exists(conn, owner_code):
-            raise VaultError(f"--owner: {owner_code!r} is not a department code")
-        q.lock(conn)
+        raise VaultError(f"--days: {keep_days} is outside 1..3650", field="days")
+    with uow:
+        if owner_code != "*" and not uow.vault.department_exists(owner_code):
+            raise VaultError(f"--owner: {owner_code!r} is not a department code", field="owner")
+        uow.vault.lock()
         try:
-            with conn.transaction():
-                q.set_keep_days(conn, owner_code, keep_days)
-                audit.record(conn, actor=actor, action="retention.policy", target=owner_code,
+            uow.vault.set_keep_days(owner_code, keep_days)
+            uow.audit.record(actor=actor, action="retention.policy", target=owner_code,
                              details={"keep_days": keep_days})
+            uow.commit()
         finally:
-            q.unlock(conn)
+            uow.rollback()
+            uow.vault.unlock()
+            uow.commit()
 
 
-def retention_policy(context) -> list[tuple[str, int]]:
-    with context.db.connection() as conn:
-        return q.retention_policy(conn)
+def retention_policy(uow) -> list[tuple[str, int]]:
+    with uow:
+        return uow.vault.retention_policy()
 
 
-def list_clips(context, camera_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    with context.db.connection() as conn:
-        return q.list_clips(conn, camera_id, limit)
+def list_clips(uow, camera_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    with uow:
+        return uow.vault.list_clips(camera_id, limit)
 
 
-def list_holds(context, include_released: bool = False, now: datetime | None = None) -> list[dict[str, Any]]:
-    with context.db.connection() as conn:
-        return q.list_holds(conn, now or datetime.now(timezone.utc), include_released)
+def list_holds(uow, include_released: bool = False, now: datetime | None = None) -> list[dict[str, Any]]:
+    with uow:
+        return uow.vault.list_holds(now or datetime.now(timezone.utc), include_released)
 
 
-def run_retention(context, now: datetime | None = None,
+def run_retention(uow, vault: Vault, signing_key, now: datetime | None = None,
                   progress: Callable[[str, int], None] | None = None) -> retention.RetentionResult:
-    vault = open_vault(context)
-    signing_key = keys.load_signing_key(context.settings)
-    with context.db.connection() as conn:
-        return retention.run_retention(conn, vault, signing_key, now=now, progress=progress)
+    """One crypto-shredding sweep (commits per batch; see :mod:`vault.retention`)."""
+    with uow:
+        return retention.run_retention(uow.conn, vault, signing_key, now=now, progress=progress)
 
 
-def rotate_kek(context, new_kek_file: Path, *, actor: str) -> int:
-    """Re-wrap every data key under the KEK in ``new_kek_file`` (the operator then switches to it)."""
-    old = keys.load_kek(context.settings, create=False)
-    new = keys.load_kek_file(new_kek_file)
-    with context.db.connection() as conn:
-        q.lock(conn)
+def rotate_kek(uow, vault: Vault, new: keys.Kek, *, actor: str) -> int:
+    """Re-wrap every data key under ``new`` (the operator then switches to it and destroys the old KEK)."""
+    with uow:
+        uow.vault.lock()
         try:
-            with conn.transaction():
-                return rotation.rotate_kek(conn, old, new, actor=actor)
+            count = rotation.rotate_kek(uow.conn, vault.kek, new, vault.keystore, actor=actor)
+            uow.commit()
+            return count
         finally:
-            q.unlock(conn)
+            uow.rollback()
+            uow.vault.unlock()
+            uow.commit()
 
 
-def fsck(context, *, delete_orphans: bool, actor: str):
+def fsck(uow, vault: Vault, *, delete_orphans: bool, actor: str):
     """Check the vault directory against the database (see :mod:`vault.fsck`)."""
     from hexops.vault import fsck as vault_fsck
 
-    with context.db.connection() as conn:
-        return vault_fsck.check(open_vault(context), conn, delete_orphans=delete_orphans, actor=actor)
+    with uow:
+        report = vault_fsck.check(vault, uow.conn, delete_orphans=delete_orphans, actor=actor)
+        uow.commit()
+        return report
 
 
 @dataclass(frozen=True)
@@ -144,14 +147,13 @@ class RetentionStatus:
     public_key: str | None
 
 
-def retention_status(context, now: datetime | None = None) -> RetentionStatus:
+def retention_status(uow, signing_key, now: datetime | None = None) -> RetentionStatus:
     now = now or datetime.now(timezone.utc)
-    signing_key = keys.load_signing_key(context.settings)
     expected = keys.public_key_hex(signing_key)
-    with context.db.connection() as conn:
-        groups = q.clips_by_days_to_expiry(conn, now)
-        hold_rows = q.list_holds(conn, now, include_released=True)
-        last = q.last_audit(conn, "retention.run")
+    with uow:
+        groups = uow.vault.clips_by_days_to_expiry(now)
+        hold_rows = uow.vault.list_holds(now, include_released=True)
+        last = uow.vault.last_audit("retention.run")
     by_days = [{"days_to_expiry": d, "held": held, "clips": n, "bytes": b} for d, held, n, b in groups]
     verified = None if last is None else receipts.verify(last["details"], expected)
     return RetentionStatus(by_days, hold_rows, last, verified, expected)
@@ -171,9 +173,10 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     from hexops.detectors.registry import Registry
     from hexops.detectors.runners import build_detector
 
-    with context.db.connection() as conn:
-        camera = q.first_active_camera(conn)
-        exists = q.clip(conn, DEMO_CLIP) is not None
+    uow = context.uow()
+    with uow:
+        camera = uow.vault.first_active_camera()
+        exists = uow.vault.clip(DEMO_CLIP) is not None
     if camera is None:
         echo("  vault: no cameras yet; skipped")
         return
@@ -192,18 +195,18 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
             with context.db.connection() as conn:
                 report = ingest_video_events(conn, events, "demo.avi", now=seen_at + timedelta(minutes=5))
             echo(f"  video: {report.accepted} detection events from a synthetic wet-street clip on {camera}")
-            vault = open_vault(context)
-            with context.db.connection() as conn:
-                vault.put(conn, video, camera_id=camera, recorded_at=stored_at, stored_by="system:demo",
-                          clip_id=DEMO_CLIP)
+            with uow:
+                open_vault(context.settings).put(uow.conn, video, camera_id=camera, recorded_at=stored_at,
+                                                 stored_by="system:demo", clip_id=DEMO_CLIP)
+                uow.commit()
         echo(f"  vault: stored encrypted clip {DEMO_CLIP} (try `hexops vault get {DEMO_CLIP} --user <commander> "
              "--reason ... --out clip.avi`)")
-    result = run_retention(context)
+    result = run_retention(context.uow(), open_vault(context.settings), keys.load_signing_key(context.settings))
     echo(f"  vault: retention sweep shredded {result.keys_destroyed} keys, deleted {result.clips_deleted} clips")
 
 
-def model_registry(context) -> list[dict[str, Any]]:
+def model_registry(settings) -> list[dict[str, Any]]:
     """The detector registry with each model file's presence (for the admin page)."""
     from hexops.detectors.registry import Registry
 
-    return Registry.for_settings(context.settings).status()
+    return Registry.for_settings(settings).status()

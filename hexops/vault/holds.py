@@ -22,6 +22,7 @@ from hexops.geodata import vault as q
 from hexops.vault import crypto
 from hexops.vault.access import HOLD_ROLES, require_role
 from hexops.vault.errors import ClipNotFound, HoldError
+from hexops.vault.keystore import hold_period
 from hexops.vault.store import Vault, atomic_file, hold_key_context
 
 
@@ -85,7 +86,9 @@ def _rekey_under_new_hold(
 ) -> int:
     hold_id = q.insert_hold(conn, case_id=case_id, placed_by=user, reason=reason, until=until)
     hold_key = os.urandom(32)
-    key_id = q.insert_hold_key(conn, hold_id, vault.kek.kek_id, vault.kek.wrap(hold_key, hold_key_context(hold_id)))
+    period = hold_period(hold_id)
+    wrapped = vault.kek.wrap(hold_key, hold_key_context(hold_id), period_key=vault.keystore.get_or_create(period))
+    key_id = q.insert_hold_key(conn, hold_id, vault.kek.kek_id, wrapped, period)
     for clip_id in clip_ids:
         clip = q.clip(conn, clip_id, for_update=True)
         if clip is None:

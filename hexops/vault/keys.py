@@ -8,10 +8,17 @@
 - The **signing key** (Ed25519) signs retention receipts; from
   ``HEXOPS_VAULT_SIGNING_KEY`` (64 hex characters, the raw private key) or
   ``<state_dir>/vault/signing_key``.
+- The **audit key** (32 bytes) seals audit rows and checkpoints
+  (:mod:`geodata.audit`); from ``HEXOPS_AUDIT_KEY`` or ``<state_dir>/vault/audit_key``.
 
 Wrapping is AES-256-GCM with a random nonce and the key's identity (kind,
 camera, day or hold) as associated data, so a wrapped key row moved onto
-another camera's day fails to unwrap.  Each KEK has a short public id
+another camera's day fails to unwrap.  The wrapping key is derived (HKDF-SHA256)
+from the KEK *and* a period key held outside the database
+(:mod:`vault.keystore`), so destroying the period key makes every copy of
+the wrapped row -- WAL, backups -- useless even to someone holding the KEK.
+Rows wrapped before period keys existed (``period`` NULL) unwrap under the
+KEK alone until ``hexops vault rotate-kek`` re-wraps them.  Each KEK has a short public id
 (a SHA-256 prefix) stored beside what it wrapped, which turns "wrong KEK"
 into a clear message rather than a bare authentication failure.
 """
@@ -24,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hexops.settings import Settings
 from hexops.vault.errors import VaultError, WrongKek
@@ -51,19 +59,35 @@ class Kek:
     def kek_id(self) -> str:
         return kek_id_of(self.key)
 
-    def wrap(self, data_key: bytes, context: str) -> bytes:
-        """Wrap a 32-byte data key; ``context`` (e.g. ``day:CAM-1:2026-11-01``) is bound to it."""
-        nonce = os.urandom(_WRAP_NONCE)
-        return nonce + AESGCM(self.key).encrypt(nonce, data_key, _WRAP_LABEL + context.encode())
+    def _wrapping_key(self, period_key: bytes | None) -> bytes:
+        if period_key is None:
+            return self.key  # rows wrapped before period keys existed
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=b"hexops.datakey-wrap/2").derive(self.key + period_key)
 
-    def unwrap(self, wrapped: bytes, context: str, kek_id: str | None = None) -> bytes:
-        """Unwrap a data key wrapped by :meth:`wrap` under the same context.
+    def wrap(self, data_key: bytes, context: str, *, period_key: bytes) -> bytes:
+        """Wrap a 32-byte data key under this KEK and ``period_key``.
+
+        ``context`` (e.g. ``day:CAM-1:2026-11-01``) is bound to it; so is the
+        period key, without which (once destroyed) it never unwraps again.
+        """
+        if len(period_key) != 32:
+            raise VaultError("wrap: a period key is 32 bytes")
+        nonce = os.urandom(_WRAP_NONCE)
+        return nonce + AESGCM(self._wrapping_key(period_key)).encrypt(nonce, data_key,
+                                                                      _WRAP_LABEL + context.encode())
+
+    def unwrap(self, wrapped: bytes, context: str, kek_id: str | None = None, *,
+               period_key: bytes | None = None) -> bytes:
+        """Unwrap a data key wrapped by :meth:`wrap` under the same context and period key.
+
+        ``period_key`` None unwraps a row made before period keys (KEK alone).
 
         Raises
         ------
         WrongKek
             When ``kek_id`` (recorded at wrap time) is not this KEK's id, or the
-            wrapped key does not authenticate under this KEK and context.
+            wrapped key does not authenticate under this KEK, period key and context.
         """
         if kek_id is not None and kek_id != self.kek_id:
             raise WrongKek(
@@ -71,12 +95,12 @@ class Kek:
                 f"{self.kek_id}: set HEXOPS_VAULT_KEK or HEXOPS_VAULT_KEK_FILE to the right key"
             )
         try:
-            return AESGCM(self.key).decrypt(wrapped[:_WRAP_NONCE], wrapped[_WRAP_NONCE:],
-                                            _WRAP_LABEL + context.encode())
+            return AESGCM(self._wrapping_key(period_key)).decrypt(wrapped[:_WRAP_NONCE], wrapped[_WRAP_NONCE:],
+                                                                  _WRAP_LABEL + context.encode())
         except InvalidTag:
             raise WrongKek(
                 f"key {context} does not unwrap with the KEK from {self.source} "
-                "(wrong KEK, or the wrapped key row was altered or moved)"
+                "(wrong KEK or period key, or the wrapped key row was altered or moved)"
             ) from None
 
 
@@ -93,7 +117,7 @@ def _parse_hex_key(text: str, source: str) -> bytes:
 def _private_file(path: Path, make: callable) -> str:
     """Read ``path``, creating it (mode 0600, atomically) with ``make()`` if missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -142,6 +166,25 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
         path = settings.state_dir / "vault" / "signing_key"
         raw = _parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path))
     return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def load_keystore(settings: Settings):
+    """The period-key store: ``HEXOPS_VAULT_KEYSTORE_DIR`` or ``<state_dir>/vault/keystore``."""
+    from hexops.vault.keystore import KeyStore
+
+    return KeyStore(Path(settings.vault_keystore_dir or settings.state_dir / "vault" / "keystore"))
+
+
+def load_audit_key(settings: Settings) -> bytes:
+    """The audit sealing key (32 bytes): ``HEXOPS_AUDIT_KEY`` or ``state_dir/vault/audit_key``.
+
+    It lives with the vault keys, outside the database, so that nobody who
+    can only rewrite the database can seal a forged audit row.
+    """
+    if settings.audit_key:
+        return _parse_hex_key(settings.audit_key, "HEXOPS_AUDIT_KEY")
+    path = settings.state_dir / "vault" / "audit_key"
+    return _parse_hex_key(_private_file(path, lambda: os.urandom(32).hex() + "\n"), str(path))
 
 
 def public_key_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

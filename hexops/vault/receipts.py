@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hexops.vault.keys import public_key_hex
 
-SCHEMA = "hexops.retention-receipt/1"
+SCHEMA = "hexops.retention-receipt/2"
 
 
 def canonical(receipt: dict[str, Any]) -> bytes:

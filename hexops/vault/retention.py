@@ -1,8 +1,10 @@
 """Retention: crypto-shred expired day keys, then delete files and rows, then sign a receipt.
 
 The order is the point.  Step 1 commits the deletion of every expired key
-before anything else happens, so from that moment every expired clip is
-unreadable wherever copies of it (backups, replicas, stolen disks) exist.
+and then destroys every period key (vault/keystore.py) that no remaining key
+names, so from that moment every expired clip is unreadable wherever copies
+of it or of its wrapped key (WAL, backups, replicas, stolen disks) exist,
+even to someone holding the KEK.
 Step 2 removes the now-useless files and rows in batches; a crash there
 leaves only ciphertext without keys, which the next run removes.  Held clips
 were re-encrypted under their hold's key when the hold was placed, so step 1
@@ -94,6 +96,12 @@ def run_retention(
             tick("keys", len(rows))
             if len(rows) < batch:
                 break
+        # The rows are gone from the table but not from the WAL or from backups: destroying the
+        # period keys no surviving row names is what puts the wrapped bytes out of reach.
+        referenced = q.referenced_periods(conn)
+        conn.commit()
+        periods_destroyed = [p for p in vault.keystore.periods()
+                             if p not in referenced and vault.keystore.destroy(p)]
         step_done("keys")
 
         clip_ids: list[str] = []
@@ -127,6 +135,8 @@ def run_retention(
             "day_keys_by_day": dict(sorted(key_days.items())),
             "holds_shredded": sorted(held_keys),
             "keys_sha256": receipts.digest(key_names),
+            "period_keys_destroyed": len(periods_destroyed),
+            "period_keys_sha256": receipts.digest(periods_destroyed),
             "clips_deleted": len(clip_ids),
             "clip_ids_sha256": receipts.digest(clip_ids),
             "files_already_missing": missing,

@@ -5,6 +5,13 @@ Clip files live under the vault root as ``<camera>/<YYYY-MM-DD>/<clip_id>.hxv``
 can move).  Each file is written to a temporary name, fsynced and renamed, so
 a crash never leaves a half-written clip under a real name; the row commits
 after the file is in place, and a file without a row is removed.
+
+Every attempt to view footage is on record before anything else happens:
+a refusal (role, reason, unknown or expired clip, destroyed key) as
+``clip.refused``, a clip that fails authentication as ``clip.tampered``, a
+view as ``clip.view`` -- each committed in its own transaction.  The clip
+is verified end to end *before* the view is recorded, and plaintext is only
+written after that record commits, into a file only its owner can read.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from hexops.vault import crypto
 from hexops.vault.access import VIEW_ROLES, RoleLookup, require_role
 from hexops.vault.errors import ClipNotFound, KeyDestroyed, TamperedClip, VaultError
 from hexops.vault.keys import Kek
+from hexops.vault.keystore import KeyStore, day_period
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -54,12 +62,12 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def atomic_file(final: Path) -> Iterator:
-    """Write to ``final`` via a temporary sibling: renamed on success, removed on failure."""
+def atomic_file(final: Path, mode: int = 0o600) -> Iterator:
+    """Write to ``final`` via a temporary sibling (created ``mode``): renamed on success, removed on failure."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -80,6 +88,8 @@ class Vault:
         Directory holding the encrypted clip files.
     kek : Kek
         The key-encryption key (kept outside the database).
+    keystore : KeyStore
+        The period keys every data key's wrapping also depends on (outside the database).
     role_lookup : callable
         ``(conn, username) -> role or None``; :func:`geodata.vault.user_role` in production.
     chunk_size : int
@@ -88,6 +98,7 @@ class Vault:
 
     root: Path
     kek: Kek
+    keystore: KeyStore
     role_lookup: RoleLookup = field(default=q.user_role)
     chunk_size: int = crypto.DEFAULT_CHUNK_SIZE
 
@@ -100,12 +111,19 @@ class Vault:
         row = q.day_key(conn, camera_id, day)
         if row is None:
             # A new key must not slip past a KEK rotation (it would stay wrapped by the old
-            # KEK), so creating one waits for the vault lock.  Two writers may race to
-            # create the same day key; the loser reads the winner's.
+            # KEK), nor its period key past a sweep that destroys unused period keys, so
+            # creating one waits for the vault lock.  Two writers may race to create the
+            # same day key; the loser reads the winner's.
             q.lock_shared_for_transaction(conn)
-            q.insert_day_key(conn, camera_id, day, self.kek.kek_id, self.kek.wrap(os.urandom(32), context))
+            period = day_period(q.camera_owner(conn, camera_id), day)
+            wrapped = self.kek.wrap(os.urandom(32), context, period_key=self.keystore.get_or_create(period))
+            q.insert_day_key(conn, camera_id, day, self.kek.kek_id, wrapped, period)
             row = q.day_key(conn, camera_id, day)
-        return row["key_id"], self.kek.unwrap(row["wrapped"], context, row["kek_id"])
+        return row["key_id"], self._unwrap(row["wrapped"], context, row["kek_id"], row["period"])
+
+    def _unwrap(self, wrapped: bytes, context: str, kek_id: str, period: str | None) -> bytes:
+        period_key = self.keystore.get(period) if period is not None else None
+        return self.kek.unwrap(bytes(wrapped), context, kek_id, period_key=period_key)
 
     def put(
         self, conn: psycopg.Connection, source: Path, *, camera_id: str, recorded_at: datetime,
@@ -166,23 +184,58 @@ class Vault:
             raise KeyDestroyed(
                 f"clip {clip['clip_id']}: its key was destroyed by retention; the clip cannot be decrypted"
             )
-        return self.kek.unwrap(clip["wrapped"], key_context(clip), clip["kek_id"])
+        return self._unwrap(clip["wrapped"], key_context(clip), clip["kek_id"], clip["period"])
 
     def get(
-        self, conn: psycopg.Connection, clip_id: str, out: Path, *, user: str | None, reason: str,
-        now: datetime | None = None,
+        self, uow, clip_id: str, out: Path, *, user: str | None, reason: str, now: datetime | None = None,
     ) -> int:
-        """Decrypt a clip to ``out`` for ``user``, recording ``clip.view`` in the audit log.
+        """Decrypt a clip to ``out`` (mode 0600) for ``user``; every attempt is audited.
 
-        ``out`` appears only once every chunk verified and the audit entry has
-        committed (this commits ``conn``; do not call it inside an explicit
-        ``conn.transaction()`` block).  Returns bytes written.
+        In order: the request is checked (a refusal is recorded as
+        ``clip.refused`` and committed); every chunk of the clip is verified
+        without writing plaintext anywhere (a failure is recorded as
+        ``clip.tampered`` and committed); the view is recorded (``clip.view``)
+        and committed; only then is the clip decrypted into a 0600 temporary
+        file next to ``out`` and renamed onto it.  ``uow`` is used for several
+        transactions of its own.  Returns bytes written.
 
         Raises
         ------
         AccessDenied, ClipNotFound, KeyDestroyed, WrongKek, TamperedClip, VaultError
         """
         now = now or datetime.now(timezone.utc)
+        with uow:
+            try:
+                clip, key, held = self._view_request(uow.conn, clip_id, user, reason, now)
+            except VaultError as exc:
+                uow.rollback()
+                uow.audit.record(actor=user or "unknown", action="clip.refused", target=clip_id, reason=reason,
+                                 details={"why": str(exc), "error": type(exc).__name__})
+                uow.commit()
+                raise
+            source = self.path_of(clip["path"])
+            try:
+                with open(source, "rb") as src:
+                    crypto.decrypt_stream(key, clip_id, src, _Discard())
+            except TamperedClip as exc:
+                self._record_tampered(uow, user, clip, exc)
+                raise
+            uow.audit.record(actor=user, action="clip.view", target=clip_id, reason=reason,
+                             details={"camera_id": clip["camera_id"], "bytes": clip["size_bytes"], "held": held})
+            uow.commit()
+        # On record: now, and only now, plaintext may touch the disk, readable by its owner alone.
+        try:
+            with open(source, "rb") as src, atomic_file(out, 0o600) as dst:
+                return crypto.decrypt_stream(key, clip_id, src, dst)
+        except TamperedClip as exc:
+            # The file changed between the two passes; nothing was renamed into place.
+            with uow:
+                self._record_tampered(uow, user, clip, exc)
+            raise
+
+    def _view_request(self, conn: psycopg.Connection, clip_id: str, user: str | None, reason: str,
+                      now: datetime) -> tuple[dict, bytes, bool]:
+        """Check a request to view a clip: ``(clip row, data key, held)`` or a :class:`VaultError`."""
         if not reason or not reason.strip():
             raise VaultError(f"clip {clip_id}: a reason is required to view footage")
         require_role(conn, self.role_lookup, user, VIEW_ROLES, f"view clip {clip_id}")
@@ -196,26 +249,21 @@ class Vault:
                 "shredding; it is not released"
             )
         key = self.unwrap_clip_key(clip)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pending = out.with_name(f".{out.name}.{uuid.uuid4().hex}.part")
-        try:
-            # The view is recorded in a savepoint that a failed decryption rolls back...
-            with conn.transaction():
-                audit.record(conn, actor=user, action="clip.view", target=clip_id, reason=reason,
-                             details={"camera_id": clip["camera_id"], "bytes": clip["size_bytes"],
-                                      "held": held})
-                with open(self.path_of(clip["path"]), "rb") as src, open(pending, "wb") as dst:
-                    size = crypto.decrypt_stream(key, clip_id, src, dst)
-                    dst.flush()
-                    os.fsync(dst.fileno())
-            # ...and committed before the clip appears under its name: never released unaudited.
-            conn.commit()
-            os.replace(pending, out)
-            fsync_dir(out.parent)
-            return size
-        except TamperedClip as exc:
-            audit.record(conn, actor=user, action="clip.tampered", target=clip_id, reason=str(exc),
+        if not self.path_of(clip["path"]).is_file():
+            raise ClipNotFound(f"clip {clip_id}: its file {clip['path']} is missing from the vault "
+                               "(footage lost outside hexops; see hexops vault fsck)")
+        return clip, key, held
+
+    @staticmethod
+    def _record_tampered(uow, user: str | None, clip: dict, exc: TamperedClip) -> None:
+        uow.rollback()
+        uow.audit.record(actor=user or "unknown", action="clip.tampered", target=clip["clip_id"], reason=str(exc),
                          details={"camera_id": clip["camera_id"], "path": clip["path"]})
-            raise
-        finally:
-            pending.unlink(missing_ok=True)
+        uow.commit()
+
+
+class _Discard:
+    """A file that forgets what is written to it: the verifying pass keeps no plaintext."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)

@@ -27,6 +27,10 @@ def test_a_drainage_partner_sees_flooded_hexes_the_black_signal_and_crew_assignm
     crews = _text(browser, "drainage-crews")
     assert "DSD-" in crews and "min" in crews
     assert "16:15 HKT" in _text(browser, "drainage-asof")
+    # Not granted camera_positions: no camera counts, in words or through the severity (issue 10, finding 4).
+    assert "camera" not in _text(browser, "drainage-alerts") and "mm/h" in _text(browser, "drainage-alerts")
+    severities = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#drainage-crew-table tbody td:nth-child(5)")]
+    assert severities and set(severities) == {"\u2013"}
     wait.until(lambda b: int(b.find_element(By.ID, "drainage-hexmap").get_attribute("data-drawn-cells") or 0) > 0)
     save_screenshot(browser, "drainage")
 

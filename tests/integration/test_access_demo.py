@@ -47,9 +47,10 @@ def test_the_drainage_department_is_granted_water_layers_only(demo_context):
 def test_after_running_twice_the_credentials_work_and_each_layer_has_one_grant(demo_context):
     credentials = json.loads((demo_context.settings.state_dir / "demo-credentials.json").read_text())
     policy = accounts.Policy()
+    _, user = accounts.login(demo_context.uow(), "drainage-partner", credentials["drainage-partner"]["password"],
+                             policy)
+    gateway = accounts.user_for_token(demo_context.uow(), credentials["gateway-hkpf"]["token"])
     with demo_context.db.connection() as conn:
-        _, user = accounts.login(conn, "drainage-partner", credentials["drainage-partner"]["password"], policy)
-        gateway = accounts.user_for_token(conn, credentials["gateway-hkpf"]["token"])
         open_grants = conn.execute("SELECT count(*) FROM layer_grants WHERE revoked_at IS NULL").fetchone()[0]
     assert (user.role, user.department) == ("partner", "DSD")
     assert (gateway.role, gateway.department, gateway.scopes) == ("device", "HKPF", frozenset({"detections:write"}))

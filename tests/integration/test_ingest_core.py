@@ -123,8 +123,13 @@ def test_an_event_older_than_the_late_window_is_rejected_as_too_old(cameras_db_u
     assert _rows(cameras_db_url, "SELECT count(*) FROM detections_camera_minute") == [(0,)]
 
 
-def test_a_failure_midway_leaves_nothing_half_written(cameras_db_url):
+def test_a_failure_midway_leaves_nothing_half_written(cameras_db_url, pg_cluster):
+    from tests.conftest import url_as
+
     rows = [event("x1"), event("x2", people=-1)]
+    # Changing a table's definition takes its owner (the app's role owns none).
+    with psycopg.connect(url_as(pg_cluster, cameras_db_url, "owner")) as owner:
+        owner.execute("ALTER TABLE detections_hex_5min ADD CONSTRAINT positive_h3 CHECK (h3 > 0)")
     with psycopg.connect(cameras_db_url) as conn:
         # A stale, wrong registry makes the insert fail after keys were claimed.
         from hexops.ingest.known_cameras import CameraRegistry
@@ -132,8 +137,6 @@ def test_a_failure_midway_leaves_nothing_half_written(cameras_db_url):
             "camera_id": ["CAM-A"], "owner_code": ["HKPF"], "district_code": [None], "status": ["active"],
             "h3_r8": [-1], "h3_r9": [-1], "h3_r10": [-1]}))
         with pytest.raises(psycopg.errors.CheckViolation):
-            conn.execute("ALTER TABLE detections_hex_5min ADD CONSTRAINT positive_h3 CHECK (h3 > 0)")
-            conn.commit()
             ingest_events(conn, pd.DataFrame(rows), source="test", now=NOW, registry=broken)
         conn.rollback()
     for table in ("ingest_event_keys", "detections_camera_minute", "detections_hex_5min", "ingest_quarantine"):

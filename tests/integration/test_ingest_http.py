@@ -18,10 +18,11 @@ START = NOW - dt.timedelta(minutes=5)
 
 def _token(url: str, username: str, role: str, department: str | None, scopes: list[str]) -> str:
     from hexops.services.accounts import create_user, issue_token
+    from tests.fixtures.auth import uow_for
 
-    with psycopg.connect(url) as conn:
-        create_user(conn, username, role, None if role == "device" else "a-long-password-1", department=department)
-        return issue_token(conn, username, "test", scopes, 1)
+    create_user(uow_for(url), username, role, None if role == "device" else "a-long-password-1",
+                department=department)
+    return issue_token(uow_for(url), username, "test", scopes, 1)
 
 
 @pytest.fixture(scope="module")

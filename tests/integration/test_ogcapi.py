@@ -61,6 +61,8 @@ def test_the_landing_page_links_conformance_and_collections_and_declares_geojson
 
 def test_items_are_geojson_polygons_with_the_h3_cell_as_text(sharing_world):
     response = _get(sharing_world, "/ogcapi/collections/water_states/items", resolution=9)
+    refused = _get(sharing_world, "/ogcapi/collections/water_states/items", resolution=10)
+    assert refused.status_code == 400 and refused.json()["description"].startswith("resolution:")
     body = response.json()
     feature = body["features"][0]
     assert response.headers["Content-Type"].startswith("application/geo+json")
@@ -82,18 +84,33 @@ def test_datetime_interval_excludes_older_buckets(sharing_world):
     start = (sharing_world.bucket - timedelta(hours=1)).isoformat()
     recent = _get(sharing_world, "/ogcapi/collections/water_states/items", datetime=f"{start}/..").json()
     everything = _get(sharing_world, "/ogcapi/collections/water_states/items").json()
-    assert recent["numberMatched"] == 7 and everything["numberMatched"] == 13
+    assert recent["numberReturned"] == 7 and everything["numberReturned"] == 13
 
 
-def test_paging_with_next_links_returns_every_feature_once(sharing_world):
+def test_paging_with_next_links_returns_every_feature_once_newest_first(sharing_world):
     url = sharing_world.base_url + "/ogcapi/collections/water_states/items?limit=3"
-    seen, pages = [], 0
+    seen, times, pages = [], [], 0
     while url:
         body = requests.get(url, headers=bearer(sharing_world.tokens[PARTNER]), timeout=30).json()
         seen += [f["id"] for f in body["features"]]
+        times += [f["properties"]["bucket_start"] for f in body["features"]]
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
         pages += 1
+    everything = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=1000).json()
     assert pages == 5 and len(seen) == len(set(seen)) == 13
+    assert seen == [f["id"] for f in everything["features"]] and times == sorted(times, reverse=True)
+
+
+def test_offset_paging_still_works_up_to_its_bound_with_a_prev_link(sharing_world):
+    body = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=3, offset=6).json()
+    everything = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=1000).json()
+    assert [f["id"] for f in body["features"]] == [f["id"] for f in everything["features"]][6:9]
+    assert {link["rel"] for link in body["links"]} == {"self", "next", "prev"}
+
+
+def test_a_cursor_that_this_api_did_not_issue_is_a_400_naming_it(sharing_world):
+    response = _get(sharing_world, "/ogcapi/collections/water_states/items", cursor="not-a-cursor")
+    assert response.status_code == 400 and response.json()["description"].startswith("cursor:")
 
 
 def test_a_bad_bbox_is_a_400_naming_the_parameter(sharing_world):

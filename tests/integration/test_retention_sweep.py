@@ -17,6 +17,7 @@ from hexops.vault.holds import place_hold, release_hold
 from hexops.vault.keys import public_key_hex
 from hexops.vault.retention import run_retention
 from hexops.vault.store import key_context
+from tests.fixtures.auth import uow_for
 
 RECORDED = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 BEFORE_EXPIRY = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
@@ -62,8 +63,7 @@ def sweep(url, vault, signing_key, now=AFTER_EXPIRY, **kw):
 
 
 def get(url, vault, clip_id, out, now=AFTER_EXPIRY):
-    with psycopg.connect(url) as conn:
-        return vault.get(conn, clip_id, out, user="ada", reason="case review", now=now)
+    return vault.get(uow_for(url), clip_id, out, user="ada", reason="case review", now=now)
 
 
 def snapshot(url, vault, clip_id):
@@ -75,10 +75,11 @@ def snapshot(url, vault, clip_id):
 
 def every_live_key(url, vault):
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT kind, camera_id, day, hold_id, kek_id, wrapped FROM vault_keys").fetchall()
+        rows = conn.execute("SELECT kind, camera_id, day, hold_id, kek_id, wrapped, period FROM vault_keys").fetchall()
     return [vault.kek.unwrap(bytes(w), key_context({"key_kind": kind, "camera_id": cam, "day": day,
-                                                      "hold_id": hold_id}), kek_id)
-            for kind, cam, day, hold_id, kek_id, w in rows]
+                                                      "hold_id": hold_id}), kek_id,
+                             period_key=vault.keystore.get(period))
+            for kind, cam, day, hold_id, kek_id, w, period in rows]
 
 
 def assert_undecryptable(url, vault, row, blob):
@@ -230,12 +231,15 @@ _KILLED_RUN = """
 import os, sys, time, pathlib, psycopg
 from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hexops.geodata import audit
 from hexops.vault.keys import Kek
+from hexops.vault.keystore import KeyStore
 from hexops.vault.retention import run_retention
 from hexops.vault.store import Vault
 
-url, root, kek_hex, now, marker = sys.argv[1:6]
-vault = Vault(pathlib.Path(root), Kek(bytes.fromhex(kek_hex), "test-kek"))
+url, root, keystore, kek_hex, now, marker = sys.argv[1:7]
+vault = Vault(pathlib.Path(root), Kek(bytes.fromhex(kek_hex), "test-kek"), KeyStore(pathlib.Path(keystore)))
+audit.use_seal_key(bytes(range(32)))
 
 def stall(step):
     if step == "keys":
@@ -258,7 +262,8 @@ def test_a_retention_process_killed_mid_run_leaves_expired_clips_unreadable_and_
     doomed_row, doomed_blob = snapshot(vault_db, test_vault, "doomed")
     marker = tmp_path / "marker"
     proc = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_RUN, vault_db, str(test_vault.root), test_vault.kek.key.hex(),
+        [sys.executable, "-c", _KILLED_RUN, vault_db, str(test_vault.root), str(test_vault.keystore.directory),
+         test_vault.kek.key.hex(),
          AFTER_EXPIRY.isoformat(), str(marker)],
         cwd=Path(__file__).resolve().parents[2],
     )

@@ -34,11 +34,11 @@ def test_a_water_tile_holds_the_newest_state_of_each_hexagon(sharing_world):
     assert props[cell_to_str(sharing_world.big)]["state"] == "wet"
 
 
-def test_the_zoom_chooses_the_h3_resolution(sharing_world):
+def test_every_zoom_draws_the_one_resolution_the_layer_is_shared_at(sharing_world):
     resolutions = {zoom: {p["resolution"] for p in _features(_tile(sharing_world, "water_states", zoom),
                                                               "water_states")}
                    for zoom in (10, 13, 15)}
-    assert resolutions == {10: {8}, 13: {9}, 15: {10}}
+    assert resolutions == {10: {9}, 13: {9}, 15: {9}}
 
 
 def test_suppressed_counts_are_absent_from_tiles_at_every_zoom(sharing_world):

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from hexops.services import vault as svc
+from hexops.vault.keys import load_signing_key
 from tests.fixtures.auth import create_user, login, login_session
 
 pytestmark = pytest.mark.e2e
@@ -24,9 +25,12 @@ def test_an_admin_sees_retention_status_holds_the_verified_receipt_and_the_model
     clip = tmp_path / "c.avi"
     clip.write_bytes(os.urandom(3000))
     now = datetime.now(timezone.utc)
-    clip_id = svc.put_clip(live.context, clip, camera_id="CAM-1", recorded_at=now - timedelta(hours=1), user="gw")
-    svc.place_hold(live.context, case_id="HK-CASE-55", clip_ids=[clip_id], user="cmd", reason="assault", until=None)
-    svc.run_retention(live.context)
+    ctx = live.context
+    vault = svc.open_vault(ctx.settings)
+    clip_id = svc.put_clip(ctx.uow(), vault, clip, camera_id="CAM-1", recorded_at=now - timedelta(hours=1), user="gw")
+    svc.place_hold(ctx.uow(), vault, case_id="HK-CASE-55", clip_ids=[clip_id], user="cmd", reason="assault",
+                   until=None)
+    svc.run_retention(ctx.uow(), vault, load_signing_key(ctx.settings))
 
     assert login_session(live.base_url, "cmd").get(live.base_url + "/admin/vault", timeout=30).status_code == 403
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from hexops.cli import build_cli
+from tests.conftest import TEST_AUDIT_KEY
 from tests.fixtures.auth import create_user
 
 
@@ -16,6 +17,7 @@ def hexops(vault_db, tmp_path, monkeypatch):
     """Run ``hexops ...`` in-process against the test database; returns (exit code, output)."""
     monkeypatch.setenv("HEXOPS_DATABASE_URL", vault_db)
     monkeypatch.setenv("HEXOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("HEXOPS_AUDIT_KEY", TEST_AUDIT_KEY.hex())
     for name in ("HEXOPS_VAULT_KEK", "HEXOPS_VAULT_KEK_FILE", "HEXOPS_USER", "HEXOPS_VAULT_DIR"):
         monkeypatch.delenv(name, raising=False)
     create_user(vault_db, "ada", "commander")
@@ -135,7 +137,8 @@ def test_the_retention_worker_sweeps_on_start_and_stops_cleanly_on_sigterm(vault
 
     import psycopg
 
-    env = {**os.environ, "HEXOPS_DATABASE_URL": vault_db, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
+    env = {**os.environ, "HEXOPS_DATABASE_URL": vault_db, "HEXOPS_STATE_DIR": str(tmp_path / "state"),
+           "HEXOPS_AUDIT_KEY": TEST_AUDIT_KEY.hex()}
     proc = subprocess.Popen([sys.executable, "-c", "from hexops.cli import main; main()", "retention", "worker",
                              "--every", "1h"], env=env, cwd=Path(__file__).resolve().parents[2],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

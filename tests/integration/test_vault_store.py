@@ -13,6 +13,7 @@ from hexops.vault.errors import AccessDenied, TamperedClip, VaultError, WrongKek
 from hexops.vault.keys import Kek
 from hexops.vault.rotation import rotate_kek
 from hexops.vault.store import Vault
+from tests.fixtures.auth import uow_for
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 RECORDED = NOW - timedelta(hours=3)
@@ -44,21 +45,23 @@ def test_a_commander_gets_back_exactly_the_clip_that_was_put_and_the_view_is_aud
     stored = test_vault.path_of(f"CAM-1/{RECORDED.date()}/{clip_id}.hxv").read_bytes()
     assert clip_file.read_bytes()[:64] not in stored
     out = tmp_path / "out.avi"
-    with psycopg.connect(vault_db) as conn:
-        test_vault.get(conn, clip_id, out, user="ada", reason="incident 42 review", now=NOW)
+    test_vault.get(uow_for(vault_db), clip_id, out, user="ada", reason="incident 42 review", now=NOW)
     assert out.read_bytes() == clip_file.read_bytes()
+    assert out.stat().st_mode & 0o777 == 0o600
     assert audit_actions(vault_db, "clip.view") == [("ada", clip_id, "incident 42 review")]
 
 
-def test_a_partner_is_refused_a_clip_and_nothing_is_written_or_audited(vault_db, test_vault, clip_file, tmp_path):
+def test_a_partner_is_refused_a_clip_nothing_is_written_and_the_refusals_are_on_record(
+        vault_db, test_vault, clip_file, tmp_path):
     clip_id = put(vault_db, test_vault, clip_file)
     out = tmp_path / "out.avi"
-    with psycopg.connect(vault_db) as conn, pytest.raises(AccessDenied, match="role 'partner'"):
-        test_vault.get(conn, clip_id, out, user="pat", reason="curious", now=NOW)
-    with psycopg.connect(vault_db) as conn, pytest.raises(AccessDenied, match="unknown"):
-        test_vault.get(conn, clip_id, out, user="mallory", reason="curious", now=NOW)
+    with pytest.raises(AccessDenied, match="role 'partner'"):
+        test_vault.get(uow_for(vault_db), clip_id, out, user="pat", reason="curious", now=NOW)
+    with pytest.raises(AccessDenied, match="unknown"):
+        test_vault.get(uow_for(vault_db), clip_id, out, user="mallory", reason="curious", now=NOW)
     assert not out.exists()
     assert audit_actions(vault_db, "clip.view") == []
+    assert audit_actions(vault_db, "clip.refused") == [("pat", clip_id, "curious"), ("mallory", clip_id, "curious")]
 
 
 def test_a_clip_for_an_unknown_camera_is_refused_and_leaves_no_file_or_row(vault_db, test_vault, clip_file):
@@ -97,8 +100,8 @@ def test_a_tampered_clip_file_is_refused_and_no_output_file_appears(vault_db, te
     blob[-100] ^= 0x01
     path.write_bytes(bytes(blob))
     out = tmp_path / "out.avi"
-    with psycopg.connect(vault_db) as conn, pytest.raises(TamperedClip, match="chunk 2"):
-        test_vault.get(conn, clip_id, out, user="ada", reason="review", now=NOW)
+    with pytest.raises(TamperedClip, match="chunk 2"):
+        test_vault.get(uow_for(vault_db), clip_id, out, user="ada", reason="review", now=NOW)
     assert not out.exists()
     assert not list(tmp_path.glob(".out.avi.*"))
     assert audit_actions(vault_db, "clip.view") == []
@@ -107,9 +110,10 @@ def test_a_tampered_clip_file_is_refused_and_no_output_file_appears(vault_db, te
 
 def test_a_wrong_kek_fails_clearly(vault_db, test_vault, clip_file, tmp_path):
     clip_id = put(vault_db, test_vault, clip_file)
-    other = Vault(test_vault.root, Kek(os.urandom(32), "/etc/hexops/old-kek"), test_vault.role_lookup)
-    with psycopg.connect(vault_db) as conn, pytest.raises(WrongKek, match="/etc/hexops/old-kek"):
-        other.get(conn, clip_id, tmp_path / "out.avi", user="ada", reason="review", now=NOW)
+    other = Vault(test_vault.root, Kek(os.urandom(32), "/etc/hexops/old-kek"), test_vault.keystore,
+                  test_vault.role_lookup)
+    with pytest.raises(WrongKek, match="/etc/hexops/old-kek"):
+        other.get(uow_for(vault_db), clip_id, tmp_path / "out.avi", user="ada", reason="review", now=NOW)
 
 
 def test_rotating_the_kek_rewraps_keys_only_and_the_old_kek_stops_working(vault_db, test_vault, clip_file, tmp_path):
@@ -118,13 +122,12 @@ def test_rotating_the_kek_rewraps_keys_only_and_the_old_kek_stops_working(vault_
     before = path.read_bytes()
     new_kek = Kek(os.urandom(32), "new")
     with psycopg.connect(vault_db) as conn:
-        assert rotate_kek(conn, test_vault.kek, new_kek, actor="root") == 1
+        assert rotate_kek(conn, test_vault.kek, new_kek, test_vault.keystore, actor="root") == 1
     assert path.read_bytes() == before
-    rotated = Vault(test_vault.root, new_kek, test_vault.role_lookup, test_vault.chunk_size)
-    with psycopg.connect(vault_db) as conn:
-        rotated.get(conn, clip_id, tmp_path / "a.avi", user="ada", reason="after rotation", now=NOW)
-        with pytest.raises(WrongKek):
-            test_vault.get(conn, clip_id, tmp_path / "b.avi", user="ada", reason="old kek", now=NOW)
+    rotated = Vault(test_vault.root, new_kek, test_vault.keystore, test_vault.role_lookup, test_vault.chunk_size)
+    rotated.get(uow_for(vault_db), clip_id, tmp_path / "a.avi", user="ada", reason="after rotation", now=NOW)
+    with pytest.raises(WrongKek):
+        test_vault.get(uow_for(vault_db), clip_id, tmp_path / "b.avi", user="ada", reason="old kek", now=NOW)
     assert (tmp_path / "a.avi").read_bytes() == clip_file.read_bytes()
 
 
@@ -133,7 +136,8 @@ def test_a_rotation_with_the_wrong_old_kek_changes_nothing(vault_db, test_vault,
     with psycopg.connect(vault_db) as conn:
         before = conn.execute("SELECT wrapped FROM vault_keys").fetchall()
         with pytest.raises(WrongKek):
-            rotate_kek(conn, Kek(os.urandom(32), "bogus"), Kek(os.urandom(32), "new"), actor="root")
+            rotate_kek(conn, Kek(os.urandom(32), "bogus"), Kek(os.urandom(32), "new"), test_vault.keystore,
+                       actor="root")
         conn.rollback()
         assert conn.execute("SELECT wrapped FROM vault_keys").fetchall() == before
 
@@ -184,12 +188,21 @@ def test_a_new_day_key_waits_while_a_rotation_or_sweep_holds_the_vault_lock(vaul
     assert done.is_set()                   # ...and through once it is released
 
 
-def test_the_view_is_on_record_before_the_decrypted_clip_appears(vault_db, test_vault, clip_file, tmp_path):
+def test_the_view_is_on_record_before_any_plaintext_is_written(vault_db, test_vault, clip_file, tmp_path,
+                                                                monkeypatch):
     clip_id = put(vault_db, test_vault, clip_file)
-    conn = psycopg.connect(vault_db)
-    try:
-        test_vault.get(conn, clip_id, tmp_path / "out.avi", user="ada", reason="review", now=NOW)
-        # Seen from another session while the caller has not committed anything itself.
-        assert audit_actions(vault_db, "clip.view") == [("ada", clip_id, "review")]
-    finally:
-        conn.close()
+    out = tmp_path / "out.avi"
+    seen_when_written: list = []
+
+    from hexops.vault import store
+
+    real_atomic_file = store.atomic_file
+
+    def watched(final, mode=0o600):
+        # The moment plaintext first touches the disk: the view must already be on record.
+        seen_when_written.append(audit_actions(vault_db, "clip.view"))
+        return real_atomic_file(final, mode)
+
+    monkeypatch.setattr(store, "atomic_file", watched)
+    test_vault.get(uow_for(vault_db), clip_id, out, user="ada", reason="review", now=NOW)
+    assert seen_when_written == [[("ada", clip_id, "review")]]

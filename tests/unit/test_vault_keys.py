@@ -12,26 +12,38 @@ from hexops.vault import keys, receipts
 from hexops.vault.errors import VaultError, WrongKek
 
 
-def test_a_wrapped_key_unwraps_under_the_same_kek_and_context():
+PERIOD = os.urandom(32)
+
+
+def test_a_wrapped_key_unwraps_under_the_same_kek_period_key_and_context():
     kek = keys.Kek(os.urandom(32), "test")
     data_key = os.urandom(32)
-    assert kek.unwrap(kek.wrap(data_key, "day:CAM-1:2026-11-01"), "day:CAM-1:2026-11-01", kek.kek_id) == data_key
+    wrapped = kek.wrap(data_key, "day:CAM-1:2026-11-01", period_key=PERIOD)
+    assert kek.unwrap(wrapped, "day:CAM-1:2026-11-01", kek.kek_id, period_key=PERIOD) == data_key
+
+
+def test_without_its_period_key_a_wrapped_key_never_unwraps_even_with_the_kek():
+    kek = keys.Kek(os.urandom(32), "test")
+    wrapped = kek.wrap(os.urandom(32), "day:CAM-1:2026-11-01", period_key=PERIOD)
+    for other in (None, os.urandom(32)):
+        with pytest.raises(WrongKek):
+            kek.unwrap(wrapped, "day:CAM-1:2026-11-01", kek.kek_id, period_key=other)
 
 
 def test_a_wrong_kek_fails_clearly_naming_both_kek_ids():
     right, wrong = keys.Kek(os.urandom(32), "right"), keys.Kek(os.urandom(32), "/etc/wrong-kek")
-    wrapped = right.wrap(os.urandom(32), "day:CAM-1:2026-11-01")
+    wrapped = right.wrap(os.urandom(32), "day:CAM-1:2026-11-01", period_key=PERIOD)
     with pytest.raises(WrongKek, match=f"wrapped by KEK {right.kek_id}.*/etc/wrong-kek is {wrong.kek_id}"):
-        wrong.unwrap(wrapped, "day:CAM-1:2026-11-01", right.kek_id)
+        wrong.unwrap(wrapped, "day:CAM-1:2026-11-01", right.kek_id, period_key=PERIOD)
     with pytest.raises(WrongKek, match="does not unwrap"):
-        wrong.unwrap(wrapped, "day:CAM-1:2026-11-01")
+        wrong.unwrap(wrapped, "day:CAM-1:2026-11-01", period_key=PERIOD)
 
 
 def test_a_wrapped_key_moved_to_another_camera_day_does_not_unwrap():
     kek = keys.Kek(os.urandom(32), "test")
-    wrapped = kek.wrap(os.urandom(32), "day:CAM-1:2026-11-01")
+    wrapped = kek.wrap(os.urandom(32), "day:CAM-1:2026-11-01", period_key=PERIOD)
     with pytest.raises(WrongKek):
-        kek.unwrap(wrapped, "day:CAM-2:2026-11-01", kek.kek_id)
+        kek.unwrap(wrapped, "day:CAM-2:2026-11-01", kek.kek_id, period_key=PERIOD)
 
 
 def _settings(state_dir, name=None, value=None):
@@ -85,8 +97,8 @@ _KEK = keys.Kek(bytes(range(32)), "property")
 @given(data_key=st.binary(min_size=32, max_size=32), context=st.text(min_size=1, max_size=80),
        other=st.text(min_size=1, max_size=80))
 def test_any_data_key_unwraps_only_under_its_own_context(data_key, context, other):
-    wrapped = _KEK.wrap(data_key, context)
-    assert _KEK.unwrap(wrapped, context, _KEK.kek_id) == data_key
+    wrapped = _KEK.wrap(data_key, context, period_key=PERIOD)
+    assert _KEK.unwrap(wrapped, context, _KEK.kek_id, period_key=PERIOD) == data_key
     if other != context:
         with pytest.raises(WrongKek):
-            _KEK.unwrap(wrapped, other, _KEK.kek_id)
+            _KEK.unwrap(wrapped, other, _KEK.kek_id, period_key=PERIOD)

@@ -6,6 +6,9 @@ the API turns into a 400 response.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 from datetime import datetime, timezone
 
@@ -79,3 +82,27 @@ def parse_int(text: str | None, name: str, default: int, lowest: int, highest: i
     if not lowest <= value <= highest:
         raise ParameterError(f"{name}: must lie in {lowest}..{highest}, got {value}")
     return value
+
+
+def encode_cursor(after: tuple[datetime | None, str]) -> str:
+    """The ``cursor`` parameter of a ``next`` link: the last feature's time and id, base64url-encoded."""
+    t, fid = after
+    raw = json.dumps([t.isoformat() if t is not None else None, fid], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def parse_cursor(text: str | None) -> tuple[datetime | None, str] | None:
+    """A ``cursor`` from a ``next`` link, or None; anything else is a :class:`ParameterError`."""
+    if text is None or text == "":
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        t, fid = raw
+        if not isinstance(fid, str) or not (t is None or isinstance(t, str)):
+            raise ValueError
+        when = datetime.fromisoformat(t) if t is not None else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ParameterError("cursor: not a cursor from this API's next link") from None
+    return when, fid

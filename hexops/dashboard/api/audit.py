@@ -8,7 +8,6 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from hexops.dashboard import access
 from hexops.dashboard.context import app_context
-from hexops.geodata import audit
 from hexops.services.audit_export import csv_lines
 
 blueprint = Blueprint("audit_export", __name__)
@@ -37,10 +36,7 @@ def export_csv():
                "since": since, "until": until}
 
     def generate():
-        with ctx.db.connection() as conn:
-            audit.record(conn, actor=user.username, action="audit.export",
-                         details={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in filters.items()})
-            yield from csv_lines(conn, **filters)
+        yield from csv_lines(ctx.uow(), exported_by=user.username, **filters)
 
     return Response(stream_with_context(generate()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=hexops-audit.csv"})

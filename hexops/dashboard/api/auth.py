@@ -57,10 +57,9 @@ def login():
     target = safe_next(request.form.get("next"))
     ctx = app_context()
     try:
-        with ctx.db.connection() as conn:
-            session_id, user = accounts.login(
-                conn, username, password, accounts.Policy.from_settings(ctx.settings), request.remote_addr
-            )
+        session_id, user = accounts.login(
+            ctx.uow(), username, password, accounts.Policy.from_settings(ctx.settings), request.remote_addr
+        )
     except accounts.AccountError as exc:
         query = {"error": str(exc)}
         if target:
@@ -81,8 +80,7 @@ def logout():
     session_id = session.get("sid")
     if session_id:
         user = access.current_user()
-        with app_context().db.connection() as conn:
-            accounts.logout(conn, session_id, user.username if user else None)
+        accounts.logout(app_context().uow(), session_id, user.username if user else None)
     session.clear()
     return redirect("/login", code=303)
 

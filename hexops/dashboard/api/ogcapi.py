@@ -1,8 +1,9 @@
 """OGC API - Features (Part 1: Core, GeoJSON) under ``/ogcapi``, for partners' GIS.
 
 Landing page, conformance, collections, one collection, items (``bbox``,
-``datetime``, ``limit``/``offset`` with next/prev links, ``resolution`` for
-hexagon layers) and single items.  Authenticate with
+``datetime``, ``limit``, a ``next`` link carrying a keyset ``cursor``, an
+``offset`` of at most 10,000 with a ``prev`` link, ``resolution`` among the
+collection's) and single items.  Authenticate with
 ``Authorization: Bearer <token>`` with the ``layers:read`` scope (or a
 signed-in browser session).  The
 collection list and every read obey the caller's grants
@@ -17,10 +18,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from hexops.dashboard import access
-from hexops.dashboard.api._ogc_params import (DEFAULT_LIMIT, MAX_LIMIT, ParameterError, parse_bbox, parse_datetime,
-                                       parse_int)
+from hexops.dashboard.api._ogc_params import (DEFAULT_LIMIT, MAX_LIMIT, ParameterError, encode_cursor, parse_bbox,
+                                              parse_cursor, parse_datetime, parse_int)
 from hexops.dashboard.context import app_context
-from hexops.geodata.sharing import Collection, ItemQuery
+from hexops.geodata.sharing import MAX_OFFSET, Collection, ItemQuery, registry
 from hexops.services import sharing
 
 blueprint = Blueprint("ogcapi", __name__, url_prefix="/ogcapi")
@@ -72,16 +73,33 @@ def _collection_doc(collection: Collection) -> dict:
     return doc
 
 
-def _query() -> ItemQuery:
+def _query(collection_id: str) -> ItemQuery:
+    settings = app_context().settings
     start, end = parse_datetime(request.args.get("datetime"))
-    return ItemQuery(
+    raw_offset = request.args.get("offset")
+    try:
+        offset = parse_int(raw_offset, "offset", 0, 0, MAX_OFFSET)
+    except ParameterError:
+        if raw_offset and raw_offset.strip().isdigit():
+            raise ParameterError(f"offset: at most {MAX_OFFSET}; follow the next link (its cursor) to page "
+                                 "further") from None
+        raise
+    after = parse_cursor(request.args.get("cursor"))
+    query = ItemQuery(
         bbox=parse_bbox(request.args.get("bbox")), start=start, end=end,
         limit=parse_int(request.args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=parse_int(request.args.get("offset"), "offset", 0, 0, 10_000_000),
+        offset=offset, after=after,
         resolution=parse_int(request.args.get("resolution"), "resolution", 9, 8, 10)
         if request.args.get("resolution") else None,
-        k=app_context().settings.k_anonymity,
+        k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
     )
+    if query.after is not None and query.offset:
+        raise ParameterError("offset: not with cursor (the cursor already says where the page starts)")
+    collection = registry().get(collection_id)
+    if collection is not None and query.resolution is not None and query.resolution not in collection.resolutions:
+        offered = ", ".join(map(str, collection.resolutions)) or "none (not a hexagon layer)"
+        raise ParameterError(f"resolution: collection {collection_id} is published at H3 resolution {offered}")
+    return query
 
 
 def _guarded(read):
@@ -94,6 +112,8 @@ def _guarded(read):
         return _error(403, "Forbidden", f"collection {exc}: no live grant of its layer for your department")
     except sharing.UnknownCollection as exc:
         return _error(404, "NotFound", f"no collection {exc}")
+    except sharing.TooSlow as exc:
+        return _error(503, "ServiceUnavailable", str(exc))
 
 
 @blueprint.route("", strict_slashes=False)
@@ -140,8 +160,11 @@ def openapi_document(base: str) -> dict:
                 _parameter("datetime", {"type": "string"}, "RFC 3339 instant or interval (.. open)"),
                 _parameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                                      "default": DEFAULT_LIMIT}, "Page size"),
-                _parameter("offset", {"type": "integer", "minimum": 0, "default": 0}, "Page start"),
-                _parameter("resolution", {"type": "integer", "enum": [8, 9, 10]}, "H3 resolution (hexagons)"),
+                _parameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                           "Page start (deeper pages: follow the next link)"),
+                _parameter("cursor", {"type": "string"}, "Where the page starts (from a next link)"),
+                _parameter("resolution", {"type": "integer", "enum": [8, 9, 10]},
+                           "H3 resolution (hexagons; each collection lists the ones it offers)"),
             ], "responses": feature}},
             "/collections/{collectionId}/items/{featureId}": {"get": {"parameters": [
                 collection_id, _parameter("featureId", {"type": "string"}, "Feature id", "path")],
@@ -165,9 +188,7 @@ def conformance():
 @blueprint.route("/collections")
 @access.allow(*_READERS, scope=READ_SCOPE)
 def collections():
-    user = access.current_user()
-    with app_context().db.connection() as conn:
-        visible = sharing.visible_collections(conn, user)
+    visible = sharing.visible_collections(app_context().uow(), access.current_user())
     return _json({
         "collections": [_collection_doc(c) for c in visible],
         "links": [{"href": f"{_base()}/collections", "rel": "self", "type": "application/json"}],
@@ -178,16 +199,15 @@ def collections():
 @access.allow(*_READERS, scope=READ_SCOPE)
 def collection(collection_id: str):
     def read():
-        with app_context().db.connection() as conn:
-            found = sharing.collection_for(conn, access.current_user(), collection_id)
+        found = sharing.collection_for(app_context().uow(), access.current_user(), collection_id)
         return _json(_collection_doc(found))
 
     return _guarded(read)
 
 
-def _page_link(rel: str, offset: int, limit: int) -> dict:
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
-    args.update(offset=offset, limit=limit)
+def _page_link(rel: str, limit: int, **position: object) -> dict:
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit", "cursor")}
+    args.update(limit=limit, **{k: v for k, v in position.items() if v})
     return {"href": f"{request.base_url}?{urlencode(args)}", "rel": rel, "type": "application/geo+json"}
 
 
@@ -195,18 +215,18 @@ def _page_link(rel: str, offset: int, limit: int) -> dict:
 @access.allow(*_READERS, scope=READ_SCOPE)
 def items(collection_id: str):
     def read():
-        query = _query()
-        with app_context().db.connection() as conn:
-            _, features, matched = sharing.read_items(conn, access.current_user(), collection_id, query)
-        links = [_page_link("self", query.offset, query.limit)]
-        if matched is not None and query.offset + len(features) < matched:
-            links.append(_page_link("next", query.offset + query.limit, query.limit))
+        query = _query(collection_id)
+        _, features, next_after = sharing.read_items(app_context().uow(), access.current_user(), collection_id,
+                                                     query)
+        links = [_page_link("self", query.limit, offset=query.offset, cursor=request.args.get("cursor"))]
+        if next_after is not None:
+            # Keyset paging: the next page starts after this page's last feature, at any depth for the same cost.
+            links.append(_page_link("next", query.limit, cursor=encode_cursor(next_after)))
         if query.offset > 0:
-            links.append(_page_link("prev", max(0, query.offset - query.limit), query.limit))
+            links.append(_page_link("prev", query.limit, offset=max(0, query.offset - query.limit)))
+        # No numberMatched: counting every match is the cost paging must not have.
         body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
                 "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "links": links}
-        if matched is not None:
-            body["numberMatched"] = matched
         return _json(body, "application/geo+json")
 
     return _guarded(read)
@@ -216,9 +236,8 @@ def items(collection_id: str):
 @access.allow(*_READERS, scope=READ_SCOPE)
 def item(collection_id: str, feature_id: str):
     def read():
-        query = _query()
-        with app_context().db.connection() as conn:
-            _, feature = sharing.read_item(conn, access.current_user(), collection_id, feature_id, query)
+        query = _query(collection_id)
+        _, feature = sharing.read_item(app_context().uow(), access.current_user(), collection_id, feature_id, query)
         if feature is None:
             return _error(404, "NotFound", f"collection {collection_id}: no feature {feature_id}")
         feature["links"] = [{"href": request.base_url, "rel": "self", "type": "application/geo+json"},

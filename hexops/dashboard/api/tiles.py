@@ -5,7 +5,8 @@ Web-mercator XYZ tiles (EPSG:3857, extent 4096) built by PostGIS
 Each tile holds the newest feature of each hexagon or gauge within
 ``datetime`` (default: the ``HEXOPS_TILE_WINDOW_MINUTES``, 60, up to the
 collection's newest data).  The
-same grants and k-suppression as the OGC API apply.
+same grants, k-suppression and camera rules as the OGC API apply, and every
+tile a partner reads is audited.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ def tile(collection_id: str, z: int, x: int, y: int):
             raise ParameterError(f"tile: {z}/{x}/{y} is not a tile of the web-mercator grid")
         start, end = parse_datetime(request.args.get("datetime"))
         window = timedelta(minutes=settings.tile_window_minutes)
-        query = ItemQuery(start=start, end=end, k=settings.k_anonymity)
-        with app_context().db.connection() as conn:
-            data = sharing.read_tile(conn, access.current_user(), collection_id, z, x, y, query, window)
+        query = ItemQuery(start=start, end=end, k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s)
+        data = sharing.read_tile(app_context().uow(), access.current_user(), collection_id, z, x, y, query, window)
     except ParameterError as exc:
         return jsonify({"code": "InvalidParameterValue", "description": str(exc)}), 400
     except sharing.NotGranted:
         return jsonify({"code": "Forbidden", "description": f"no live grant for {collection_id}"}), 403
     except sharing.UnknownCollection:
         return jsonify({"code": "NotFound", "description": f"no collection {collection_id}"}), 404
+    except sharing.TooSlow as exc:
+        return jsonify({"code": "ServiceUnavailable", "description": str(exc)}), 503
     return Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": "private, max-age=60"})

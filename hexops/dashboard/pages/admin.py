@@ -20,7 +20,7 @@ from hexops.geodata import accounts as account_q
 from hexops.geodata import audit
 from hexops.geodata import grants as grant_q
 from hexops.geodata import webhooks as webhook_q
-from hexops.services import accounts, grants
+from hexops.services import accounts, audit_chain, grants
 
 dash.register_page(__name__, path="/admin", name="Admin", title="hexops: admin",
                    allowed_roles=["admin"], id_prefix="admin")
@@ -118,9 +118,8 @@ def _actor() -> str:
           prevent_initial_call=True)
 def create_user(_clicks, username, role, department, password):
     try:
-        with app_context().db.connection() as conn:
-            accounts.create_user(conn, (username or "").strip().lower(), role or "", password or "",
-                                 department, actor=_actor())
+        accounts.create_user(app_context().uow(), (username or "").strip().lower(), role or "", password or "",
+                             department, actor=_actor())
     except accounts.AccountError as exc:
         return f"Not created: {exc}", dash.no_update
     return f"Created {username} ({role}).", _usersrecord_table()
@@ -137,18 +136,18 @@ def _hk_day_start(value: str | None) -> datetime | None:
           State("admin-grant-revoke-id", "value"), prevent_initial_call=True)
 def change_grant(_add, _revoke, department, layer, expiry, reason, revoke_id):
     try:
-        with app_context().db.connection() as conn:
-            if dash.ctx.triggered_id == "admin-grant-revoke":
-                if revoke_id is None:
-                    return "Not revoked: grant id: give the id of an open grant", dash.no_update
-                grants.revoke_grant(conn, int(revoke_id), actor=_actor(), reason=reason)
-                message = f"Revoked grant {int(revoke_id)}."
-            else:
-                until = _hk_day_start(expiry)
-                if until is None:
-                    return "Not granted: expiry: choose a date", dash.no_update
-                grants.grant_layer(conn, department or "", layer or "", until, actor=_actor(), reason=reason)
-                message = f"Granted {layer} to {department} until {hk_time(until)} (Hong Kong time)."
+        if dash.ctx.triggered_id == "admin-grant-revoke":
+            if revoke_id is None:
+                return "Not revoked: grant id: give the id of an open grant", dash.no_update
+            grants.revoke_grant(app_context().uow(), int(revoke_id), actor=_actor(), reason=reason)
+            message = f"Revoked grant {int(revoke_id)}."
+        else:
+            until = _hk_day_start(expiry)
+            if until is None:
+                return "Not granted: expiry: choose a date", dash.no_update
+            grants.grant_layer(app_context().uow(), department or "", layer or "", until, actor=_actor(),
+                               reason=reason)
+            message = f"Granted {layer} to {department} until {hk_time(until)} (Hong Kong time)."
     except grants.GrantError as exc:
         return f"Not changed: {exc}", dash.no_update
     return message, _grantsrecord_table()
@@ -181,9 +180,9 @@ def filter_audit(_clicks, actor, action, start_date, end_date):
 @callback(Output("admin-audit-status", "children"), Input("admin-audit-verify", "n_clicks"),
           prevent_initial_call=True)
 def verify_audit(_clicks):
-    with app_context().db.connection() as conn:
-        report = audit.verify_chain(conn)
-    if report.ok:
-        return f"Chain intact: {report.rows} rows; head {report.head_hash}"
-    return (f"Chain BROKEN at position {report.first_bad_seq} (audit_id {report.first_bad_audit_id}): "
-            f"{report.problem}")
+    ctx = app_context()
+    verdict = audit_chain.verify(ctx.uow(), ctx.audit_key(), audit_chain.checkpoint_file(ctx.settings))
+    if verdict.ok:
+        return (f"Chain and seals intact: {verdict.chain.rows} rows, {verdict.checkpoints} checkpoint(s) "
+                f"consistent; head {verdict.chain.head_hash}")
+    return f"Audit log BROKEN: {verdict.problem}"

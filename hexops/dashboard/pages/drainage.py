@@ -14,10 +14,11 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from hexops.analytics.flood import STATES
+from hexops.dashboard import access
 from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
-from hexops.services import flood, flood_views, heatmap
+from hexops.services import flood, flood_views, heatmap, sharing
 from hexops.services.clock import time_shown
 
 dash.register_page(
@@ -75,15 +76,22 @@ def layout(at: str | None = None, **_query) -> html.Div:
     )
 
 
-def _alerts(frame) -> html.Div:
+def _evidence(t, show_cameras: bool) -> str:
+    # Camera counts (and the reasons that state them) only for readers who may know where
+    # cameras are: a partner without camera_positions sees the rain and the place (issue 10).
+    cameras = (f"{t.reason} \u00b7 {t.evidence.get('n_flooded', 0)} cameras flooded, "
+               f"{t.evidence.get('n_wet', 0)} wet, ") if show_cameras else ""
+    return (f" \u00b7 {cameras}rain {t.evidence.get('rain_mm_h', 0)} mm/h"
+            + (" \u00b7 low-lying" if t.evidence.get("low_lying") else ""))
+
+
+def _alerts(frame, show_cameras: bool) -> html.Div:
     if frame.empty:
         return html.P("No flood state changes in the last hours.", className="muted")
     items = [html.Li([
         html.Span(f"{_hk(t.at)} ", className="when"),
         html.Strong(f"{t.hex}: {t.from_state} \u2192 {t.to_state}"),
-        html.Span(f" \u00b7 {t.reason} \u00b7 {t.evidence.get('n_flooded', 0)} cameras flooded, "
-                  f"{t.evidence.get('n_wet', 0)} wet, rain {t.evidence.get('rain_mm_h', 0)} mm/h"
-                  + (" \u00b7 low-lying" if t.evidence.get("low_lying") else "")),
+        html.Span(_evidence(t, show_cameras)),
     ], className=f"flood-alert flood-{t.to_state}") for t in frame.head(40).itertuples()]
     return html.Ul(items, className="alert-list", id="drainage-alert-list")
 
@@ -95,14 +103,15 @@ def _rain(frame) -> html.Table:
                        html.Tbody(rows)], className="rain-table")
 
 
-def _crews(frame) -> html.Div:
+def _crews(frame, show_cameras: bool) -> html.Div:
     if frame.empty:
         return html.P("No flooded hexes: no crew deployed.", className="muted")
     rows = [html.Tr([html.Td(c.crew_id or "unassigned"), html.Td(c.hex),
                      html.Td("on site / next" if c.order == 0 else (f"then #{int(c.order) + 1}"
                                                                      if c.order == c.order else "waiting")),
                      html.Td("\u2013" if c.eta_min != c.eta_min else f"{c.eta_min:.0f} min"),
-                     html.Td(f"{c.severity:.1f}")])
+                     # Severity counts the cameras seeing water: with the rain it gives their number.
+                     html.Td(f"{c.severity:.1f}" if show_cameras else "\u2013")])
             for c in frame.itertuples()]
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Crew", "Hex", "Job", "ETA", "Severity")])),
                        html.Tbody(rows)], className="crew-table", id="drainage-crew-table")
@@ -132,4 +141,6 @@ def refresh(_tick, replay_min, pinned):
     signal = (html.Span(f"{view.signal.upper()} RAINSTORM", className="signal",
                         style={"background": _SIGNAL_COLOURS[view.signal]}) if view.signal else "No rainstorm signal")
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)})"
-    return values, _alerts(view.alerts), _rain(view.rain), _crews(view.crews), signal, caption
+    show_cameras = sharing.reveals_cameras(access.current_user())
+    return (values, _alerts(view.alerts, show_cameras), _rain(view.rain), _crews(view.crews, show_cameras), signal,
+            caption)

@@ -17,6 +17,7 @@ from dash import Input, Output, callback, dcc, html
 from hexops.dashboard.components.display import hk_time, record_table
 from hexops.dashboard.context import app_context
 from hexops.services import vault as vault_service
+from hexops.vault.keys import load_signing_key
 
 dash.register_page(__name__, path="/admin/vault", name="Vault", title="hexops: vault",
                    allowed_roles=["admin"], id_prefix="vault")
@@ -53,7 +54,7 @@ def _sweep_section(status) -> html.Div:
 
 def _status_children():
     ctx = app_context()
-    status = vault_service.retention_status(ctx)
+    status = vault_service.retention_status(ctx.uow(), load_signing_key(ctx.settings))
     total = sum(r["clips"] for r in status.by_days)
     return [
         html.P(f"{total} clips in the vault.", id="vault-total"),
@@ -63,7 +64,7 @@ def _status_children():
                               "released_at", "released_by", "reason"], "vault-holds-table"),
         _sweep_section(status),
         html.H3("Model registry"),
-        record_table(vault_service.model_registry(app_context()), ["name", "version", "runner", "licence", "present", "sha256",
+        record_table(vault_service.model_registry(ctx.settings), ["name", "version", "runner", "licence", "present", "sha256",
                                                 "saturation_count", "path"], "vault-models-table"),
     ]
 

@@ -1,0 +1,61 @@
+"""Deep paging as a denial of service (issue 10, finding 6).
+
+As found: ``water_states/items?resolution=10&offset=401000&limit=1000`` took
+6-14 s (20 s with four in parallel) and ``offset=10000000`` about 10 s, open
+to any reader: every page counted and sorted the whole collection.  Now an
+offset is bounded, deeper pages follow a keyset cursor, nothing counts the
+whole collection, and every shared-layer query has a statement timeout.
+(What a deep page costs is measured by ``make bench-paging``, not timed here.)
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import requests
+
+from tests.fixtures.sharing import bearer, make_users, seed
+
+PARTNER = "drainage-partner"
+
+
+@pytest.mark.parametrize("offset", ["401000", "10000000"])
+def test_the_offsets_of_the_attack_are_refused_pointing_at_the_next_link(sharing_world, offset):
+    response = requests.get(f"{sharing_world.base_url}/ogcapi/collections/water_states/items",
+                            params={"offset": offset, "limit": 1000}, headers=bearer(sharing_world.tokens[PARTNER]),
+                            timeout=30)
+    assert response.status_code == 400
+    assert response.json()["description"] == ("offset: at most 10000; follow the next link (its cursor) to page "
+                                              "further")
+
+
+def test_no_page_counts_the_whole_collection(sharing_world):
+    body = requests.get(f"{sharing_world.base_url}/ogcapi/collections/water_states/items",
+                        headers=bearer(sharing_world.tokens[PARTNER]), timeout=30).json()
+    nxt = next(link["href"] for link in requests.get(
+        f"{sharing_world.base_url}/ogcapi/collections/water_states/items", params={"limit": 2},
+        headers=bearer(sharing_world.tokens[PARTNER]), timeout=30).json()["links"] if link["rel"] == "next")
+    assert "numberMatched" not in body and "cursor=" in nxt and "offset=" not in nxt
+
+
+def test_a_query_running_past_the_statement_timeout_is_cancelled_answered_503_and_audited(
+        db_url, start_live_app, pg_cluster):
+    from datetime import datetime, timezone
+
+    from tests.conftest import url_as
+
+    seed(db_url, datetime.now(timezone.utc))
+    tokens = make_users(db_url)
+    live = start_live_app(db_url, shared_query_timeout_s=0.5)
+    # A query that cannot finish: the table is locked by its owner for as long as the requests take.
+    with psycopg.connect(url_as(pg_cluster, db_url, "owner")) as blocker:
+        blocker.execute("LOCK TABLE detections_hex_5min IN ACCESS EXCLUSIVE MODE")
+        for path in ("/ogcapi/collections/water_states/items", "/tiles/water_states/13/6694/3574.mvt"):
+            response = requests.get(live.base_url + path, params={"datetime": "2000-01-01T00:00:00Z/.."},
+                                    headers=bearer(tokens[PARTNER]), timeout=30)
+            assert response.status_code == 503, (path, response.status_code, response.text)
+            assert "took longer than 0.5 s" in response.json()["description"]
+    with psycopg.connect(db_url) as conn:
+        errors = conn.execute("SELECT target, details->>'error' FROM audit_log WHERE action = 'partner.read' "
+                              "ORDER BY chain_seq").fetchall()
+    assert [e for _, e in errors] == ["timeout", "timeout"]

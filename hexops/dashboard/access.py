@@ -224,6 +224,10 @@ def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[
         return None  # Flask answers 404/405 itself, through the error handlers
     user = current_user()
     if path == _CALLBACK_PATH:
+        if request.method != "POST":
+            response = errors.error_response(405, f"{request.method} is not allowed on {path}.")
+            response.headers["Allow"] = "POST"
+            return response
         return _authorise_callback(app, user)
     if request.endpoint in index_endpoints:
         # Dash serves its index for every other path: that is a page load.

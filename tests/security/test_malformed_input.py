@@ -110,3 +110,21 @@ def test_a_forbidden_page_is_a_themed_403(attack_world):
     page = attack_world.http("partner").get(attack_world.base_url + "/admin", timeout=30)
     assert page.status_code == 403 and 'id="error-403"' in page.text
     assert "sec-partner (partner)" in page.text
+
+
+def test_a_bare_json_value_as_a_batch_is_a_400_not_a_crash_of_the_server(attack_world):
+    import subprocess
+    import sys
+
+    # pyarrow 26's JSON reader dies with SIGSEGV on a bare null: checked in a child process first, so
+    # that a regression fails this test instead of killing the test run.
+    probe = "from hexops.ingest.schema import parse_batch, parse_many\n" \
+            "for body in (b'null', b' null', b'1', b'[]', b'\"x\"', b'true'):\n" \
+            "    parse_many([body])\n" \
+            "    try:\n        parse_batch(body)\n    except ValueError:\n        pass\n"
+    child = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120)
+    assert child.returncode == 0, (child.returncode, child.stderr[-500:])
+    for body in (b"null", b"1", b"[]", b'"x"'):
+        response = attack_world.http("device:token").post(attack_world.base_url + "/api/v1/detections", data=body,
+                                                           headers={"Content-Type": "application/json"}, timeout=30)
+        assert response.status_code == 400 and response.json()["field"] == "batch", body

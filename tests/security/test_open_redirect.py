@@ -86,3 +86,16 @@ def test_a_user_name_with_control_characters_is_refused_like_an_unknown_one(atta
         response = requests.post(attack_world.base_url + "/auth/login", allow_redirects=False, timeout=30,
                                  data={"username": name, "password": "whatever-long-enough"})
         assert response.status_code == 303 and response.headers["Location"].startswith("/login?error=")
+
+
+def test_a_link_on_another_site_does_not_sign_the_user_out(attack_world):
+    from tests.fixtures.auth import login_session
+
+    http = login_session(attack_world.base_url, PEOPLE["event_manager"])
+    foreign = http.get(attack_world.base_url + "/auth/logout", headers={"Sec-Fetch-Site": "cross-site"},
+                       allow_redirects=False, timeout=30)
+    still = http.get(attack_world.base_url + "/api/v1/whoami", timeout=30)
+    own = http.get(attack_world.base_url + "/auth/logout", headers={"Sec-Fetch-Site": "same-origin"},
+                   allow_redirects=False, timeout=30)
+    after = http.get(attack_world.base_url + "/api/v1/whoami", timeout=30)
+    assert (foreign.status_code, still.status_code, own.status_code, after.status_code) == (303, 200, 303, 401)

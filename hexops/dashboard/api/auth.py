@@ -110,6 +110,9 @@ def login():
 @blueprint.route("/auth/logout", methods=["GET", "POST"])
 @access.public
 def logout():
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A link on another site must not sign the user out (browsers say where a navigation came from).
+        return redirect("/", code=303)
     session_id = session.get("sid")
     if session_id:
         user = access.current_user()

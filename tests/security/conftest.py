@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 
@@ -64,6 +63,7 @@ class AttackWorld:
 
 @pytest.fixture(scope="module")
 def attack_world(pg_cluster, template_db_url):
+    from hexops.geodata.uow import UnitOfWork
     from hexops.services import webhooks
     from hexops.services.accounts import TOKEN_SCOPES
     from tests.conftest import create_database_from_template, drop_database
@@ -76,8 +76,8 @@ def attack_world(pg_cluster, template_db_url):
     create_user(db_url, "zz-secret-user", "commander")
     create_user(db_url, DEVICE, "device", department="HKPF")
     grant_layers(db_url, "DSD", DSD_LAYERS)
-    with psycopg.connect(db_url) as conn:
-        webhooks.add_endpoint(conn, "DSD", "https://dsd.example/hooks/SECRET-HOOK-7f3a", actor="test")
+    webhooks.add_endpoint(UnitOfWork.for_url(db_url), "DSD", "https://dsd.example/hooks/SECRET-HOOK-7f3a",
+                          actor="test")
     live = LiveApp(db_url, Path(tempfile.mkdtemp(prefix="hexops-attack-")))
     world = AttackWorld(live.base_url, db_url, live.server)
     for role, name in PEOPLE.items():

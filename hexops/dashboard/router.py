@@ -30,6 +30,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 from flask import after_this_request
 
 from hexops.dashboard import access, paths
+from hexops.dashboard.context import app_context
 from hexops.services import sharing
 from hexops.errors import InputError
 
@@ -96,7 +97,7 @@ def route(pathname, search):
                 {"title": "hexops: forbidden"})
     if user is not None and user.role == "partner" and access.PUBLIC not in resolved.page["allowed_roles"]:
         # A partner opening a page is a read of shared data: on record, once per navigation.
-        sharing.record_page_read(user, resolved.page["path"])
+        sharing.record_page_read(user, resolved.page["path"], app_context().uow())
     return paths.render(resolved, paths.query_arguments(search)), {"title": paths.title(resolved)}
 
 

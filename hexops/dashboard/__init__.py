@@ -14,6 +14,11 @@ Every page declares who may open it (see :mod:`dashboard.access`)::
 
 and every component id on it starts with ``id_prefix`` (``drainage-map``),
 which is how callbacks are tied to their page's roles.
+
+Pages are rendered by hexops's own router (:mod:`dashboard.router`), which
+checks the page it renders; :mod:`dashboard.errors` turns every failure into
+the right status, and :mod:`dashboard.headers` puts the security headers on
+every response.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from hexops.dashboard import access
+from hexops.dashboard import access, errors, headers, router
 
 
 def _register_blueprints(server: Flask) -> None:
@@ -61,5 +66,13 @@ def create_app(context) -> dash.Dash:
     from hexops.dashboard.shell import layout
 
     app.layout = layout
+    router.register(app)
+    errors.install(server)
     access.install(server, app)
+    # The policy allows exactly the inline scripts Dash writes into its index,
+    # by hash.  Taken now (so this app owns the clientside scripts its pages
+    # just registered) and again per response, because Dash adds one more
+    # (its pages title updater) on the first request.
+    app.csp_hashes()
+    headers.install(server, lambda: headers.content_security_policy(app.csp_hashes(), context.settings.tile_url))
     return app

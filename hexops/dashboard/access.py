@@ -4,42 +4,65 @@ The contract every page and route follows:
 
 - A Flask view declares its roles with ``@allow("commander", "admin")``,
   optionally ``layer="flood_alerts"`` (a partner then also needs a live
-  grant for that layer), or ``@public`` for the login page and health.
-  A view without a declaration is refused to everyone.
+  grant for that layer) and ``scope="layers:read"`` (what an API token must
+  hold to call it), or ``@public`` for the login page and health.  A view
+  without a declaration is refused to everyone.
+- **Tokens act only within their scopes.**  A caller signed in with an API
+  token may call a route only if the route names a scope and the token
+  holds it (:data:`ANY_SCOPE`: any valid token, for ``whoami``).  A route
+  that names no scope is for people signed in with a password.  Pages and
+  their callbacks are for people: a token opens none of them (except the
+  public sign-in page).
 - A Dash page declares ``allowed_roles=[...]`` (and optionally
-  ``layers=[...]``) and ``id_prefix=...`` in ``dash.register_page``.  Dash
-  callbacks are authorised through the page that owns their output
-  component ids (ids start with the page's prefix).
+  ``layers=[...]``) and ``id_prefix=...`` in ``dash.register_page``.  Which
+  page a path names is decided once, by :func:`hexops.dashboard.paths.resolve`,
+  for the full page load checked here and for the router that renders it
+  (:mod:`hexops.dashboard.router`).  An unknown path is 404.
+- A Dash callback request must match a declared server-side callback
+  exactly (:mod:`hexops.dashboard.callback_guard`); it is then authorised
+  through the page(s) owning its declared output ids (ids start with the
+  page's prefix; ids starting ``shell-`` belong to the frame, which is
+  public and authorises pages itself).
 - Code reads the signed-in user with :func:`current_user`.
 
 How a request becomes a user (password sessions, bearer tokens) is provided
 by a resolver installed with :func:`set_user_resolver`; :func:`install`
 installs :func:`services.accounts.resolve_request`.  Without a resolver
 nobody is signed in and everything but public routes is refused.
-
-Dash's page router callback (``_pages_content``) is authorised by the page
-its ``pathname`` input asks for, so client-side navigation obeys the same
-page declarations as a full page load.
 """
 
 from __future__ import annotations
 
-import json
-from urllib.parse import urlencode
+import logging
 from typing import Callable, Iterable
+from urllib.parse import urlencode
 
 import dash
-from flask import Flask, g, jsonify, make_response, redirect, request
-from markupsafe import escape
+from flask import Flask, g, redirect, request
 
+from hexops.dashboard import callback_guard, errors, paths
 from hexops.identity import ROLES, User
 
 PUBLIC = "__public__"
+#: ``@allow(..., scope=ANY_SCOPE)``: any valid token of an allowed role may call it.
+ANY_SCOPE = "__any_scope__"
+#: Component ids of the frame (header, router) start with this prefix.
+SHELL_PREFIX = "shell"
 
-#: Dash's own plumbing and static files: no data, safe for anyone.
-_DASH_STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/_reload-hash")
-_DASH_DATA_ROUTES = ("/_dash-update-component",)
-_DASH_SHELL_ROUTES = ("/_dash-layout", "/_dash-dependencies")
+#: Dash's scripts and the static assets: no data, safe for anyone.
+_STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+_STATIC_PATHS = ("/_favicon.ico", "/_reload-hash")
+#: The layout shell and the callback graph: no data (the shell greets guests
+#: with "not signed in"; the graph lists component ids, not values).
+_SHELL_PATHS = ("/_dash-layout", "/_dash-dependencies")
+_CALLBACK_PATH = "/_dash-update-component"
+_SHELL_OWNER = {"allowed_roles": [PUBLIC], "layers": []}
+
+#: Set on every refusal made here, so a client (and the role matrix test) can
+#: tell the access layer's refusal from a view's own 403.
+DENIED_HEADER = "X-Hexops-Denied"
+
+log = logging.getLogger("hexops.access")
 
 _resolver: Callable[[], User | None] = lambda: None  # noqa: E731  replaced by the accounts service
 
@@ -60,9 +83,16 @@ def current_user() -> User | None:
 def allow(*roles: str, layer: str | None = None, scope: str | None = None):
     """Declare which roles may call a Flask view.
 
-    ``layer``: a partner also needs a live grant of that layer.  ``scope``:
-    a caller using an API token must hold that scope (``detections:write``);
-    password sessions are not narrowed by scopes.
+    Parameters
+    ----------
+    roles : str
+        Roles of :data:`hexops.identity.ROLES` (or :data:`PUBLIC`).
+    layer : str, optional
+        A partner also needs a live grant of this layer.
+    scope : str, optional
+        What an API token must hold to call the view (``detections:write``);
+        :data:`ANY_SCOPE` for any token; None: tokens are refused and only
+        people signed in with a password may call it.
     """
     unknown = [r for r in roles if r not in ROLES and r != PUBLIC]
     if unknown:
@@ -85,14 +115,15 @@ def public(view):
 def role_allowed(
     roles: Iterable[str], layer: str | None, user: User | None, scope: str | None = None
 ) -> bool:
+    """May ``user`` call a view declared with ``roles``, ``layer`` and ``scope``?"""
     roles = frozenset(roles)
     if PUBLIC in roles:
         return True
     if user is None or user.role not in roles:
         return False
-    # Scopes narrow what a token may do; a person signed in with a password
-    # session acts with their role's full powers.
-    if scope is not None and user.via_token and scope not in user.scopes:
+    # A token acts only within its scopes; a person signed in with a
+    # password acts with their role's full powers.
+    if user.via_token and (scope is None or (scope != ANY_SCOPE and scope not in user.scopes)):
         return False
     if user.role == "partner" and layer is not None:
         return layer in user.layers
@@ -104,125 +135,108 @@ def page_allowed(page: dict, user: User | None) -> bool:
     roles = page.get("allowed_roles")
     if roles is None:
         return False
-    layers = page.get("layers") or []
-    if user is not None and user.role == "partner" and any(layer not in user.layers for layer in layers):
-        return PUBLIC in roles
-    return role_allowed(roles, None, user)
+    if PUBLIC in roles:
+        return True
+    if user is None or user.via_token or user.role not in roles:
+        return False
+    if user.role == "partner":
+        return all(layer in user.layers for layer in page.get("layers") or [])
+    return True
 
 
 def page_for_path(path: str) -> dict | None:
-    """The page Dash would render for ``path``, path templates (``/plans/<plan_id>``) included."""
-    for page in dash.page_registry.values():
-        if page["relative_path"] == path or page["path"] == path:
-            return page
-    # Dash's own matcher, so the page checked is exactly the page its router renders.
-    from dash._pages import _path_to_page
-
-    page, _variables = _path_to_page(path.strip("/"))
-    return page or None
+    """The page a path names (see :func:`hexops.dashboard.paths.resolve`), or None."""
+    resolved = paths.resolve(path)
+    return resolved.page if resolved is not None else None
 
 
-#: Outputs of Dash's page router (dash.dash._ID_CONTENT / _ID_STORE).
-_ROUTER_OUTPUTS = ("_pages_content", "_pages_store")
-#: What the router serves for a path no page claims: Dash's 404, no data.
-_NOT_FOUND_PAGE = {"allowed_roles": [PUBLIC], "layers": []}
+def callback_owner(output_ids: Iterable[str]) -> dict | None:
+    """The page owning a callback's output ids (a merged declaration when several), or None.
 
-
-def _router_target(body: dict) -> dict | None:
-    """For the page router callback: the page its ``pathname`` input asks for."""
-    for item in body.get("inputs", []) or []:
-        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            return page_for_path(str(item.get("value") or "/")) or _NOT_FOUND_PAGE
-    return None
-
-
-def _page_for_callback() -> dict | None:
-    """The page owning a Dash callback request, from its output ids' prefix."""
-    try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return None
-    output = str(body.get("output", ""))
-    if any(router_id in output for router_id in _ROUTER_OUTPUTS):
-        return _router_target(body)
-    ids = [part.lstrip(".").split(".")[0] for part in output.replace("..", " ").split()]
-    pages = []
-    for component_id in ids:
-        # Pattern-matching ids arrive as JSON objects; their "type" carries the prefix.
-        if component_id.startswith("{"):
-            try:
-                component_id = str(json.loads(component_id).get("type", ""))
-            except ValueError:
-                return None
-        # The longest matching prefix owns the id ("admin-vault-x" is not the "admin" page's).
-        owners = [page for page in dash.page_registry.values() if page.get("id_prefix") and (
+    The longest matching prefix owns an id (``admin-vault-x`` is not the
+    ``admin`` page's when an ``admin-vault`` page exists); a callback
+    writing to two pages' components must satisfy both; an id no page owns
+    makes the callback nobody's.
+    """
+    owners = []
+    for component_id in output_ids:
+        if component_id.startswith(SHELL_PREFIX + "-"):
+            owners.append(_SHELL_OWNER)
+            continue
+        candidates = [page for page in dash.page_registry.values() if page.get("id_prefix") and (
             component_id == page["id_prefix"] or component_id.startswith(page["id_prefix"] + "-"))]
-        if not owners:
+        if not candidates:
             return None
-        owner = max(owners, key=lambda page: len(page["id_prefix"]))
+        owner = max(candidates, key=lambda page: len(page["id_prefix"]))
         if owner.get("allowed_roles") is None:
             return None
-        pages.append(owner)
-    if not pages:
+        owners.append(owner)
+    if not owners:
         return None
-    # A callback writing to two pages' components must satisfy both.
-    return {"allowed_roles": list(set.intersection(*(set(p["allowed_roles"]) for p in pages))),
-            "layers": sorted({lay for p in pages for lay in (p.get("layers") or [])})}
+    return {"allowed_roles": list(set.intersection(*(set(p["allowed_roles"]) for p in owners))),
+            "layers": sorted({lay for p in owners for lay in (p.get("layers") or [])})}
 
 
-#: Set on every refusal made here, so a client (and the role matrix test) can
-#: tell the access layer's refusal from a view's own 403.
-DENIED_HEADER = "X-Hexops-Denied"
-
-
-def _deny(user: User | None, wants_html: bool):
-    if user is None and wants_html:
+def _deny(user: User | None, *, page: bool):
+    if page and user is None:
         response = redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
-    elif user is not None and wants_html:
-        response = make_response(
-            f"<!doctype html><title>hexops: forbidden</title><h1>Forbidden</h1>"
-            f"<p>{escape(user.username)} ({escape(user.role)}) may not open {escape(request.path)}.</p>"
-            f"<p><a href=\"/\">Home</a> &middot; <a href=\"/auth/logout\">Sign out</a></p>", 403)
+    elif user is None:
+        response = errors.error_response(401, "not signed in")
+    elif page and user.via_token:
+        response = errors.error_response(403, "API tokens cannot open pages; sign in with a password")
     else:
-        response = jsonify({"error": "not signed in" if user is None else "forbidden", "path": request.path})
-        response.status_code = 401 if user is None else 403
+        response = errors.error_response(403, f"{user.username} ({user.role}) may not open {request.path}")
     response.headers[DENIED_HEADER] = "access"
     return response
 
 
-def authorise_request(server: Flask):
+def _authorise_callback(app: dash.Dash, user: User | None):
+    body = callback_guard.parse_body(request.get_data(cache=True))
+    try:
+        declared = callback_guard.match(body, app.callback_map)
+    except callback_guard.CallbackMismatch as refusal:
+        log.warning("refused callback request from %s: %s (output %.200r)", request.remote_addr,
+                    refusal.message, body.get("output"))
+        response = errors.error_response(403, refusal.message, refusal.field)
+        response.headers[DENIED_HEADER] = "access"
+        return response
+    owner = callback_owner(declared.output_ids)
+    if owner is not None and page_allowed(owner, user):
+        return None
+    return _deny(user, page=False)
+
+
+def _authorise_page(user: User | None):
+    resolved = paths.resolve(request.path)
+    if resolved is None:
+        return errors.error_response(404, f"There is no page at {request.path}.")
+    if page_allowed(resolved.page, user):
+        return None
+    return _deny(user, page=True)
+
+
+def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[str]):
     """The before_request hook: return None to let the request through, or a denial."""
     path = request.path
-    if path.startswith(_DASH_STATIC_PREFIXES):
+    if path.startswith(_STATIC_PREFIXES) or path in _STATIC_PATHS or path in _SHELL_PATHS:
         return None
+    if request.routing_exception is not None:
+        return None  # Flask answers 404/405 itself, through the error handlers
     user = current_user()
-    if path.startswith(_DASH_SHELL_ROUTES):
-        # The layout and callback graph hold no data; the shell greets guests
-        # with the login page, so they are served to everyone.
+    if path == _CALLBACK_PATH:
+        if request.method != "POST":
+            response = errors.error_response(405, f"{request.method} is not allowed on {path}.")
+            response.headers["Allow"] = "POST"
+            return response
+        return _authorise_callback(app, user)
+    if request.endpoint in index_endpoints:
+        # Dash serves its index for every other path: that is a page load.
+        return _authorise_page(user)
+    view = server.view_functions.get(request.endpoint)
+    roles = getattr(view, "_hexops_roles", None)
+    if roles is not None and role_allowed(roles, view._hexops_layer, user, view._hexops_scope):
         return None
-    if path.startswith(_DASH_DATA_ROUTES):
-        page = _page_for_callback()
-        if page is not None and page_allowed(page, user):
-            if user is not None and user.role == "partner" and "path" in page:
-                # A partner opening a page is a read of shared data: on record,
-                # once per navigation (not per refresh of its figures).
-                from hexops.services.sharing import record_page_read
-
-                record_page_read(user, page["path"])
-            return None
-        return _deny(user, wants_html=False)
-    endpoint = request.endpoint
-    view = server.view_functions.get(endpoint) if endpoint else None
-    roles = getattr(view, "_hexops_roles", None) if view is not None else None
-    if roles is not None:
-        if role_allowed(roles, getattr(view, "_hexops_layer", None), user, getattr(view, "_hexops_scope", None)):
-            return None
-        return _deny(user, wants_html=False)
-    # Anything else is a Dash page (Dash serves its index for every path).
-    page = page_for_path(path)
-    if page is not None and page_allowed(page, user):
-        return None
-    return _deny(user, wants_html=True)
+    return _deny(user, page=False)
 
 
 def install(server: Flask, app: dash.Dash) -> None:
@@ -230,4 +244,7 @@ def install(server: Flask, app: dash.Dash) -> None:
     from hexops.services.accounts import resolve_request
 
     set_user_resolver(resolve_request)
-    server.before_request(lambda: authorise_request(server))
+    # Dash's index routes ("" and "<path:path>" under its prefix) serve every page.
+    index_endpoints = frozenset(rule.endpoint for rule in server.url_map.iter_rules()
+                                if rule.rule in ("/", "/<path:path>"))
+    server.before_request(lambda: authorise_request(server, app, index_endpoints))

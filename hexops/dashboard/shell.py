@@ -1,11 +1,11 @@
-"""The frame around every page: header, navigation and the page container."""
+"""The frame around every page: header, navigation and the router's page container."""
 
 from __future__ import annotations
 
 import dash
 from dash import dcc, html
 
-from hexops.dashboard import access
+from hexops.dashboard import access, router
 
 
 def _nav_links():
@@ -36,6 +36,6 @@ def layout():
                 ],
                 className="shell-header",
             ),
-            html.Main(dash.page_container, className="shell-main"),
+            html.Main(router.container(), className="shell-main"),
         ]
     )

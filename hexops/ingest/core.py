@@ -98,9 +98,24 @@ def event_keys(event_ids: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(np.asarray(event_ids, dtype=object), categorize=False).view(np.int64)
 
 
+def _without_nul(value: object) -> object:
+    """``value`` with every U+0000 written as the visible text ``\\u0000``.
+
+    PostgreSQL's text and jsonb cannot store U+0000; a rejected event that
+    carries one is still kept in quarantine, with the NULs made visible.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _json_safe(value: object) -> object:
-    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY
-                                     | orjson.OPT_NON_STR_KEYS))
+    return _without_nul(orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY
+                                                  | orjson.OPT_NON_STR_KEYS)))
 
 
 def _payload(frame: pd.DataFrame, pos: int) -> object:
@@ -121,7 +136,7 @@ def _text_or_none(frame: pd.DataFrame, column: str, pos: int) -> str | None:
     if column not in frame.columns:
         return None
     value = frame[column].iat[pos]
-    return value[:200] if isinstance(value, str) else None
+    return _without_nul(value[:200]) if isinstance(value, str) else None
 
 
 def _first_occurrences(*columns: np.ndarray) -> np.ndarray:

@@ -144,9 +144,19 @@ def _columnar(data: bytes, n_batches: int) -> tuple[pa.Table, pd.DataFrame] | No
     return table, pa.table(columns).to_pandas(self_destruct=True)
 
 
+def _is_object_text(body: bytes) -> bool:
+    """Does ``body`` start like a JSON object?
+
+    Only such bodies go to pyarrow's JSON reader: pyarrow 26 crashes the
+    whole process (SIGSEGV) on a body that is a bare ``null``, and anything
+    but an object is refused by the per-event path anyway.
+    """
+    return body.lstrip(b" \t\r")[:1] == b"{"
+
+
 def _parse_columnar(body: bytes) -> tuple[dict, pd.DataFrame] | None:
     """One well-typed batch straight into columns (see :func:`_columnar`), or None."""
-    if b"\n" in body:
+    if b"\n" in body or not _is_object_text(body):
         return None
     parsed = _columnar(body, 1)
     if parsed is None:
@@ -165,7 +175,7 @@ def parse_many(bodies: list[bytes]) -> pd.DataFrame | None:
     type, another schema) sends the caller to :func:`parse_batch` body by
     body, which names the problem.
     """
-    if not bodies or any(b"\n" in body for body in bodies):
+    if not bodies or any(b"\n" in body or not _is_object_text(body) for body in bodies):
         return None
     parsed = _columnar(b"\n".join(bodies), len(bodies))
     if parsed is None:

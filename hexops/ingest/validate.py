@@ -129,6 +129,13 @@ def _text(frame, name, out: _Collector, max_len: int | None = None) -> np.ndarra
             long = ok & (lengths > max_len)
             out.add(long, name, lambda v: f"longer than {max_len} characters ({len(v)})", values)
             ok &= ~long
+        # PostgreSQL text cannot hold U+0000, and no name or version needs one.
+        nul = np.zeros(out.n, dtype=bool)
+        if ok.any():
+            found = pc.match_substring(pa.array(values[ok], type=pa.string()), "\x00")
+            nul[ok] = found.to_numpy(zero_copy_only=False)
+        out.add(nul, name, "must not contain NUL characters")
+        ok &= ~nul
     values = values.copy()
     values[~ok] = None
     return values

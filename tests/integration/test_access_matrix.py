@@ -1,12 +1,13 @@
 """The role-by-route matrix: every Flask route, Dash page and Dash callback, for every role.
 
 Routes and pages are enumerated from the live objects at test time (the
-Flask ``url_map``, ``dash.page_registry``, the Dash callback map), so a route
-another engineer adds tomorrow is covered without editing this file.  What
-each role should get is derived from the route's own declaration by
-:func:`expected`, written here independently of ``dashboard.access``, and the
-important routes are pinned by :data:`PINNED` so that a wrong declaration
-cannot pass unnoticed.
+Flask ``url_map``, ``dash.page_registry``, ``/_dash-dependencies``), so a
+route another engineer adds tomorrow is covered without editing this file.
+Every role is tried with an API token and, for people, with a password
+session as well.  What each should get is derived from the route's own
+declaration by :func:`expected`, written here independently of
+``dashboard.access``, and the important routes are pinned by :data:`PINNED`
+so that a wrong declaration cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import dash
 import pytest
 from werkzeug.routing import Rule
 
+from tests.fixtures.auth import DEFAULT_PASSWORD
+from tests.fixtures.dash_calls import call_body, router_body, server_callbacks
 from tests.fixtures.sharing import DSD_LAYERS
 
 ROLES = ("commander", "event_manager", "partner", "admin", "device")
@@ -50,18 +53,30 @@ SCOPES = {"commander": {"layers:read"}, "event_manager": {"layers:read"}, "partn
           "admin": {"layers:read", "admin"}, "device": {"detections:write", "rainfall:write"}}
 
 
+ANY_SCOPE = "__any_scope__"
+TOKEN, SESSION = "token", "session"
+
+
 def expected(role: str, roles: frozenset[str] | None, layers: list[str] | tuple[str, ...] = (),
-             scope: str | None = None) -> bool:
-    """Deny by default: a route is open to a role only if declared, granted and scoped."""
+             scope: str | None = None, via: str = TOKEN, page: bool = False) -> bool:
+    """Deny by default: open to a role only if declared, granted and, for a token, scoped.
+
+    A token needs the route's scope (a route naming none is for password
+    sessions only) and never opens a page or drives its callbacks.
+    """
     if roles is None:
         return False
     if PUBLIC in roles:
         return True
     if role == GUEST or role not in roles:
         return False
-    if scope is not None and scope not in SCOPES[role]:
+    if via == TOKEN and (page or scope is None or (scope != ANY_SCOPE and scope not in SCOPES[role])):
         return False
     return role != "partner" or all(layer in DSD_LAYERS for layer in layers)
+
+
+def _callers(role: str) -> list[str]:
+    return [TOKEN] if role in (GUEST, "device") else [TOKEN, SESSION]
 
 
 @pytest.fixture(scope="module")
@@ -74,21 +89,42 @@ def matrix_app(module_db_url):
 
     grant_layers(module_db_url, "DSD", DSD_LAYERS)
     tokens = {}
+    names = {}
     for role in ROLES:
-        name = f"matrix-{role.replace('_', '-')}"
-        create_user(module_db_url, name, role, department={"partner": "DSD", "device": "HKPF"}.get(role))
-        tokens[role] = issue_token(module_db_url, name, scopes=sorted(SCOPES[role]))
+        names[role] = f"matrix-{role.replace('_', '-')}"
+        create_user(module_db_url, names[role], role, department={"partner": "DSD", "device": "HKPF"}.get(role))
+        tokens[role] = issue_token(module_db_url, names[role], scopes=sorted(SCOPES[role]))
     context = AppContext(Settings(state_dir=Path(tempfile.mkdtemp(prefix="hexops-matrix-")),
                                   database_url=module_db_url))
     app = create_app(context)
     client = app.server.test_client()
-    client.get("/login")  # the first request lets Dash register its page router
-    yield app, client, tokens
+    client.get("/login")  # the first request lets Dash register its callbacks
+    callers = Callers(client, tokens, {role: app.server.test_client() for role in PEOPLE}, names)
+    for role in PEOPLE:
+        callers.sign_in(role)
+    yield app, callers
     context.close()
 
 
-def _headers(tokens: dict[str, str], role: str) -> dict[str, str]:
-    return {} if role == GUEST else {"Authorization": f"Bearer {tokens[role]}"}
+class Callers:
+    """Sends a request as a role, with its token or its password session."""
+
+    def __init__(self, client, tokens: dict[str, str], sessions: dict, names: dict[str, str]):
+        self.client, self.tokens, self.sessions, self.names = client, tokens, sessions, names
+
+    def sign_in(self, role: str) -> None:
+        signed_in = self.sessions[role].post("/auth/login", data={"username": self.names[role],
+                                                                  "password": DEFAULT_PASSWORD})
+        assert signed_in.status_code == 303 and "error" not in signed_in.headers["Location"]
+
+    def open(self, role: str, via: str, path: str, **kwargs):
+        if via == SESSION:
+            response = self.sessions[role].open(path, **kwargs)
+            if path.startswith("/auth/"):
+                self.sign_in(role)  # the matrix has just signed this session out (or in again)
+            return response
+        headers = {} if role == GUEST else {"Authorization": f"Bearer {self.tokens[role]}"}
+        return self.client.open(path, headers=headers, **kwargs)
 
 
 def _denied(response) -> bool:
@@ -121,14 +157,14 @@ def _flask_routes(app) -> list[tuple[Rule, object]]:
 
 
 def test_the_matrix_covers_the_routes_of_every_area(matrix_app):
-    app, _, _ = matrix_app
+    app, _ = matrix_app
     rules = {rule.rule for rule, _ in _flask_routes(app)}
     assert {"/ogcapi/collections", "/api/v1/audit.csv", "/auth/login"} <= rules
     assert {"/admin", "/login"} <= {p["path"] for p in dash.page_registry.values()}
 
 
-def test_every_flask_route_admits_exactly_the_roles_its_declaration_names(matrix_app):
-    app, client, tokens = matrix_app
+def test_every_flask_route_admits_exactly_the_roles_and_scopes_its_declaration_names(matrix_app):
+    app, callers = matrix_app
     wrong = []
     for rule, view in _flask_routes(app):
         roles = getattr(view, "_hexops_roles", None)
@@ -137,91 +173,112 @@ def test_every_flask_route_admits_exactly_the_roles_its_declaration_names(matrix
         method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
         path = _sample_path(rule)
         for role in (GUEST, *ROLES):
-            want = expected(role, roles, [layer] if layer else [], scope)
-            if rule.rule in PINNED:
-                assert want == (role in PINNED[rule.rule]), f"{rule.rule} is declared wrongly for {role}"
-            kwargs = {"json": {}} if method != "GET" else {}
-            response = client.open(path, method=method, headers=_headers(tokens, role), **kwargs)
-            if want == _denied(response):
-                wrong.append(f"{method} {path} as {role}: {response.status_code}, expected "
-                             f"{'allowed' if want else 'denied'}")
+            for via in _callers(role):
+                want = expected(role, roles, [layer] if layer else [], scope, via)
+                if rule.rule in PINNED and (via == SESSION or role in (GUEST, "device")):
+                    assert want == (role in PINNED[rule.rule]), f"{rule.rule} is declared wrongly for {role}"
+                kwargs = {"json": {}} if method != "GET" else {}
+                response = callers.open(role, via, path, method=method, **kwargs)
+                if want == _denied(response):
+                    wrong.append(f"{method} {path} as {role} ({via}): {response.status_code}, expected "
+                                 f"{'allowed' if want else 'denied'}")
     assert not wrong, "\n".join(wrong)
 
 
+def test_a_token_acts_only_within_its_scopes(matrix_app):
+    _, callers = matrix_app
+    # The admin's token holds layers:read but not rainfall:write, audit:read or patrol:read.
+    assert _denied(callers.open("admin", TOKEN, "/api/v1/rainfall", method="POST", json={"readings": []}))
+    assert _denied(callers.open("admin", TOKEN, "/api/v1/audit.csv"))
+    assert _denied(callers.open("admin", TOKEN, "/api/v1/patrol/plans/1.csv"))
+    assert not _denied(callers.open("admin", TOKEN, "/ogcapi/collections"))
+    # The same admin signed in with a password acts with the role's full powers.
+    assert not _denied(callers.open("admin", SESSION, "/api/v1/audit.csv"))
+
+
 def test_every_dash_page_admits_exactly_its_declared_roles_on_load_and_on_navigation(matrix_app):
-    app, client, tokens = matrix_app
+    _, callers = matrix_app
     wrong = []
     for page in dash.page_registry.values():
         if "<" in page["path"]:
-            continue  # path templates are covered by their callbacks
+            continue  # path templates are covered by their own test below
         roles = frozenset(page["allowed_roles"]) if page.get("allowed_roles") is not None else None
         for role in (GUEST, *ROLES):
-            want = expected(role, roles, page.get("layers") or [])
-            if role == "device" and PUBLIC not in (roles or ()):
-                want = False  # gateways never open pages
-            if page["path"] in PINNED:
-                assert want == (role in PINNED[page["path"]]), f"page {page['path']} declared wrongly for {role}"
-            loaded = client.get(page["relative_path"], headers=_headers(tokens, role))
-            navigated = client.post("/_dash-update-component", headers=_headers(tokens, role), json={
-                "output": ".._pages_content.children..._pages_store.data..",
-                "outputs": [{"id": "_pages_content", "property": "children"},
-                            {"id": "_pages_store", "property": "data"}],
-                "inputs": [{"id": "_pages_location", "property": "pathname", "value": page["relative_path"]},
-                           {"id": "_pages_location", "property": "search", "value": ""}],
-                "changedPropIds": ["_pages_location.pathname"], "state": []})
-            for how, response in (("load", loaded), ("navigation", navigated)):
-                if want == _denied(response):
-                    wrong.append(f"{page['path']} ({how}) as {role}: {response.status_code}")
+            for via in _callers(role):
+                want = expected(role, roles, page.get("layers") or [], via=via, page=True)
+                if page["path"] in PINNED and (via == SESSION or role in (GUEST, "device")):
+                    assert want == (role in PINNED[page["path"]]), f"page {page['path']} declared wrongly for {role}"
+                loaded = callers.open(role, via, page["relative_path"])
+                navigated = callers.open(role, via, "/_dash-update-component", method="POST",
+                                         json=router_body(page["relative_path"]))
+                for how, response in (("load", loaded), ("navigation", navigated)):
+                    if want == _denied(response):
+                        wrong.append(f"{page['path']} ({how}) as {role} ({via}): {response.status_code}")
     assert not wrong, "\n".join(wrong)
 
 
 def _owner(output_id: str) -> dict | None:
-    for page in dash.page_registry.values():
-        prefix = page.get("id_prefix")
-        if prefix and (output_id == prefix or output_id.startswith(prefix + "-")):
-            return page
-    return None
+    owners = [page for page in dash.page_registry.values() if page.get("id_prefix") and (
+        output_id == page["id_prefix"] or output_id.startswith(page["id_prefix"] + "-"))]
+    return max(owners, key=lambda page: len(page["id_prefix"])) if owners else None
 
 
-def test_every_dash_callback_is_refused_to_roles_its_page_does_not_admit(matrix_app):
-    app, client, tokens = matrix_app
+def test_every_dash_callback_called_exactly_as_declared_is_refused_to_roles_its_page_does_not_admit(matrix_app):
+    _, callers = matrix_app
+    callbacks = server_callbacks(callers.client.get("/_dash-dependencies").json)
     wrong = []
-    for output in app.callback_map:
-        if "_pages_content" in output or "_pages_dummy" in output:
-            continue
-        ids = [part.lstrip(".").split(".")[0] for part in output.replace("..", " ").split()]
+    checked = 0
+    for output, spec in callbacks.items():
+        if output.startswith("..shell-") or output.startswith("shell-"):
+            continue  # the router: public, it authorises the page it renders (tests above)
+        ids = [part.rpartition(".")[0] for part in (output[2:-2].split("...") if output.startswith("..")
+                                                    else [output])]
         ids = [str(json.loads(i).get("type", "")) if i.startswith("{") else i for i in ids]
         owners = [_owner(i) for i in ids]
         for role in (GUEST, *ROLES):
-            if None in owners:
-                want = False  # a callback no page owns is refused to everyone
-            else:
-                want = all(expected(role, frozenset(p["allowed_roles"]), p.get("layers") or [])
-                           for p in owners) and role != "device"
-            if want:
-                continue  # executing it with made-up inputs would prove nothing
-            response = client.post("/_dash-update-component", headers=_headers(tokens, role),
-                                   json={"output": output, "outputs": [], "inputs": [], "state": [],
-                                         "changedPropIds": []})
-            if not _denied(response):
-                wrong.append(f"callback {output} as {role}: {response.status_code}")
+            for via in _callers(role):
+                if None in owners:
+                    want = False  # a callback no page owns is refused to everyone
+                else:
+                    want = all(expected(role, frozenset(p["allowed_roles"]), p.get("layers") or [], via=via,
+                                        page=True) for p in owners)
+                if want:
+                    continue  # executing it with made-up inputs is the fuzzers' job (tests/security)
+                response = callers.open(role, via, "/_dash-update-component", method="POST",
+                                        json=call_body(spec))
+                checked += 1
+                if not _denied(response):
+                    wrong.append(f"callback {output} as {role} ({via}): {response.status_code}")
+    assert checked > 50
     assert not wrong, "\n".join(wrong)
 
 
+def test_dash_pages_own_router_is_refused_to_everyone(matrix_app):
+    _, callers = matrix_app
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/admin"},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"]}
+    for role in (GUEST, *ROLES):
+        for via in _callers(role):
+            assert _denied(callers.open(role, via, "/_dash-update-component", method="POST", json=body)), role
+
+
 def test_a_partner_without_a_grant_is_refused_a_layer_route_it_would_otherwise_reach(matrix_app):
-    app, client, tokens = matrix_app
+    app, callers = matrix_app
     for rule, view in _flask_routes(app):
         layer = getattr(view, "_hexops_layer", None)
         roles = getattr(view, "_hexops_roles", frozenset())
         if layer and layer not in DSD_LAYERS and "partner" in roles and "GET" in rule.methods:
-            response = client.get(_sample_path(rule), headers=_headers(tokens, "partner"))
+            response = callers.open("partner", SESSION, _sample_path(rule))
             assert response.status_code == 403, rule.rule
 
 
 def test_a_page_with_a_path_template_is_guarded_on_load_and_on_navigation(matrix_app):
     from dash import html
 
-    _, client, tokens = matrix_app
+    _, callers = matrix_app
     key = "tests.secret_plan_page"
     dash.page_registry[key] = {
         "module": key, "supplied_path": None, "path_template": "/secret-plans/<plan_id>",
@@ -233,16 +290,13 @@ def test_a_page_with_a_path_template_is_guarded_on_load_and_on_navigation(matrix
     }
     try:
         outcomes = {}
-        for role in (GUEST, "commander", "admin"):
-            loaded = client.get("/secret-plans/42", headers=_headers(tokens, role))
-            navigated = client.post("/_dash-update-component", headers=_headers(tokens, role), json={
-                "output": ".._pages_content.children..._pages_store.data..",
-                "outputs": [{"id": "_pages_content", "property": "children"},
-                            {"id": "_pages_store", "property": "data"}],
-                "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/secret-plans/42"},
-                           {"id": "_pages_location", "property": "search", "value": ""}],
-                "changedPropIds": ["_pages_location.pathname"], "state": []})
-            outcomes[role] = (_denied(loaded), _denied(navigated))
+        for role, via in ((GUEST, TOKEN), ("commander", SESSION), ("admin", TOKEN), ("admin", SESSION)):
+            loaded = callers.open(role, via, "/secret-plans/42")
+            navigated = callers.open(role, via, "/_dash-update-component", method="POST",
+                                     json=router_body("/secret-plans/42", "?plan_id=7"))
+            shown = navigated.get_json() if navigated.status_code == 200 else {}
+            outcomes[(role, via)] = (_denied(loaded), _denied(navigated), "plan 42" in json.dumps(shown))
     finally:
         del dash.page_registry[key]
-    assert outcomes == {GUEST: (True, True), "commander": (True, True), "admin": (False, False)}
+    assert outcomes == {(GUEST, TOKEN): (True, True, False), ("commander", SESSION): (True, True, False),
+                        ("admin", TOKEN): (True, True, False), ("admin", SESSION): (False, False, True)}

@@ -6,6 +6,7 @@ import psycopg
 import requests
 
 from tests.fixtures.auth import create_user, issue_token, login_session
+from tests.fixtures.dash_calls import router_body
 
 
 def test_a_guest_asking_for_a_page_is_sent_to_login_with_next(db_url, start_live_app):
@@ -107,13 +108,7 @@ def test_a_partner_opening_a_page_is_recorded_once_per_navigation(db_url, start_
                        frozenset({"flood_alerts", "flood_states", "rainfall", "water_states"}))
     page = next(p for p in dash.page_registry.values()
                 if access.PUBLIC not in p["allowed_roles"] and access.page_allowed(p, user))
-    http.get(live.base_url + "/login", timeout=30)  # lets Dash register its router
-    http.post(live.base_url + "/_dash-update-component", timeout=30, json={
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": page["relative_path"]},
-                   {"id": "_pages_location", "property": "search", "value": ""}],
-        "changedPropIds": ["_pages_location.pathname"], "state": []})
+    http.post(live.base_url + "/_dash-update-component", timeout=30, json=router_body(page["relative_path"]))
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT actor, target FROM audit_log WHERE action = 'partner.read'").fetchall()
     assert rows == [("drainage-partner", f"page:{page['path']}")]

@@ -24,7 +24,7 @@ def _when(name: str) -> datetime | None:
 
 
 @blueprint.route("/api/v1/audit.csv")
-@access.allow("admin")
+@access.allow("admin", scope="audit:read")
 def export_csv():
     try:
         since, until = _when("since"), _when("until")

@@ -7,6 +7,7 @@ the user's landing page; a failure goes back to ``/login`` with the reason.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
 import dash
@@ -19,13 +20,40 @@ from hexops.services import accounts
 blueprint = Blueprint("auth", __name__)
 
 
+#: What a ``next`` target may contain: printable ASCII of a URL path and
+#: query, without space, backslash or fragment.  Browsers drop tabs and
+#: newlines inside a ``Location`` and read ``\\`` as ``/``, so either could
+#: turn ``/<TAB>/evil.example`` into the other site ``//evil.example``.
+_NEXT_CHARS = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$")
+#: Longest ``next`` kept (a real page path with its query is far shorter).
+MAX_NEXT_CHARS = 1024
+#: Longest user name looked up (names are short; anything longer cannot exist).
+MAX_USERNAME_CHARS = 150
+
+
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (never another host), else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` if it is a same-site relative path (never another host), else None.
+
+    Accepted: ``/`` followed by path and query characters only.  Refused:
+    anything with a scheme or host (``//host``, ``/\\host``,
+    ``https://...``), control characters, spaces or backslashes anywhere,
+    over-long targets, and the sign-in routes themselves (no loop).
+    """
+    if not isinstance(target, str) or len(target) > MAX_NEXT_CHARS or not _NEXT_CHARS.match(target):
+        return None
+    if target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return None
     if target.startswith(("/auth/", "/login")):
         return None
     return target
+
+
+def _plausible_username(username: str) -> bool:
+    """False for a name no account can have (too long, or with control characters)."""
+    return len(username) <= MAX_USERNAME_CHARS and username.isprintable()
 
 
 def landing_path(user: access.User) -> str:
@@ -55,6 +83,11 @@ def login():
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
     target = safe_next(request.form.get("next"))
+    if not _plausible_username(username):
+        # Such a name cannot exist: refused like an unknown name, without a
+        # database round trip that could not store it anyway.
+        query = {"error": "wrong user name or password", **({"next": target} if target else {})}
+        return redirect("/login?" + urlencode(query), code=303)
     ctx = app_context()
     try:
         session_id, user = accounts.login(
@@ -77,6 +110,9 @@ def login():
 @blueprint.route("/auth/logout", methods=["GET", "POST"])
 @access.public
 def logout():
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A link on another site must not sign the user out (browsers say where a navigation came from).
+        return redirect("/", code=303)
     session_id = session.get("sid")
     if session_id:
         user = access.current_user()
@@ -86,7 +122,7 @@ def logout():
 
 
 @blueprint.route("/api/v1/whoami")
-@access.allow(*access.ROLES)
+@access.allow(*access.ROLES, scope=access.ANY_SCOPE)
 def whoami():
     user = access.current_user()
     return jsonify({"username": user.username, "role": user.role, "department": user.department,

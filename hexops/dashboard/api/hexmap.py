@@ -30,6 +30,8 @@ from hexops.services import heatmap
 blueprint = Blueprint("hexmap", __name__, url_prefix="/api/v1/hexmap")
 
 _MAP_ROLES = ("commander", "event_manager", "partner", "admin")
+#: What an API token needs for the map's geometry and values (pages use a session).
+MAP_SCOPE = "map:read"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def _bad_request(message: str) -> Response:
 
 
 @blueprint.get("/cells/<int:resolution>")
-@access.allow(*_MAP_ROLES)
+@access.allow(*_MAP_ROLES, scope=MAP_SCOPE)
 def cells(resolution: int) -> Response:
     ctx = app_context()
     try:
@@ -85,14 +87,14 @@ def cells(resolution: int) -> Response:
 
 
 @blueprint.get("/districts")
-@access.allow(*_MAP_ROLES)
+@access.allow(*_MAP_ROLES, scope=MAP_SCOPE)
 def districts() -> Response:
     ctx = app_context()
     return _serve(_encoded("outlines", heatmap.outlines_document(ctx.uow(), ctx.cache)), immutable=False)
 
 
 @blueprint.get("/cameras")
-@access.allow(*_MAP_ROLES, layer="camera_positions")
+@access.allow(*_MAP_ROLES, layer="camera_positions", scope=MAP_SCOPE)
 def cameras() -> Response:
     ctx = app_context()
     return _serve(_encoded("cameras", heatmap.cameras_document(ctx.uow(), ctx.cache)), immutable=False)
@@ -110,7 +112,7 @@ def _parse_time(name: str) -> datetime:
 
 
 @blueprint.get("/values")
-@access.allow("commander", "event_manager", "admin")
+@access.allow("commander", "event_manager", "admin", scope=MAP_SCOPE)
 def values() -> Response:
     try:
         text = request.args.get("res", "9")

@@ -26,6 +26,8 @@ from hexops.city import HONG_KONG
 blueprint = Blueprint("patrol", __name__, url_prefix="/api/v1/patrol")
 
 REPORT_SCOPE = "patrol:report"
+#: What an API token needs to read plans, their exports and the effect report.
+READ_SCOPE = "patrol:read"
 
 
 def _error(status: int, message: str):
@@ -35,7 +37,7 @@ def _error(status: int, message: str):
 
 
 @blueprint.get("/plans/<int:plan_id>.csv")
-@access.allow("commander", "admin")
+@access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_csv(plan_id: int):
     try:
         with app_context().db.connection() as conn:
@@ -47,7 +49,7 @@ def plan_csv(plan_id: int):
 
 
 @blueprint.get("/plans/<int:plan_id>.geojson")
-@access.allow("commander", "admin")
+@access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_geojson(plan_id: int):
     try:
         with app_context().db.connection() as conn:
@@ -83,7 +85,7 @@ Stay 12-16 minutes at each hex, in the order given; the order is random on purpo
 
 
 @blueprint.get("/plans/<int:plan_id>/print")
-@access.allow("commander", "admin")
+@access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_print(plan_id: int):
     try:
         with app_context().db.connection() as conn:
@@ -115,7 +117,7 @@ def _time(value, field: str) -> datetime:
 
 
 @blueprint.post("/plans/<int:plan_id>/visits")
-@access.allow("commander", "admin", "device")
+@access.allow("commander", "admin", "device", scope=REPORT_SCOPE)
 def report_visit(plan_id: int):
     user = access.current_user()
     if user.role == "device" and REPORT_SCOPE not in user.scopes:
@@ -143,7 +145,7 @@ def report_visit(plan_id: int):
 
 
 @blueprint.get("/effect")
-@access.allow("commander", "admin")
+@access.allow("commander", "admin", scope=READ_SCOPE)
 def effect():
     try:
         plan_ids = [int(p) for p in request.args.get("plans", "").split(",") if p.strip()]

@@ -38,7 +38,7 @@ def _error(status: int, message: str, problems: list[str] | None = None):
 
 
 @blueprint.post("")
-@access.allow("admin", "device")
+@access.allow("admin", "device", scope=WRITE_SCOPE)
 def post_readings():
     user = access.current_user()
     # People (admins) sign in with a session; machines need the scope on their token.
@@ -60,7 +60,7 @@ def post_readings():
 
 
 @blueprint.get("")
-@access.allow("partner", "commander", "admin", layer="rainfall")
+@access.allow("partner", "commander", "admin", layer="rainfall", scope="layers:read")
 def get_readings():
     from hexops.services import sharing
 

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from hexops.dashboard import access
+from hexops.dashboard import access, inputs
 from hexops.city import HONG_KONG
+from hexops.errors import InputError
 from hexops.dashboard.components.display import hk_time, record_table
 from hexops.dashboard.context import app_context
 from hexops.geodata import accounts as account_q
@@ -117,6 +118,10 @@ def _actor() -> str:
           State("admin-user-department", "value"), State("admin-user-password", "value"),
           prevent_initial_call=True)
 def create_user(_clicks, username, role, department, password):
+    username = inputs.optional_text(username, "admin-user-name.value", max_chars=150)
+    role = inputs.optional_text(role, "admin-user-role.value", max_chars=50)
+    department = inputs.optional_text(department, "admin-user-department.value", max_chars=50)
+    password = _password(password)
     try:
         accounts.create_user(app_context().uow(), (username or "").strip().lower(), role or "", password or "",
                              department, actor=_actor())
@@ -125,8 +130,18 @@ def create_user(_clicks, username, role, department, password):
     return f"Created {username} ({role}).", _usersrecord_table()
 
 
+def _password(value) -> str | None:
+    """The new user's password exactly as typed (not stripped: spaces may be part of it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 1000 or "\x00" in value:
+        raise InputError("must be text of at most 1000 characters", field="admin-user-password.value")
+    return value
+
+
 def _hk_day_start(value: str | None) -> datetime | None:
-    return None if not value else datetime.combine(date.fromisoformat(value[:10]), time(0), HONG_KONG.tz)
+    picked = inputs.optional_date(value, "date")
+    return None if picked is None else datetime.combine(picked, time(0), HONG_KONG.tz)
 
 
 @callback(Output("admin-grant-message", "children"), Output("admin-grants", "children"),
@@ -135,6 +150,11 @@ def _hk_day_start(value: str | None) -> datetime | None:
           State("admin-grant-expiry", "date"), State("admin-grant-reason", "value"),
           State("admin-grant-revoke-id", "value"), prevent_initial_call=True)
 def change_grant(_add, _revoke, department, layer, expiry, reason, revoke_id):
+    department = inputs.optional_text(department, "admin-grant-department.value", max_chars=50)
+    layer = inputs.optional_text(layer, "admin-grant-layer.value", max_chars=100)
+    inputs.optional_date(expiry, "admin-grant-expiry.date")
+    reason = inputs.optional_text(reason, "admin-grant-reason.value")
+    revoke_id = inputs.optional_int(revoke_id, "admin-grant-revoke-id.value", low=1, high=2**62)
     try:
         if dash.ctx.triggered_id == "admin-grant-revoke":
             if revoke_id is None:
@@ -167,6 +187,10 @@ def audit_filters(actor, action, start_date, end_date) -> dict:
           State("admin-audit-actor", "value"), State("admin-audit-action", "value"),
           State("admin-audit-dates", "start_date"), State("admin-audit-dates", "end_date"))
 def filter_audit(_clicks, actor, action, start_date, end_date):
+    actor = inputs.optional_text(actor, "admin-audit-actor.value", max_chars=150)
+    action = inputs.optional_text(action, "admin-audit-action.value", max_chars=100)
+    inputs.optional_date(start_date, "admin-audit-dates.start_date")
+    inputs.optional_date(end_date, "admin-audit-dates.end_date")
     params = audit_filters(actor, action, start_date, end_date)
     with app_context().db.connection() as conn:
         rows = list(audit.search(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import dash
 from dash import Input, Output, callback, clientside_callback, dcc, html
 
+from hexops.dashboard import inputs
 from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import SCALES, hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
@@ -95,10 +96,15 @@ def _hk(moment: datetime) -> str:
     Input(IDS.view, "data"),
 )
 def show_metric(metric: str, window: str, day: str | None, hour: int | None, view: dict | None):
-    resolution = int((view or {}).get("resolution", 9))
+    metric = inputs.choice(metric, [c["value"] for c in _METRIC_CHOICES], "map-metric.value")
+    window = inputs.choice(window, _WINDOWS, "map-window-length.value")
+    picked = inputs.optional_date(day, "map-end-date.date")
+    hour = inputs.optional_int(hour, "map-end-hour.value", low=0, high=23)
+    resolution = inputs.choice(inputs.mapping(view, f"{IDS.view}.data").get("resolution"), (8, 9, 10),
+                               f"{IDS.view}.data", default=9)
     ctx = app_context()
     shown = heatmap.city_map_view(ctx.uow(), metric, resolution, _WINDOWS[window],
-                                  heatmap.window_end_local(day, hour), ctx.cache)
+                                  heatmap.window_end_local(picked.isoformat() if picked else None, hour), ctx.cache)
     if metric == "water":
         shown.values["colors"] = SCALES["water"]
     shown.values["window"] = f"{_hk(shown.start)} \u2013 {_hk(shown.end)} HKT \u00b7 H3 res {resolution}"
@@ -115,6 +121,7 @@ clientside_callback(
 
 @callback(Output("map-cell", "children"), Input(IDS.selected, "data"))
 def show_cell(cell: str | None):
+    cell = inputs.optional_cell(cell, f"{IDS.selected}.data")
     if not cell:
         return "Click a hex to see its district and cameras."
     summary = heatmap.selected_cell(app_context().uow(), cell)

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from hexops.dashboard import access
+from hexops.dashboard import access, inputs
 from hexops.dashboard.components.forecast_panel import forecast_panel
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
@@ -114,6 +114,9 @@ def _audit_table(frame: pd.DataFrame) -> html.Table:
     Input("commander-district", "value"),
 )
 def show_risk(horizon: str, event_type: str, district: str):
+    horizon = inputs.choice(horizon, [h["value"] for h in HORIZONS], "commander-horizon.value")
+    event_type = inputs.optional_text(event_type, "commander-type.value", max_chars=100) or ALL
+    district = inputs.optional_text(district, "commander-district.value", max_chars=100) or ALL
     ctx = app_context()
     run, rows = risk_service.risk_map(ctx.uow(), resolution=RESOLUTION, horizon=horizon,
                                       event_type=_none(event_type), district=_none(district))
@@ -139,6 +142,9 @@ def show_risk(horizon: str, event_type: str, district: str):
     State("commander-type", "value"),
 )
 def show_hex(cell: str | None, horizon: str, event_type: str):
+    cell = inputs.optional_cell(cell, f"{IDS.selected}.data")
+    horizon = inputs.choice(horizon, [h["value"] for h in HORIZONS], "commander-horizon.value")
+    event_type = inputs.optional_text(event_type, "commander-type.value", max_chars=100) or ALL
     if not cell:
         return "Click a hex for its expected count, rank and why."
     explained = risk_service.explain_latest_hex(app_context().uow(), str_to_cell(cell), resolution=RESOLUTION,
@@ -161,6 +167,9 @@ def show_hex(cell: str | None, horizon: str, event_type: str):
     State("commander-plan-units", "value"),
 )
 def show_plan(n_clicks: int, district: str | None, units: int | None):
+    n_clicks = inputs.clicks(n_clicks, "commander-plan-make.n_clicks")
+    district = inputs.optional_text(district, "commander-plan-district.value", max_chars=100)
+    units = inputs.optional_int(units, "commander-plan-units.value", low=1, high=200)
     user = access.current_user()
     try:
         with app_context().db.connection() as conn:

@@ -14,7 +14,8 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from hexops.analytics.flood import STATES
-from hexops.dashboard import access
+from hexops.errors import InputError
+from hexops.dashboard import access, inputs
 from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
@@ -70,10 +71,18 @@ def layout(at: str | None = None, **_query) -> html.Div:
                 className="map-body",
             ),
             dcc.Interval(id="drainage-tick", interval=REFRESH_MS),
-            dcc.Store(id="drainage-pinned", data=at),
+            dcc.Store(id="drainage-pinned", data=_valid_at(at)),
         ],
         className="page page-drainage",
     )
+
+
+def _valid_at(at: str | None) -> str | None:
+    """``?at=`` when it is a time with an offset; a broken link opens the live page instead."""
+    try:
+        return at if inputs.optional_time(at, "at") else None
+    except InputError:
+        return None
 
 
 def _evidence(t, show_cameras: bool) -> str:
@@ -129,6 +138,8 @@ def _crews(frame, show_cameras: bool) -> html.Div:
     State("drainage-pinned", "data"),
 )
 def refresh(_tick, replay_min, pinned):
+    replay_min = inputs.optional_int(replay_min, "drainage-replay.value", low=-REPLAY_HOURS * 60, high=0)
+    pinned = inputs.optional_time(pinned, "drainage-pinned.data") and pinned
     context = app_context()
     latest = flood_views.data_end(context.uow())
     if latest is None:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from hexops.dashboard import access
+from hexops.dashboard import access, inputs
+from hexops.errors import InputError
 from hexops.dashboard.components.display import hk_time, replay_slider
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
@@ -67,11 +68,19 @@ def layout(at: str | None = None, **_query) -> html.Div:
             ),
             dcc.Interval(id="crowd-tick", interval=REFRESH_MS),
             dcc.Store(id="crowd-acked"),
-            dcc.Store(id="crowd-pinned", data=at),
+            dcc.Store(id="crowd-pinned", data=_valid_at(at)),
             dcc.Store(id="crowd-zones-changed", data=0),
         ],
         className="page page-events",
     )
+
+
+def _valid_at(at: str | None) -> str | None:
+    """``?at=`` when it is a time with an offset; a broken link opens the live page instead."""
+    try:
+        return at if inputs.optional_time(at, "at") else None
+    except InputError:
+        return None
 
 
 def _draw_panel() -> html.Div:
@@ -144,6 +153,8 @@ def _alert_list(frame) -> html.Ul:
     State("crowd-pinned", "data"),
 )
 def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
+    replay_min = inputs.optional_int(replay_min, "crowd-replay.value", low=-REPLAY_HOURS * 60, high=0)
+    pinned = inputs.optional_time(pinned, "crowd-pinned.data") and pinned
     context = app_context()
     at, mode = time_shown(context.clock().now(), replay_min, pinned)
     view = crowd.event_view(context.uow(), at, context.settings, hours=REPLAY_HOURS)
@@ -163,12 +174,25 @@ def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
 )
 def acknowledge(clicks, acked):
     trigger = ctx.triggered_id
-    if not trigger or not any(clicks):
+    acked = inputs.optional_int(acked, "crowd-acked.data", low=0, high=10**9) or 0
+    if not isinstance(trigger, dict) or not any(clicks or []):
+        return dash.no_update
+    alert_id = inputs.optional_int(trigger.get("alert"), "crowd-ack.id", low=1, high=2**62)
+    if alert_id is None:
         return dash.no_update
     user = access.current_user()
     context = app_context()
-    crowd.acknowledge(context.uow(), int(trigger["alert"]), user.username, context.clock().now())
-    return (acked or 0) + 1
+    crowd.acknowledge(context.uow(), alert_id, user.username, context.clock().now())
+    return acked + 1
+
+
+def _capacity(value):
+    """The capacity field as typed (the crowd service checks its range and words the reason)."""
+    if value is None or isinstance(value, str) and len(value) <= 20:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e12:
+        return value
+    raise InputError("must be a whole number above 0", field="crowd-draw-capacity.value")
 
 
 _DRAW_HINT = "Drawing: click the map to add corners; double-click or click the first corner to close."
@@ -191,6 +215,11 @@ _DRAW_HINT = "Drawing: click the map to add corners; double-click or click the f
 )
 def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
     """Switch the map's draw mode, discard a drawing, or save it as a zone through the crowd service."""
+    name = inputs.optional_text(name, "crowd-draw-name.value", max_chars=200)
+    capacity = _capacity(capacity)
+    ring = inputs.ring(ring, f"{IDS.drawn}.data")
+    changed = inputs.optional_int(changed, "crowd-zones-changed.data", low=0, high=10**9)
+    mode = bool(mode)
     keep = dash.no_update
     trigger = ctx.triggered_id
     if trigger == "crowd-draw-toggle":
@@ -206,4 +235,4 @@ def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
         zone_id = crowd_zones.save_drawn_zone(app_context().uow(), name, capacity, ring, user.username)
     except crowd_zones.ZoneInputError as err:
         return keep, keep, html.Span(str(err), className="error"), keep
-    return False, None, f"Saved zone {name.strip()} ({zone_id}).", (changed or 0) + 1
+    return False, None, f"Saved zone {name} ({zone_id}).", (changed or 0) + 1

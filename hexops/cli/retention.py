@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 
@@ -84,7 +83,7 @@ def worker(ctx: click.Context, every: str) -> None:
 @retention_group.command("policy")
 @click.option("--owner", default=None, help="Department code of camera owners ('*' for the default).")
 @click.option("--days", type=int, default=None, help="Days of video to keep for that owner.")
-@click.option("--user", default=lambda: os.environ.get("HEXOPS_USER"), help="Who changes it (audited).")
+@click.option("--user", envvar="HEXOPS_USER", default=None, help="Who changes it (audited; default HEXOPS_USER).")
 @click.pass_context
 def policy(ctx: click.Context, owner: str | None, days: int | None, user: str | None) -> None:
     """Show retention per camera owner, or set it with --owner and --days."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ import click
 from hexops.cli import CliError, get_context
 from hexops.times import parse_instant as parse_time
 
-_USER = click.option("--user", "user", default=lambda: os.environ.get("HEXOPS_USER"),
+_USER = click.option("--user", "user", envvar="HEXOPS_USER", default=None,
                      help="Who is acting (default: $HEXOPS_USER); their role is checked.")
 
 

@@ -27,7 +27,7 @@ The contract every page and route follows:
 
 How a request becomes a user (password sessions, bearer tokens) is provided
 by a resolver installed with :func:`set_user_resolver`; :func:`install`
-installs :func:`services.accounts.resolve_request`.  Without a resolver
+installs :func:`resolve_request`.  Without a resolver
 nobody is signed in and everything but public routes is refused.
 """
 
@@ -38,10 +38,12 @@ from typing import Callable, Iterable
 from urllib.parse import urlencode
 
 import dash
-from flask import Flask, g, redirect, request
+from flask import Flask, g, redirect, request, session
 
 from hexops.dashboard import callback_guard, errors, paths
+from hexops.dashboard.context import app_context
 from hexops.identity import ROLES, User
+from hexops.services import accounts
 
 PUBLIC = "__public__"
 #: ``@allow(..., scope=ANY_SCOPE)``: any valid token of an allowed role may call it.
@@ -239,10 +241,22 @@ def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[
     return _deny(user, page=False)
 
 
-def install(server: Flask, app: dash.Dash) -> None:
-    """Attach the deny-by-default hook to ``server`` and the accounts resolver."""
-    from hexops.services.accounts import resolve_request
+def resolve_request() -> User | None:
+    """The :class:`User` of the current request: its bearer token, else its session cookie's id.
 
+    Only the credentials are read here; :func:`hexops.services.accounts.identify`
+    looks them up (hashed) and builds the user with their live grants.
+    """
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    session_id = session.get("sid")
+    if not token and not session_id:
+        return None
+    return accounts.identify(app_context().uow(), token, session_id)
+
+
+def install(server: Flask, app: dash.Dash) -> None:
+    """Attach the deny-by-default hook to ``server`` and the request-to-user resolver."""
     set_user_resolver(resolve_request)
     # Dash's index routes ("" and "<path:path>" under its prefix) serve every page.
     index_endpoints = frozenset(rule.endpoint for rule in server.url_map.iter_rules()

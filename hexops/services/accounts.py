@@ -1,7 +1,8 @@
 """Accounts: password login, expiring sessions, lock-out, scoped API tokens.
 
-This is where a request becomes a :class:`hexops.identity.User`
-(:func:`resolve_request`, installed by :func:`dashboard.access.install`):
+This is where a request's credentials become a :class:`hexops.identity.User`
+(:func:`identify`; the web layer's ``hexops.dashboard.access`` reads them
+from the request and calls it):
 
 - ``Authorization: Bearer <token>`` -- an API token (partner GIS, gateways,
   scripts), looked up by its SHA-256;
@@ -262,24 +263,6 @@ def identify(uow, token: str | None, session_id: str | None) -> User | None:
     if session_id:
         return user_for_session(uow, session_id)
     return None
-
-
-def resolve_request() -> User | None:
-    """The :class:`User` of the current Flask request, or None (see the module docstring).
-
-    Only this function reads Flask (the request's header and cookie), and it
-    belongs in the dashboard room; :func:`identify` is the service.
-    """
-    from flask import request, session
-
-    from hexops.dashboard.context import app_context
-
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else None
-    session_id = session.get("sid")
-    if not token and not session_id:
-        return None
-    return identify(app_context().uow(), token, session_id)
 
 
 DEMO_USERS: dict[str, tuple[str, str | None]] = {

@@ -89,16 +89,8 @@ def _audit(uow, user: User, action: str, what: str, details: dict) -> None:
                          details={"department": user.department, "via_token": user.via_token, **details})
 
 
-def record_page_read(user: User, page_path: str, uow=None) -> None:
-    """Audit a partner's opening of a dashboard page (``partner.read``, target ``page:<path>``).
-
-    Without ``uow`` the web app's context supplies one: that fallback is the
-    dashboard's to own (callers in the dashboard should pass ``app_context().uow()``).
-    """
-    if uow is None:
-        from hexops.dashboard.context import app_context
-
-        uow = app_context().uow()
+def record_page_read(user: User, page_path: str, uow) -> None:
+    """Audit a partner's opening of a dashboard page (``partner.read``, target ``page:<path>``)."""
     with uow:
         _audit(uow, user, "partner.read", f"page:{page_path}", {})
         uow.commit()

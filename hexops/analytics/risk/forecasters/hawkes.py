@@ -87,7 +87,6 @@ class HawkesGrid:
         lags = self._lags(history)
         cutoff = history.cutoff
         lo = max(lags, cutoff - max(1, int(self.train_window / history.bin_width)))
-        n_cells = len(history.cells)
         self.alpha_same, self.alpha_near = np.zeros(lags), np.zeros(lags)
         if cutoff - lo < 1:
             # Too little history to see any triggering: background only.

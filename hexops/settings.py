@@ -143,6 +143,12 @@ class Settings:
     shared_query_timeout_s : float
         ``HEXOPS_SHARED_QUERY_TIMEOUT_S``: longest a shared-layer query (OGC
         API, tiles) may run before it is cancelled, in seconds (5).
+    nats_url : str or None
+        ``HEXOPS_NATS_URL``: the detection stream's NATS server(s), comma
+        separated; when set, ``/readyz`` checks that it answers.
+    metrics_dir : Path or None
+        ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable): where
+        the web server's processes share their metrics; set by ``hexops serve``.
     """
 
     state_dir: Path = _env("HEXOPS_STATE_DIR", _path, default=PROJECT_ROOT / ".hexops")
@@ -172,6 +178,8 @@ class Settings:
     audit_key: str | None = _env("HEXOPS_AUDIT_KEY", default=None)
     audit_checkpoint_file: Path | None = _env("HEXOPS_AUDIT_CHECKPOINT_FILE", _path, default=None)
     shared_query_timeout_s: float = _env("HEXOPS_SHARED_QUERY_TIMEOUT_S", _positive("seconds"), default=5.0)
+    nats_url: str | None = _env("HEXOPS_NATS_URL", default=None)
+    metrics_dir: Path | None = _env("PROMETHEUS_MULTIPROC_DIR", _path, default=None)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, warn=None) -> "Settings":

@@ -185,9 +185,12 @@ def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: s
 
     from hexops.ingest.stream import Worker
 
-    worker = Worker(_servers(nats_urls), get_context(ctx).database_url(), durable=durable,
+    context = get_context(ctx)
+    # Events are judged against the product's clock (a demo replay's scenario time).
+    worker = Worker(_servers(nats_urls), context.database_url(), durable=durable,
                     subjects=[s.strip() for s in subjects.split(",") if s.strip()],
-                    fetch_batch=fetch_batch, ack_wait_s=ack_wait, stats_file=stats_file)
+                    fetch_batch=fetch_batch, ack_wait_s=ack_wait, stats_file=stats_file,
+                    now=lambda: context.clock().now())
     click.echo(f"worker {durable} on {subjects}: consuming", err=True)
     try:
         stats = asyncio.run(worker.run(idle_exit_s=idle_exit))

@@ -1,4 +1,4 @@
-"""``hexops serve`` and ``hexops demo``: run the dashboard and API."""
+"""``hexops serve``: the dashboard, API and background jobs under one supervisor."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import pkgutil
 import shutil
 import sys
-import time
+from pathlib import Path
 
 import click
 
@@ -16,7 +16,6 @@ from hexops.cli import CliError, get_context
 
 def register(root: click.Group) -> None:
     root.add_command(serve)
-    root.add_command(demo)
 
 
 def demo_steps() -> list[tuple[int, str, object]]:
@@ -37,6 +36,34 @@ def demo_steps() -> list[tuple[int, str, object]]:
     return sorted(steps, key=lambda s: s[0])
 
 
+def child_env(database_url: str, state_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of every supervised child: the database, a fresh metrics directory, ``extra``.
+
+    ``PROMETHEUS_MULTIPROC_DIR`` lets gunicorn's processes (and the ingest
+    worker) share their metrics; it is emptied here because files of dead
+    processes from an earlier run would be counted again.
+    """
+    metrics = state_dir / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "HEXOPS_DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics), **extra}
+
+
+def web_and_workers(host: str, port: int, workers: int, job_workers: int, env: dict[str, str]) -> list:
+    """The web server (gunicorn) and ``job_workers`` job workers, as supervisor children."""
+    from hexops.jobs.supervisor import Child, port_open
+
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise CliError("gunicorn not found; run 'make venv' or use --dev")
+    web = Child("web", [gunicorn, "--workers", str(workers), "--threads", "8", "--timeout", "120",
+                        "--bind", f"{host}:{port}", "--chdir", os.path.dirname(os.path.abspath(__file__ + "/../..")),
+                        "hexops.bootstrap:server"], env=env,
+                ready=port_open(port, "127.0.0.1" if host in ("0.0.0.0", "") else host))
+    jobs = [Child(f"worker-{k + 1}", [sys.executable, "-m", "hexops", "worker"], env=env) for k in range(job_workers)]
+    return [web, *jobs]
+
+
 @click.command()
 @click.option("--host", default=None, help="Listen address (default HEXOPS_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default HEXOPS_PORT or 8050).")
@@ -48,42 +75,21 @@ def demo_steps() -> list[tuple[int, str, object]]:
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, job_workers: int,
           dev: bool) -> None:
     """Serve the dashboard and API and run the background jobs, under one supervisor."""
-    from hexops.jobs.supervisor import Child, Supervisor
+    from hexops.jobs.supervisor import Supervisor
 
-    settings = get_context(ctx).settings
+    context = get_context(ctx)
+    settings = context.settings
     host = host or settings.host
     port = port or settings.port
     # Resolve the database (starting the private cluster) before starting the children.
-    os.environ["HEXOPS_DATABASE_URL"] = get_context(ctx).database_url()
+    url = context.database_url()
     click.echo(f"hexops dashboard on http://{host}:{port}")
     if dev:
         from hexops.bootstrap import create_server
 
-        create_server().run(host=host, port=port, threaded=True)
+        create_server(context).run(host=host, port=port, threaded=True)
         return
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
-    if gunicorn is None:
-        raise CliError("gunicorn not found; run 'make venv' or use --dev")
-    web = Child("web", [gunicorn, "--workers", str(workers), "--threads", "8", "--timeout", "120",
-                        "--bind", f"{host}:{port}", "--chdir", os.path.dirname(os.path.abspath(__file__ + "/../..")),
-                        "hexops.bootstrap:server"])
-    job_children = [Child(f"worker-{k + 1}", [sys.executable, "-m", "hexops", "worker"]) for k in range(job_workers)]
-    Supervisor([web, *job_children], echo=click.echo).run()
-
-
-@click.command()
-@click.option("--no-serve", is_flag=True, help="Prepare everything, then exit.")
-@click.pass_context
-def demo(ctx: click.Context, no_serve: bool) -> None:
-    """Start the private cluster, migrate, load the demo city and serve the dashboard."""
-    app_ctx = get_context(ctx)
-    started = time.monotonic()
-    url = app_ctx.database_url()
-    click.echo(f"database: {url}")
-    app_ctx.migrate(progress=lambda m: click.echo(f"  migration {m}"))
-    for order, label, step in demo_steps():
-        click.echo(f"[{order:02d}] {label}")
-        step(app_ctx, click.echo)
-    click.echo(f"demo ready in {time.monotonic() - started:.1f} s")
-    if not no_serve:
-        ctx.invoke(serve)
+    children = web_and_workers(host, port, workers, job_workers, child_env(url, settings.state_dir))
+    code = Supervisor(children, echo=click.echo).run()
+    if code:
+        raise CliError("the server did not start (see the lines above)")

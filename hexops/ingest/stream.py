@@ -148,11 +148,15 @@ class Worker:
         Seconds before JetStream redelivers an unacked batch.
     stats_file : Path, optional
         Append one JSON line per commit (events, publish-to-commit latencies).
+    now : callable, optional
+        The product clock (``now() -> datetime``, UTC) the events' times are
+        judged against; default wall-clock time.  A demo replay passes its
+        scenario clock.
     """
 
     def __init__(self, servers: list[str], database_url: str, *, durable: str = DURABLE,
                  subjects: str | list[str] = f"{SUBJECT_PREFIX}.>", fetch_batch: int = 64, ack_wait_s: float = 30.0,
-                 stats_file: Path | None = None, log=None):
+                 stats_file: Path | None = None, log=None, now=None):
         self.servers = servers
         self.database_url = database_url
         self.durable = durable
@@ -163,6 +167,7 @@ class Worker:
         self.stats = WorkerStats()
         self._conn: psycopg.Connection | None = None
         self._log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self._now = now
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
@@ -188,7 +193,8 @@ class Worker:
         while True:
             try:
                 conn = self._connection()
-                report = ingest_events(conn, frame, source=f"nats:{','.join(self.subjects)}")
+                report = ingest_events(conn, frame, source=f"nats:{','.join(self.subjects)}",
+                                       now=self._now() if self._now is not None else None)
                 if broken:
                     self._quarantine_batches(conn, broken)
                 conn.commit()

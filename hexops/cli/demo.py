@@ -1,0 +1,254 @@
+"""``hexops demo``: the demo, set up and served; ``hexops demo live``: the demo replayed live.
+
+``hexops demo`` loads everything (both scenario windows, alerts stepped to the
+end of the data) and serves it.  ``hexops demo live`` (``make demo``) replays
+the detection stream from a chosen moment through NATS JetStream, with every
+process under one supervisor (see :mod:`hexops.services.demo_live`).
+``demo publish`` and ``demo receiver`` are the replay's own processes,
+started by the supervisor.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import click
+
+from hexops.cli import CliError, get_context
+
+DEFAULT_FROM_TEXT = "2026-10-01T19:00+08:00"
+
+
+def register(root: click.Group) -> None:
+    root.add_command(demo)
+
+
+def _exit_on_sigterm() -> None:
+    # The supervisor stops its children with SIGTERM: leave as cleanly as from Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--no-serve", is_flag=True, help="Prepare everything, then exit.")
+@click.pass_context
+def demo(ctx: click.Context, no_serve: bool) -> None:
+    """Start the private cluster, migrate, load the demo city and serve the dashboard.
+
+    ``hexops demo live`` replays the scenario live instead (what ``make demo`` runs).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from hexops.cli.serve import demo_steps, serve
+
+    app_ctx = get_context(ctx)
+    started = time.monotonic()
+    url = app_ctx.database_url()
+    click.echo(f"database: {url}")
+    app_ctx.migrate(progress=lambda m: click.echo(f"  migration {m}"))
+    for order, label, step in demo_steps():
+        click.echo(f"[{order:02d}] {label}")
+        step(app_ctx, click.echo)
+    click.echo(f"demo ready in {time.monotonic() - started:.1f} s")
+    if not no_serve:
+        ctx.invoke(serve)
+
+
+@demo.command("live")
+@click.option("--from", "start_text", default=DEFAULT_FROM_TEXT, show_default=True,
+              help="Scenario time the replay starts at (ISO-8601 with offset), 2026-10-01 00:00 to 10-03 00:00 HKT.")
+@click.option("--speed", default=10.0, show_default=True, type=float, help="Scenario seconds per wall second.")
+@click.option("--history", "history_text", default="2h", show_default=True,
+              help="Detections before --from loaded as history (e.g. 30m, 2h, 6h).")
+@click.option("--port", default=None, type=int, help="Dashboard port (default HEXOPS_PORT or 8050).")
+@click.option("--job-workers", default=2, show_default=True, type=click.IntRange(1, 8),
+              help="Background job workers.")
+@click.option("--no-serve", is_flag=True, help="Prepare the replay (rewind, history, clock held at --from), then exit.")
+@click.option("--allow-any-database", is_flag=True,
+              help="Replay into HEXOPS_DATABASE_URL although it is not the demo's private cluster "
+                   "(the replay deletes its detections from --from on and every alert).")
+@click.pass_context
+def live(ctx: click.Context, start_text: str, speed: float, history_text: str, port: int | None,
+         job_workers: int, no_serve: bool, allow_any_database: bool) -> None:
+    """Replay the demo city's detections live from --from at --speed, through JetStream, with every process supervised."""
+    from hexops.cli.serve import child_env, demo_steps, web_and_workers
+    from hexops.geodata.cluster import free_port
+    from hexops.geodata.uow import UnitOfWork
+    from hexops.jobs.supervisor import Supervisor
+    from hexops.services import clock, demo_live
+    from hexops.times import parse_duration, parse_instant
+
+    app_ctx = get_context(ctx)
+    settings = app_ctx.settings
+    no_history = history_text.strip() in ("0", "0s", "0m", "0h")
+    history = timedelta(0) if no_history else parse_duration(history_text, "--history")
+    plan = demo_live.plan_replay(parse_instant(start_text, "--from"), speed, history)
+    if settings.database_url and not allow_any_database:
+        raise CliError("HEXOPS_DATABASE_URL is set: the live demo rewinds the database it runs on (it deletes "
+                       "detections from --from on and every alert); pass --allow-any-database if it is a demo database")
+    nats_server = _nats_server()
+    started = time.monotonic()
+    url = app_ctx.database_url()
+    click.echo(f"database: {url}")
+    app_ctx.migrate(progress=lambda m: click.echo(f"  migration {m}"))
+    deleted = demo_live.rewind(app_ctx.uow(), plan, actor="system:demo")
+    click.echo(f"rewound to {plan.cut.isoformat()}: {sum(v for k, v in deleted.items() if k.startswith('detections'))} "
+               f"detection rows after it removed; alert machines restart at {plan.history_start.isoformat()}")
+    # Held at the start while the history loads, so no job or page runs ahead.
+    clock.set_scenario(app_ctx.uow(), plan.start, stop_at=plan.start, actor="system:demo")
+    for order, label, step in demo_steps():
+        click.echo(f"[{order:02d}] {label}")
+        if order == 10:
+            demo_live.load_history(url, plan, click.echo)
+        else:
+            step(app_ctx, click.echo)
+    click.echo(f"replay ready in {time.monotonic() - started:.1f} s")
+    if no_serve:
+        click.echo(f"clock held at {plan.start.isoformat()}; run without --no-serve to replay")
+        return
+
+    port = port or settings.port
+    receiver_port, nats_port = free_port(), free_port()
+    receiver_url = f"http://127.0.0.1:{receiver_port}{demo_live.RECEIVER_PATH}"
+    replay_id, secret = demo_live.start_replay(app_ctx.uow(), plan, receiver_url, actor="system:demo")
+    demo_dir = settings.state_dir / "demo"
+    secret_file = _write_secret(demo_dir / "receiver.secret", secret)
+    nats_url = f"nats://127.0.0.1:{nats_port}"
+    nats_conf = _nats_config(demo_dir / "nats", nats_port)
+    # The pool's threads must not be running when the supervisor forks its children.
+    app_ctx.close()
+    env = child_env(url, settings.state_dir, HEXOPS_NATS_URL=nats_url)
+    children = _replay_children(nats_server, nats_conf, nats_port, receiver_port, replay_id, secret_file,
+                                nats_url, env)
+    children[2:2] = web_and_workers(settings.host, port, 2, job_workers, env)
+
+    def run_clock() -> None:
+        clock.set_scenario(UnitOfWork.for_url(url), plan.start, speed=plan.speed, stop_at=plan.stop_at,
+                           actor="system:demo")
+        click.echo(f"replay {replay_id} running: scenario clock from {plan.start.isoformat()} at x{plan.speed:g}; "
+                   f"dashboard on http://{settings.host}:{port} (sign-ins in {settings.state_dir}/"
+                   f"demo-credentials.json); Ctrl-C stops everything")
+
+    code = Supervisor(children, echo=click.echo).run(on_ready=run_clock)
+    held = demo_live.hold_clock(UnitOfWork.for_url(url), actor="system:demo")
+    click.echo(f"replay stopped; clock held at {held.isoformat()}")
+    if code:
+        raise CliError("the replay did not start (see the lines above)")
+
+
+def _nats_server() -> str:
+    import shutil
+
+    found = shutil.which("nats-server") or next(
+        (p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") if Path(p).exists()), None)
+    if found is None:
+        raise CliError("nats-server not found: install the Debian package nats-server "
+                       "(scripts/ensure_system_deps.sh does, via make demo)")
+    return found
+
+
+def _write_secret(path: Path, secret: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return path
+
+
+def _nats_config(root: Path, port: int) -> Path:
+    """A private nats-server with JetStream on loopback; its store starts empty each replay
+    (messages of an earlier replay must not arrive in this one)."""
+    import shutil
+
+    store = root / "jetstream"
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(parents=True, exist_ok=True)
+    config = root / "nats.conf"
+    config.write_text(f'server_name: hexops-demo\nlisten: 127.0.0.1:{port}\nlog_file: "{root / "nats.log"}"\n'
+                      f'jetstream {{ store_dir: "{store}", max_file_store: 2GB, max_memory_store: 64MB }}\n')
+    return config
+
+
+def _replay_children(nats_server: str, nats_conf: Path, nats_port: int, receiver_port: int, replay_id: int,
+                     secret_file: Path, nats_url: str, env: dict[str, str]) -> list:
+    """The broker and the receiver first (the web and job workers go in between), then ingest and publisher."""
+    from hexops.jobs.supervisor import Child, port_open
+
+    hexops = [sys.executable, "-m", "hexops"]
+    return [
+        Child("nats", [nats_server, "-c", str(nats_conf)], env=env, ready=port_open(nats_port)),
+        Child("receiver", [*hexops, "demo", "receiver", "--replay-id", str(replay_id), "--port", str(receiver_port),
+                           "--secret-file", str(secret_file)], env=env, ready=port_open(receiver_port)),
+        Child("ingest", [*hexops, "ingest", "worker", "--nats", nats_url, "--fetch-batch", "64"], env=env),
+        Child("publisher", [*hexops, "demo", "publish", "--replay-id", str(replay_id), "--nats", nats_url], env=env),
+    ]
+
+
+@demo.command("publish")
+@click.option("--replay-id", required=True, type=int, help="The replay (recorded by 'hexops demo live').")
+@click.option("--nats", "nats_urls", required=True, help="NATS server URL(s), comma-separated.")
+@click.pass_context
+def publish(ctx: click.Context, replay_id: int, nats_urls: str) -> None:
+    """The replay's publisher: each 5-minute window on the stream when the scenario clock passes its end."""
+    from hexops.services import demo_live
+
+    _exit_on_sigterm()
+    servers = [s.strip() for s in nats_urls.split(",") if s.strip()]
+    windows = demo_live.run_publisher(get_context(ctx), replay_id, servers)
+    click.echo(f"publisher: the scenario's end is published ({windows} windows); idle until stopped", err=True)
+    # Exiting would make the supervisor restart it; there is nothing left to publish.
+    while True:
+        time.sleep(3600)
+
+
+@demo.command("receiver")
+@click.option("--replay-id", required=True, type=int)
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="Loopback port to listen on.")
+@click.option("--secret-file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The HMAC key the endpoint was registered with.")
+@click.pass_context
+def receiver(ctx: click.Context, replay_id: int, port: int, secret_file: Path) -> None:
+    """The demo partner's webhook endpoint: checks each flood alert's HMAC signature and records it."""
+    from hexops.services import demo_live
+
+    context = get_context(ctx)
+    secret = secret_file.read_text().strip()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, text: str = "") -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802  (http.server's naming)
+            self._answer(200, "hexops demo receiver\n")
+
+        def do_POST(self):  # noqa: N802
+            if self.path != demo_live.RECEIVER_PATH:
+                return self._answer(404, "not found\n")
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                return self._answer(411, "Content-Length required\n")
+            if not 0 <= length <= demo_live.RECEIVER_MAX_BODY:
+                return self._answer(413, "body too large\n")
+            body = self.rfile.read(length)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self._answer(demo_live.receive(context.uow(), replay_id, secret, headers, body))
+
+        def log_message(self, *args):
+            return
+
+    _exit_on_sigterm()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    click.echo(f"demo receiver on http://127.0.0.1:{port}{demo_live.RECEIVER_PATH}", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from hexops.services import audit_chain, crowd, flood_views, partitions, webhooks
+from hexops.services import audit_chain, crowd, forecast_schedule, partitions, webhooks
 from hexops.services.crowd_alerts import advance_alerts
 from hexops.services.flood import advance_floods
 
 #: Data time a step waits after its window ends before it runs, so the
 #: window's last minute is in (ingestion's p95 freshness is a few seconds).
 STEP_SETTLE = timedelta(seconds=20)
+#: The same wait in wall seconds, for a scenario clock running faster than
+#: real time (at x10, 20 scenario seconds would be only 2 wall seconds of ingestion).
+STEP_SETTLE_WALL_S = 3.0
 #: Steps one run takes at most (2 hours of data); a backlog is worked off run by run.
 MAX_STEPS_PER_RUN = 24
 
@@ -53,12 +56,22 @@ class Job:
     description: str
 
 
+def settle(speed: float) -> timedelta:
+    """How long after a window ends (in the clock's time) a step waits for its detections."""
+    return max(STEP_SETTLE, timedelta(seconds=STEP_SETTLE_WALL_S * speed))
+
+
 def _step_until(context, now: datetime) -> datetime | None:
-    """How far the alert machines may step: the settled clock, never past the data."""
-    latest = flood_views.data_end(context.uow())
+    """How far the alert machines may step: the settled clock, never past the detections ingested.
+
+    Only detections count as the data's end: rain readings may be known
+    ahead (a forecast feed, or the demo's reference data), and a step taken
+    before its window's detections are in could not be taken again.
+    """
+    latest = crowd.latest_data_time(context.uow())
     if latest is None:
         return None
-    return min(now - STEP_SETTLE, latest)
+    return min(now - settle(context.clock().speed), latest)
 
 
 def step_crowd(context, now: datetime) -> dict:
@@ -96,6 +109,24 @@ def checkpoint_audit(context, now: datetime) -> dict:
     return {"seq": entry.seq if entry else None}
 
 
+def make_forecasts(context, now: datetime) -> dict:
+    return forecast_schedule.ensure_current(context.uow(), now)
+
+
+def vault_retention(context, now: datetime) -> dict:
+    from hexops.services import vault
+
+    result = vault.run_retention(context, now=now)
+    return {"keys_destroyed": result.keys_destroyed, "clips_deleted": result.clips_deleted,
+            "files_missing": result.files_missing}
+
+
+def prune_runs(context, now: datetime) -> dict:
+    from hexops.services import jobs
+
+    return {"deleted": jobs.prune_runs(context.uow())}
+
+
 JOBS: tuple[Job, ...] = (
     Job("crowd.step", 10.0, 120.0, step_crowd,
         "Steps the crowd alert machine to the clock's now (raises and clears zone and hex alerts)."),
@@ -107,6 +138,12 @@ JOBS: tuple[Job, ...] = (
         "Creates the coming days' partitions and drops the days past each table's retention."),
     Job("audit.checkpoint", 60.0, 60.0, checkpoint_audit,
         "Appends the audit log's head, sealed, to the checkpoint file outside the database."),
+    Job("risk.forecast", 300.0, 900.0, make_forecasts,
+        "Makes the crime-risk forecasts of the clock's current shift, day and week (and each type's next day)."),
+    Job("vault.retention", 3600.0, 1800.0, vault_retention,
+        "Shreds the keys of clips past their retention (clips under an evidence hold are kept)."),
+    Job("jobs.prune", 3600.0, 300.0, prune_runs,
+        "Keeps the newest 500 runs of each job in the run log."),
 )
 
 

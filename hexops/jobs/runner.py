@@ -111,6 +111,11 @@ def run_one(context, worker: str, names: list[str] | None = None) -> RunOutcome 
     return RunOutcome(claimed["name"], error is None, detail, error, time.monotonic() - started)
 
 
+def _did_something(detail: dict[str, Any]) -> bool:
+    """Whether a run's detail counts anything (a step taken, an alert raised, a delivery made)."""
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) and v for v in detail.values())
+
+
 def work(context, stop: threading.Event, *, names: list[str] | None = None, worker: str | None = None,
          idle_sleep_s: float = IDLE_SLEEP_S) -> int:
     """Run due jobs until ``stop`` is set; returns the number of runs.
@@ -133,6 +138,8 @@ def work(context, stop: threading.Event, *, names: list[str] | None = None, work
             stop.wait(idle_sleep_s)
             continue
         runs += 1
-        log.info("job %s %s in %.2f s %s", outcome.job, "ok" if outcome.ok else "FAILED", outcome.seconds,
-                 outcome.detail if outcome.ok else outcome.error)
+        # A run that found nothing to do is not news; failures and runs that did something are.
+        level = logging.INFO if not outcome.ok or _did_something(outcome.detail) else logging.DEBUG
+        log.log(level, "job %s %s in %.2f s %s", outcome.job, "ok" if outcome.ok else "FAILED", outcome.seconds,
+                outcome.detail if outcome.ok else outcome.error)
     return runs

@@ -83,3 +83,11 @@ def make_due(uow: UnitOfWork, name: str) -> None:
         if not uow.jobs.make_due(name):
             raise NotFoundError(f"{name}: no such job (has a worker registered it yet?)", field="name")
         uow.commit()
+
+
+def prune_runs(uow: UnitOfWork, keep_per_job: int = 500) -> int:
+    """Delete all but the newest ``keep_per_job`` runs of each job; returns the rows deleted."""
+    with uow:
+        deleted = uow.jobs.prune_runs(keep_per_job)
+        uow.commit()
+    return deleted

@@ -22,7 +22,7 @@ def test_a_drainage_partner_sees_flooded_hexes_the_black_signal_and_crew_assignm
     login(browser, live.base_url, "dsd-pages")
     browser.get(f"{live.base_url}/drainage?at={STORM_TIME}")
     wait = WebDriverWait(browser, 40)
-    wait.until(lambda b: "\u2192 flooded" in _text(b, "drainage-alerts"))
+    wait.until(lambda b: "flooded (was " in _text(b, "drainage-alerts"))
     assert "BLACK RAINSTORM" in _text(browser, "drainage-signal")
     crews = _text(browser, "drainage-crews")
     assert "DSD-" in crews and "min" in crews

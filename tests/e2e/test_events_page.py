@@ -36,7 +36,7 @@ def test_the_event_manager_sees_zone_occupancy_level_of_service_saturation_and_a
     assert buttons, "open alerts at the show should offer Acknowledge"
     before = len(buttons)
     buttons[0].click()
-    wait.until(lambda b: "acknowledged \u00b7 by em-pages" in _text(b, "crowd-alerts"))
+    wait.until(lambda b: "acknowledged by em-pages" in _text(b, "crowd-alerts"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#crowd-alerts .ack-button")) == before - 1
 
 

@@ -91,7 +91,7 @@ def test_every_part_of_the_map_carries_the_page_prefix():
     ids = hexmap_ids("drainage")
     found = {child.id for child in component.children if getattr(child, "id", None)}
     assert component.id == ids.container
-    assert found == {ids.values, ids.view, ids.selected, ids.ack}
+    assert found == {ids.values, ids.view, ids.selected, ids.ack, ids.focus}
     assert all(i.startswith("drainage-") for i in found | {component.id})
     props = component.to_plotly_json()["props"]
     assert props["data-resolutions"] == "[8,9]"

@@ -100,7 +100,7 @@
 
   window.hexops = window.hexops || {};
   window.hexops.hexmapData = {
-    TILE: TILE, LOCAL: LOCAL, ORIGIN_X: ORIGIN_X, ORIGIN_Y: ORIGIN_Y,
+    TILE: TILE, LOCAL: LOCAL, ORIGIN_X: ORIGIN_X, ORIGIN_Y: ORIGIN_Y, localX: localX, localY: localY,
     geometry: geometry, layer: layer, decodeOutlines: decodeOutlines, decodeCameras: decodeCameras,
     geometryCache: geometryCache
   };

@@ -173,6 +173,17 @@
     return [mx / TILE * 360 - 180, lat];
   };
 
+  // "Show on map": centre on a place ({cell, lat, lon}, EPSG:4326), zoom in to street level and outline the cell.
+  HexMap.prototype.focus = function (target) {
+    if (!target || target.lat === undefined || target.lon === undefined) { return; }
+    this.center = [data.localX(target.lon), data.localY(target.lat)];
+    this.zoom = Math.max(this.zoom, this.resolution >= 10 ? 16 : 14.5);
+    this.selected = target.cell || null;
+    this.el.dataset.selected = this.selected || "";
+    this.el.dataset.focused = this.selected || "";
+    this._viewChanged();
+  };
+
   HexMap.prototype.setDrawing = function (on) {
     this.drawing = on && this.drawable ? {pts: [], closed: false} : null;
     this.el.dataset.drawing = this.drawing ? "1" : "0";
@@ -564,6 +575,11 @@
       setDrawing: function (on, containerId) {
         var el = document.getElementById(containerId);
         if (el) { mount(el).setDrawing(!!on); }
+        return window.dash_clientside.no_update;
+      },
+      focus: function (target, containerId) {
+        var el = document.getElementById(containerId);
+        if (el && target) { mount(el).focus(target); }
         return window.dash_clientside.no_update;
       }
     }

@@ -37,6 +37,9 @@ What goes through the stores
   several ``resolutions`` the map switches to a coarser one when zoomed out
   and your callback must answer with values of ``resolution``.
 - ``ids.selected`` (the map writes): the clicked cell's H3 id string.
+- ``ids.focus`` (you write): ``{"cell": h3 id string, "lat": ..., "lon": ...}``
+  (EPSG:4326) centres the map there at street zoom and outlines the cell
+  ("show on map").
 - Drawing (only with ``hex_map(..., drawing=True)`` and
   ``register_hex_map(prefix, drawing=True)``): the page writes ``True`` or
   ``False`` to ``ids.draw_mode``; while it is on, clicks add vertices instead
@@ -84,13 +87,14 @@ class HexMapIds:
     ack: str
     draw_mode: str
     drawn: str
+    focus: str = ""
 
 
 def hexmap_ids(id_prefix: str) -> HexMapIds:
     """The ids of the map on the page ``id_prefix``."""
     base = f"{id_prefix}-hexmap"
     return HexMapIds(base, f"{base}-values", f"{base}-view", f"{base}-selected", f"{base}-ack",
-                     f"{base}-draw-mode", f"{base}-drawn")
+                     f"{base}-draw-mode", f"{base}-drawn", f"{base}-focus")
 
 
 def register_hex_map(id_prefix: str, drawing: bool = False) -> None:
@@ -104,6 +108,14 @@ def register_hex_map(id_prefix: str, drawing: bool = False) -> None:
         Output(ids.ack, "data"),
         Input(ids.values, "data"),
         Input(ids.container, "id"),
+    )
+    # "Show on map": a page writes {"cell": h3, "lat": ..., "lon": ...} to ids.focus.
+    clientside_callback(
+        ClientsideFunction(namespace="hexmap", function_name="focus"),
+        Output(ids.ack, "data", allow_duplicate=True),
+        Input(ids.focus, "data"),
+        Input(ids.container, "id"),
+        prevent_initial_call=True,
     )
     if drawing:
         clientside_callback(
@@ -175,6 +187,7 @@ def hex_map(
             dcc.Store(id=ids.view, data={"resolution": initial_resolution}),
             dcc.Store(id=ids.selected),
             dcc.Store(id=ids.ack),
+            dcc.Store(id=ids.focus),
             *draw_stores,
         ],
         id=ids.container,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
+from hexops.dashboard import inputs
 from hexops.dashboard.context import app_context
 from hexops.errors import InputError
 from hexops.services import clock as clock_service
@@ -25,8 +26,17 @@ STEPS = (("back-hour", "\u2212 1 h", -60, "One hour earlier"), ("back", "\u2212 
          ("fwd", "+ 5 min", 5, "Five minutes later"), ("fwd-hour", "+ 1 h", 60, "One hour later"))
 
 
+def _link_time(pinned) -> str | None:
+    """``?at=`` when it is a time with an offset; a broken link opens the live page instead."""
+    try:
+        return pinned if inputs.optional_time(pinned, "at") else None
+    except InputError:
+        return None
+
+
 def time_control(prefix: str, pinned: str | None) -> html.Div:
     """The control bar (see the module docstring); ``pinned`` is the ``?at=`` the page was opened with."""
+    pinned = _link_time(pinned)
     context = app_context()
     now = context.clock().now()
     tz = context.city.tz
@@ -72,6 +82,9 @@ def register_time_control(prefix: str) -> None:
     )
     def move(*args):
         date, time_text, pinned = args[-3:]
+        day = inputs.optional_date(date, f"{prefix}-at-date.date")
+        time_text = inputs.optional_text(time_text, f"{prefix}-at-time.value", max_chars=10)
+        pinned = inputs.optional_time(pinned, f"{prefix}-at.data") and pinned
         trigger = ctx.triggered_id
         context = app_context()
         now = context.clock().now()
@@ -82,7 +95,7 @@ def register_time_control(prefix: str) -> None:
             at = clock_service.step_time(pinned, step_ids[trigger], now)
         else:
             try:
-                at = clock_service.pick_time(date, time_text, tz, now)
+                at = clock_service.pick_time(day.isoformat() if day else None, time_text, tz, now)
             except InputError as exc:
                 return dash.no_update, html.Span(str(exc), className="error"), dash.no_update, dash.no_update
         shown = (at or now).astimezone(tz)

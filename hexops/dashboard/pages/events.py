@@ -1,9 +1,11 @@
-"""The event manager's page: live crowd map, zone panel, alerts with acknowledgement, replay.
+"""The event manager's page: live crowd map, zone panel, alerts grouped by place, any moment in the data.
 
 The map's hex geometry (H3 resolution 10) is fetched once by the browser;
-every 5 s only the densities travel.  The demo data is a historical
-scenario, so "now" is the latest detection time (or the replay time picked
-on the slider), shown on screen in Hong Kong time.
+every 5 s only the densities travel.  "Now" is the product clock (the
+scenario time in a demo replay); the time control jumps to any moment
+(kept in the URL as ``?at=``).  Alerts are grouped by event zone or
+district, worst first, and acknowledged with a note, one by one or in bulk.
+Viewing changes nothing: the alert machine is stepped by the background jobs.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 
 import dash
 import numpy as np
-import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from hexops.dashboard import access, inputs
 from hexops.errors import InputError
-from hexops.dashboard.components.display import hk_time, replay_slider
+from hexops.dashboard.components.alerts import alert_panel, register_alert_actions, render_alerts, selected_ids
+from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.components.timecontrol import register_time_control, time_control
 from hexops.dashboard.context import app_context
-from hexops.services import crowd, crowd_zones, heatmap
+from hexops.services import alert_handling, crowd, crowd_zones, heatmap
 from hexops.services.clock import time_shown
 
 dash.register_page(
@@ -32,7 +35,10 @@ dash.register_page(
 
 IDS = hexmap_ids("crowd")
 register_hex_map("crowd", drawing=True)
-REPLAY_HOURS = 6
+register_time_control("crowd")
+register_alert_actions("crowd", "crowd", IDS.focus)
+#: Alerts open at any time in these hours before the time shown are listed.
+ALERT_HOURS = 6
 REFRESH_MS = 5000
 _LOS_COLOURS = {"A": "#2e7d32", "B": "#558b2f", "C": "#9e9d24", "D": "#f9a825", "E": "#ef6c00", "F": "#c62828"}
 
@@ -48,8 +54,8 @@ def layout(at: str | None = None, **_query) -> html.Div:
             html.Div(
                 [
                     html.H1("Crowds", className="page-title"),
-                    html.Div(id="crowd-asof", className="asof"),
-                    replay_slider("crowd", REPLAY_HOURS, mark_every_min=60),
+                    html.Div(id="crowd-asof", className="asof", role="status"),
+                    time_control("crowd", at),
                 ],
                 className="map-controls",
             ),
@@ -60,27 +66,17 @@ def layout(at: str | None = None, **_query) -> html.Div:
                             drawing=True),
                     html.Aside(
                         [html.H2("Zones"), _draw_panel(), html.Div(id="crowd-zones"),
-                         html.H2("Alerts"), html.Div(id="crowd-alerts")],
+                         alert_panel("crowd", "Alerts")],
                         className="map-side crowd-side",
                     ),
                 ],
                 className="map-body",
             ),
             dcc.Interval(id="crowd-tick", interval=REFRESH_MS),
-            dcc.Store(id="crowd-acked"),
-            dcc.Store(id="crowd-pinned", data=_valid_at(at)),
             dcc.Store(id="crowd-zones-changed", data=0),
         ],
         className="page page-events",
     )
-
-
-def _valid_at(at: str | None) -> str | None:
-    """``?at=`` when it is a time with an offset; a broken link opens the live page instead."""
-    try:
-        return at if inputs.optional_time(at, "at") else None
-    except InputError:
-        return None
 
 
 def _draw_panel() -> html.Div:
@@ -123,67 +119,31 @@ def _zone_table(panel, thresholds: tuple[float, ...]) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(rows)], className="crowd-table")
 
 
-def _alert_list(frame) -> html.Ul:
-    if frame.empty:
-        return html.P("No alerts in the last hours.", className="muted")
-    items = []
-    for a in frame.itertuples():
-        state = a.state
-        button = [] if state != "open" else [html.Button(
-            "Acknowledge", id={"type": "crowd-ack", "alert": int(a.alert_id)}, className="ack-button")]
-        note = f" \u00b7 by {a.acknowledged_by}" if pd.notna(a.acknowledged_by) else ""
-        items.append(html.Li([
-            html.Span(f"{_hk(a.raised_at)} ", className="when"),
-            html.Strong(f"{a.region_name}: \u2265 {a.threshold:g} p/m\u00b2 "),
-            html.Span(f"({a.cause}, peak {a.peak_density or 0:.2f}) "),
-            html.Span(state + note, className=f"alert-state alert-{state}"), *button,
-        ], className=f"crowd-alert alert-{state}"))
-    return html.Ul(items, className="alert-list")
-
-
 @callback(
     Output(IDS.values, "data"),
     Output("crowd-zones", "children"),
     Output("crowd-alerts", "children"),
     Output("crowd-asof", "children"),
     Input("crowd-tick", "n_intervals"),
-    Input("crowd-replay", "value"),
+    Input("crowd-at", "data"),
     Input("crowd-acked", "data"),
     Input("crowd-zones-changed", "data"),
-    State("crowd-pinned", "data"),
+    State({"type": "crowd-ack-select", "alert": ALL}, "value"),
 )
-def refresh(_tick, replay_min, _acked, _zones_changed, pinned):
-    replay_min = inputs.optional_int(replay_min, "crowd-replay.value", low=-REPLAY_HOURS * 60, high=0)
-    pinned = inputs.optional_time(pinned, "crowd-pinned.data") and pinned
+def refresh(_tick, pinned, _acked, _zones_changed, ticked):
+    pinned = inputs.optional_time(pinned, "crowd-at.data") and pinned
+    selected = selected_ids(ticked, "crowd-ack-select.value")
     context = app_context()
-    at, mode = time_shown(context.clock().now(), replay_min, pinned)
-    view = crowd.event_view(context.uow(), at, context.settings, hours=REPLAY_HOURS)
+    at, mode = time_shown(context.clock().now(), None, pinned)
+    view = crowd.event_view(context.uow(), at, context.settings, hours=ALERT_HOURS)
     if view is None:
         return None, html.P("No detections loaded."), html.P(""), "No data yet"
     values = heatmap.align_values(context.uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
     values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(view.thresholds)])
+    groups = alert_handling.crowd_groups(context.uow(), at, view.thresholds, hours=ALERT_HOURS)
+    alerts = render_alerts("crowd", groups, selected, "No crowd alerts in the last hours.")
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(view.latest)})"
-    return values, _zone_table(view.panel, view.thresholds), _alert_list(view.alerts), caption
-
-
-@callback(
-    Output("crowd-acked", "data"),
-    Input({"type": "crowd-ack", "alert": ALL}, "n_clicks"),
-    State("crowd-acked", "data"),
-    prevent_initial_call=True,
-)
-def acknowledge(clicks, acked):
-    trigger = ctx.triggered_id
-    acked = inputs.optional_int(acked, "crowd-acked.data", low=0, high=10**9) or 0
-    if not isinstance(trigger, dict) or not any(clicks or []):
-        return dash.no_update
-    alert_id = inputs.optional_int(trigger.get("alert"), "crowd-ack.id", low=1, high=2**62)
-    if alert_id is None:
-        return dash.no_update
-    user = access.current_user()
-    context = app_context()
-    crowd.acknowledge(context.uow(), alert_id, user.username, context.clock().now())
-    return acked + 1
+    return values, _zone_table(view.panel, view.thresholds), alerts, caption
 
 
 def _capacity(value):

@@ -248,15 +248,16 @@ def audit_cmd(ctx, horizon, days, limit) -> None:
 @click.option("--holdout-share", default=0.1, show_default=True, help="Share of the high-risk pool held out.")
 @click.option("--seed", default=None, type=int, help="Seed of the random choices (default: from the shift start).")
 @click.option("--created-by", default="cli", show_default=True)
+@click.option("--issue", is_flag=True, help="Issue the plan at once (otherwise it is a draft: `hexops patrol issue`).")
 @click.pass_context
 def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, cap, holdout_share, seed,
-             created_by) -> None:
-    """Plan a shift's patrols in a district from the newest forecast."""
+             created_by, issue) -> None:
+    """Draft a shift's patrols in a district from the newest forecast (--issue puts it in force)."""
     import pandas as pd
 
     from hexops.analytics.risk.errors import RiskError
     from hexops.geodata import risk as risk_sql
-    from hexops.services.patrol import create_plan, plan_detail
+    from hexops.services.patrol import create_plan, issue_plan, plan_detail
 
     settings = {"revisit_interval_minutes": revisit_interval, "max_visits_per_hex": cap,
                 "holdout_share": holdout_share}
@@ -272,13 +273,17 @@ def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, c
             else:
                 start = pd.Timestamp(shift_start)
                 start = start.tz_localize(HONG_KONG.time_zone) if start.tzinfo is None else start
-            plan_id = create_plan(conn, district=district, units=units, shift_start=start, shift_hours=shift_hours,
-                                  created_by=created_by, settings=settings)
-            detail = plan_detail(conn, plan_id)
+        context = get_context(ctx)
+        plan_id = create_plan(context.uow(), district=district, units=units, shift_start=start,
+                              shift_hours=shift_hours, created_by=created_by, settings=settings)
+        if issue:
+            issue_plan(context.uow(), plan_id, actor=created_by, at=context.clock().now())
+        detail = plan_detail(context.uow(), plan_id)
     except RiskError as exc:
         raise CliError(str(exc)) from exc
     visits, hexes = detail["visits"], detail["hexes"]
-    click.echo(f"plan {plan_id}: {units} unit(s), {len(visits)} visits to {visits['h3'].nunique()} hexes, "
+    click.echo(f"plan {plan_id} ({detail['plan']['status']}): {units} unit(s), {len(visits)} visits to "
+               f"{visits['h3'].nunique()} hexes, "
                f"{int((hexes['role'] == 'holdout').sum())} held out; expected incidents covered "
                f"{detail['plan']['objective']:.2f}")
     click.echo(f"export: /api/v1/patrol/plans/{plan_id}.csv, .geojson, /print")
@@ -301,10 +306,23 @@ def effect_cmd(ctx, days) -> None:
         with get_context(ctx).db.connection() as conn:
             newest = risk_sql.recent_plans(conn, 1)
             if not newest:
-                raise CliError("no patrol plans yet: `hexops patrol plan ...`")
+                raise CliError("no issued patrol plans yet: `hexops patrol plan ... --issue`")
             start = newest[0]["shift_start"]
             plans = risk_sql.plans_between(conn, start - timedelta(days=days), start + timedelta(days=1))
-            report = effect(conn, plans)
+        report = effect(get_context(ctx).uow(), plans)
     except RiskError as exc:
         raise CliError(str(exc)) from exc
     click.echo(json.dumps(report, indent=2, default=str))
+
+
+@patrol.command("issue")
+@click.argument("plan_id", type=int)
+@click.option("--by", "actor", default="cli", show_default=True, help="Who issues it (recorded).")
+@click.pass_context
+def issue_cmd(ctx, plan_id: int, actor: str) -> None:
+    """Put a drafted plan in force (it then counts in dosage and the bias audit)."""
+    from hexops.services.patrol import issue_plan
+
+    context = get_context(ctx)
+    plan = issue_plan(context.uow(), plan_id, actor=actor, at=context.clock().now())
+    click.echo(f"plan {plan_id} issued by {plan['issued_by']} at {plan['issued_at'].isoformat()}")

@@ -1,7 +1,9 @@
 """SQL of crime risk: footfall per hex, forecasts, patrol plans, reported visits, audit sums.
 
 Every function runs in the caller's transaction.  H3 cells are BIGINT;
-times are timestamptz UTC; positions WGS84 (EPSG:4326).
+times are timestamptz UTC; positions WGS84 (EPSG:4326).  A patrol plan is a
+``draft`` until a commander issues it (migration 073): drafts never count in
+planned attention, dosage or the audit sums.
 """
 
 from __future__ import annotations
@@ -122,11 +124,11 @@ def forecast_cell(conn: psycopg.Connection, run_id: int, h3: int) -> dict | None
 def save_plan(conn: psycopg.Connection, *, created_by: str, run_id: int | None, district: str | None,
               shift_start: datetime, shift_end: datetime, units: int, objective: float, params: dict,
               hexes: pd.DataFrame, visits: pd.DataFrame, bases: pd.DataFrame) -> int:
-    """Store a plan: ``hexes`` (h3, role, expected), ``visits`` (unit, seq, h3, planned_start,
+    """Store a plan as a draft: ``hexes`` (h3, role, expected), ``visits`` (unit, seq, h3, planned_start,
     planned_end, travel_min, expected) and ``bases`` (unit, lat, lon)."""
     plan_id = conn.execute(
         "INSERT INTO patrol_plans (created_by, run_id, district_code, shift_start, shift_end, units, "
-        "objective, params) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING plan_id",
+        "objective, params, status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'draft') RETURNING plan_id",
         (created_by, run_id, district, shift_start, shift_end, units, objective, Jsonb(params)),
     ).fetchone()[0]
     _copy(conn, "COPY patrol_plan_hexes (plan_id, h3, role, expected) FROM STDIN",
@@ -148,7 +150,7 @@ def _copy(conn: psycopg.Connection, statement: str, rows: list[tuple]) -> None:
 
 
 _PLAN_COLUMNS = ("plan_id", "created_at", "created_by", "run_id", "district_code", "shift_start", "shift_end",
-                 "units", "objective", "params")
+                 "units", "objective", "params", "status", "issued_at", "issued_by")
 
 
 def get_plan(conn: psycopg.Connection, plan_id: int) -> dict | None:
@@ -157,10 +159,30 @@ def get_plan(conn: psycopg.Connection, plan_id: int) -> dict | None:
     return dict(zip(_PLAN_COLUMNS, row)) if row else None
 
 
-def recent_plans(conn: psycopg.Connection, limit: int = 20) -> list[dict]:
-    rows = conn.execute(sql.SQL("SELECT {} FROM patrol_plans ORDER BY created_at DESC, plan_id DESC LIMIT %s").format(
-        _columns(_PLAN_COLUMNS)), (limit,)).fetchall()
+def recent_plans(conn: psycopg.Connection, limit: int = 20, *, issued_only: bool = True,
+                 drafts_of: str | None = None) -> list[dict]:
+    """The newest plans: issued ones, plus (with ``drafts_of``) that user's drafts, or every plan
+    (``issued_only=False``)."""
+    rows = conn.execute(sql.SQL(
+        "SELECT {} FROM patrol_plans WHERE NOT %s OR status = 'issued' OR (status = 'draft' AND created_by = %s) "
+        "ORDER BY created_at DESC, plan_id DESC LIMIT %s").format(_columns(_PLAN_COLUMNS)),
+        (issued_only, drafts_of, limit)).fetchall()
     return [dict(zip(_PLAN_COLUMNS, r)) for r in rows]
+
+
+def issue_plan(conn: psycopg.Connection, plan_id: int, issued_by: str, issued_at: datetime) -> bool:
+    """Turn a draft into an issued plan; False when it is not a draft (or does not exist)."""
+    return conn.execute(
+        "UPDATE patrol_plans SET status = 'issued', issued_by = %s, issued_at = %s "
+        "WHERE plan_id = %s AND status = 'draft'", (issued_by, issued_at, plan_id)).rowcount == 1
+
+
+def delete_drafts(conn: psycopg.Connection, created_by: str, district: str | None, shift_start: datetime) -> int:
+    """Delete a user's drafts for one district and shift (a new draft replaces them)."""
+    return conn.execute(
+        "DELETE FROM patrol_plans WHERE status = 'draft' AND created_by = %s "
+        "AND district_code IS NOT DISTINCT FROM %s AND shift_start = %s",
+        (created_by, district, shift_start)).rowcount
 
 
 def plan_visits(conn: psycopg.Connection, plan_id: int) -> pd.DataFrame:
@@ -213,8 +235,9 @@ def record_visit(conn: psycopg.Connection, *, plan_id: int, unit: int, h3: int, 
 def dosage(conn: psycopg.Connection, plan_ids: list[int]) -> pd.Series:
     """Reported minutes of patrol presence per hex over ``plan_ids``."""
     rows = conn.execute(
-        "SELECT h3, sum(extract(epoch FROM ended_at - started_at)) / 60.0 FROM patrol_visits "
-        "WHERE plan_id = ANY(%s) GROUP BY h3", (list(plan_ids),),
+        "SELECT v.h3, sum(extract(epoch FROM v.ended_at - v.started_at)) / 60.0 FROM patrol_visits v "
+        "JOIN patrol_plans p USING (plan_id) WHERE v.plan_id = ANY(%s) AND p.status = 'issued' GROUP BY v.h3",
+        (list(plan_ids),),
     ).fetchall()
     return pd.Series({int(h): float(m) for h, m in rows}, dtype=float)
 
@@ -231,25 +254,26 @@ def public_incidents_by_cell(conn: psycopg.Connection, resolution: int, start: d
 
 
 def plans_between(conn: psycopg.Connection, start: datetime, end: datetime) -> list[int]:
-    """Plans whose shift starts in ``[start, end)``."""
+    """Issued plans whose shift starts in ``[start, end)``."""
     return [r[0] for r in conn.execute(
-        "SELECT plan_id FROM patrol_plans WHERE shift_start >= %s AND shift_start < %s ORDER BY plan_id",
-        (start, end)).fetchall()]
+        "SELECT plan_id FROM patrol_plans WHERE status = 'issued' AND shift_start >= %s AND shift_start < %s "
+        "ORDER BY plan_id", (start, end)).fetchall()]
 
 
 def planned_attention(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.DataFrame:
-    """Per hex: shifts with a planned visit and planned minutes, over plans starting in the span.
+    """Per hex: shifts with a planned visit and planned minutes, over issued plans starting in the span.
 
     Returns ``h3, shifts, minutes`` and, in ``attrs["plans"]``, how many plans there were.
     """
     rows = conn.execute(
         "SELECT v.h3, count(DISTINCT v.plan_id), sum(extract(epoch FROM v.planned_end - v.planned_start)) / 60.0 "
         "FROM patrol_plan_visits v JOIN patrol_plans p USING (plan_id) "
-        "WHERE p.shift_start >= %s AND p.shift_start < %s GROUP BY v.h3", (start, end),
+        "WHERE p.status = 'issued' AND p.shift_start >= %s AND p.shift_start < %s GROUP BY v.h3", (start, end),
     ).fetchall()
     frame = pd.DataFrame(rows, columns=["h3", "shifts", "minutes"]).astype({"minutes": float})
     frame.attrs["plans"] = int(conn.execute(
-        "SELECT count(*) FROM patrol_plans WHERE shift_start >= %s AND shift_start < %s", (start, end),
+        "SELECT count(*) FROM patrol_plans WHERE status = 'issued' AND shift_start >= %s AND shift_start < %s",
+        (start, end),
     ).fetchone()[0])
     return frame
 
@@ -263,21 +287,21 @@ def risk_by_district(conn: psycopg.Connection, run_id: int) -> pd.Series:
 
 
 def attention_by_district(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Series:
-    """Planned patrol minutes per district over plans whose shift starts in the span."""
+    """Planned patrol minutes per district over issued plans whose shift starts in the span."""
     rows = conn.execute(
         "SELECT coalesce(c.district_code, '?'), sum(extract(epoch FROM v.planned_end - v.planned_start)) / 60.0 "
         "FROM patrol_plan_visits v JOIN patrol_plans p USING (plan_id) LEFT JOIN hex_cells c ON c.h3 = v.h3 "
-        "WHERE p.shift_start >= %s AND p.shift_start < %s GROUP BY 1", (start, end),
+        "WHERE p.status = 'issued' AND p.shift_start >= %s AND p.shift_start < %s GROUP BY 1", (start, end),
     ).fetchall()
     return pd.Series({d: float(v) for d, v in rows}, dtype=float)
 
 
 def dosage_by_district(conn: psycopg.Connection, start: datetime, end: datetime) -> pd.Series:
-    """Reported patrol minutes per district for visits that started in the span."""
+    """Reported patrol minutes per district for visits (to issued plans) that started in the span."""
     rows = conn.execute(
         "SELECT coalesce(c.district_code, '?'), sum(extract(epoch FROM v.ended_at - v.started_at)) / 60.0 "
-        "FROM patrol_visits v LEFT JOIN hex_cells c ON c.h3 = v.h3 "
-        "WHERE v.started_at >= %s AND v.started_at < %s GROUP BY 1", (start, end),
+        "FROM patrol_visits v JOIN patrol_plans p USING (plan_id) LEFT JOIN hex_cells c ON c.h3 = v.h3 "
+        "WHERE p.status = 'issued' AND v.started_at >= %s AND v.started_at < %s GROUP BY 1", (start, end),
     ).fetchall()
     return pd.Series({d: float(v) for d, v in rows}, dtype=float)
 

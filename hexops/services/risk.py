@@ -26,7 +26,7 @@ from hexops.analytics.risk.feedback import discount_weights, patrol_probability
 from hexops.analytics.risk.verdict import Verdict, verdict
 from hexops.city import HONG_KONG
 from hexops.geodata.errors import LoadError
-from hexops.services.patrol import create_plan
+from hexops.services.patrol import create_plan, issue_plan
 from hexops.services.risk_backtest import read_table
 
 DEMO_STEP = (40, "crime risk: forecasts per horizon with backtests, a patrol plan")
@@ -267,10 +267,12 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
              f"{_figure(scores[run['model']]['pai_5'])}, counting last year's incidents "
              f"{_figure(scores['naive_365']['pai_5'])})")
     with context.uow() as uow:
-        if not uow.risk.recent_plans(1):
-            run, rows = risk_map(uow, resolution=9, horizon="shift")
-            busiest = rows.groupby("district")["expected"].sum().idxmax()
-            plan_id = create_plan(uow.conn, district=busiest, units=6, shift_start=run["window_start"],
-                                  shift_hours=8, created_by="system:demo")
-            uow.commit()
-            echo(f"crime risk: patrol plan {plan_id} for district {busiest}, 6 units")
+        if uow.risk.recent_plans(1):
+            return
+        run, rows = risk_map(uow, resolution=9, horizon="shift")
+        busiest = rows.groupby("district")["expected"].sum().idxmax()
+    # Drafted, then issued: the demo's plan is in force (drafts count nowhere).
+    plan_id = create_plan(context.uow(), district=busiest, units=6, shift_start=run["window_start"],
+                          shift_hours=8, created_by="system:demo")
+    issue_plan(context.uow(), plan_id, actor="system:demo", at=run["window_start"])
+    echo(f"crime risk: patrol plan {plan_id} for district {busiest}, 6 units (issued)")

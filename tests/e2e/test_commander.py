@@ -23,6 +23,18 @@ def _drawn_cells(browser) -> int:
         "return el && el.dataset.drawSeq ? +(el.dataset.drawnCells || 0) : 0;"))
 
 
+def _plans(url: str) -> list[tuple[int, str]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT plan_id, status FROM patrol_plans ORDER BY plan_id").fetchall()
+
+
+def plan_id_of(browser) -> int:
+    """The plan id in the page's summary line (``Plan 12: ...``), or -1."""
+    found = browser.find_elements(By.ID, "commander-plan-summary")
+    text = found[0].text if found else ""
+    return int(text.split(":")[0].split()[-1]) if text.startswith("Plan ") else -1
+
+
 def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plans_a_shift(
         small_city_db, start_live_app, browser):
     for horizon in ("1d", "shift"):
@@ -90,11 +102,27 @@ def test_a_commander_sees_the_risk_map_with_its_backtest_explains_a_hex_and_plan
         assert f"{local[run['model']]['hit_rate_5']:.0%} of incidents in the 5% of the district" in text
         assert f"would have caught {local['naive_365']['hit_rate_5']:.0%}" in text
 
+    # Opening the page wrote nothing; pressing Draft makes a draft that counts nowhere yet.
+    assert _plans(small_city_db) == []
+    assert browser.find_element(By.ID, "commander-plan-issue").get_attribute("disabled")
     browser.find_element(By.ID, "commander-plan-make").click()
     summary = wait.until(lambda b: b.find_elements(By.ID, "commander-plan-summary"))[0]
     assert "6 unit(s)" in summary.text and "held out" in summary.text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#commander-plan-tours li")) >= 1
+    assert "DRAFT" in browser.find_element(By.ID, "commander-plan-status").text
+    assert "No issued plans" in browser.find_element(By.ID, "commander-plan-effect").text
+    [(first, status)] = _plans(small_city_db)
+    assert status == "draft" and plan_id_of(browser) == first
+    browser.find_element(By.ID, "commander-plan-make").click()  # a second draft replaces the first
+    wait.until(lambda b: plan_id_of(b) not in (first, -1))
+    assert _plans(small_city_db) == [(plan_id_of(browser), "draft")]
+    issue = browser.find_element(By.ID, "commander-plan-issue")
+    assert not issue.get_attribute("disabled")
+    issue.click()
+    wait.until(lambda b: "ISSUED by cmd" in b.find_element(By.ID, "commander-plan-status").text)
     assert "held-out hexes" in browser.find_element(By.ID, "commander-plan-effect").text
+    assert [status for _, status in _plans(small_city_db)] == ["issued"]
+    assert browser.find_element(By.ID, "commander-plan-issue").get_attribute("disabled")
 
     browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href")
     browser.get(browser.find_element(By.LINK_TEXT, "Printable").get_attribute("href"))

@@ -14,7 +14,7 @@ from hexops.clock import WALL_CLOCK
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.h3cells import cell_to_str
 from hexops.geodata.uow import UnitOfWork
-from hexops.services.patrol import PatrolInputError, create_plan, report_visit
+from hexops.services.patrol import PatrolInputError, PlanStateError, create_plan, effect, issue_plan, report_visit
 from hexops.services.risk import compute_forecast, demo_step
 from tests.fixtures.auth import create_user, issue_token, login_session
 
@@ -26,9 +26,10 @@ def planned(loaded_small_city_db):
     with psycopg.connect(url) as conn:
         run = risk_sql.latest_run(conn, 9, "shift", None)
         district = risk_sql.forecast_rows(conn, run["run_id"]).groupby("district")["expected"].sum().idxmax()
-        plan_id = create_plan(conn, district=district, units=5, shift_start=run["window_start"],
-                              created_by="test", settings={"revisit_interval_minutes": 60})
         conn.commit()
+    plan_id = create_plan(UnitOfWork.for_url(url), district=district, units=5, shift_start=run["window_start"],
+                          created_by="test", settings={"revisit_interval_minutes": 60})
+    issue_plan(UnitOfWork.for_url(url), plan_id, actor="test", at=run["window_start"])
     create_user(url, "cmd", "commander")
     create_user(url, "events", "event_manager")
     create_user(url, "unit-handset", "device", department="HKPF")
@@ -41,7 +42,8 @@ def test_a_stored_plan_keeps_every_rule(planned):
         plan = risk_sql.get_plan(conn, plan_id)
         visits = risk_sql.plan_visits(conn, plan_id)
         hexes = risk_sql.plan_hexes(conn, [plan_id])
-        n_audit = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'patrol.plan'").fetchone()[0]
+        n_audit = conn.execute("SELECT count(*) FROM audit_log WHERE action IN ('patrol.draft', 'patrol.issue') "
+                               "AND target = %s", (f"plan:{plan_id}",)).fetchone()[0]
     minutes = (visits["planned_end"] - visits["planned_start"]).dt.total_seconds() / 60
     assert minutes.between(12, 16).all()
     assert set(visits["unit"]) <= set(range(5))
@@ -54,7 +56,7 @@ def test_a_stored_plan_keeps_every_rule(planned):
         gaps = (group["planned_start"].iloc[1:].to_numpy() - group["planned_end"].iloc[:-1].to_numpy())
         assert all(g >= timedelta(minutes=60) for g in gaps)
     assert set(hexes.loc[hexes["role"] == "treated", "h3"]) == set(visits["h3"])
-    assert n_audit >= 1
+    assert n_audit == 2 and plan["status"] == "issued" and plan["issued_by"] == "test"
 
 
 def test_the_plan_exports_as_csv_and_geojson_to_commanders_only(planned, start_live_app):
@@ -116,9 +118,10 @@ def test_a_visit_outside_the_plans_area_is_refused(planned):
     url, plan_id = planned
     with psycopg.connect(url) as conn:
         plan = risk_sql.get_plan(conn, plan_id)
-        with pytest.raises(PatrolInputError, match="not in plan"):
-            report_visit(conn, plan_id=plan_id, unit=1, h3=0x89411C0000FFFFF, started_at=plan["shift_start"],
-                         ended_at=plan["shift_start"] + timedelta(minutes=15), reported_by="test")
+    with pytest.raises(PatrolInputError, match="not in plan"):
+        report_visit(UnitOfWork.for_url(url), plan_id=plan_id, unit=1, h3=0x89411C0000FFFFF,
+                     started_at=plan["shift_start"], ended_at=plan["shift_start"] + timedelta(minutes=15),
+                     reported_by="test")
 
 
 def test_the_demo_step_skips_what_already_exists(planned):
@@ -149,3 +152,40 @@ def test_the_demo_step_skips_what_already_exists(planned):
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM risk_forecast_runs").fetchone()[0] == runs
     assert all("skipped" in line for line in second) and len(second) == 3 + types
+
+
+def test_a_draft_counts_nowhere_until_it_is_issued_and_takes_no_visits(planned, start_live_app):
+    url, issued_id = planned
+    with psycopg.connect(url) as conn:
+        issued = risk_sql.get_plan(conn, issued_id)
+        window = (issued["shift_start"] - timedelta(days=1), issued["shift_start"] + timedelta(days=1))
+        attention_before = risk_sql.planned_attention(conn, *window).attrs["plans"]
+    draft_id = create_plan(UnitOfWork.for_url(url), district=issued["district_code"], units=2,
+                           shift_start=issued["shift_start"], created_by="cmd")
+    with psycopg.connect(url) as conn:
+        draft = risk_sql.get_plan(conn, draft_id)
+        assert draft["status"] == "draft" and draft["issued_at"] is None
+        assert risk_sql.planned_attention(conn, *window).attrs["plans"] == attention_before
+        assert draft_id not in risk_sql.plans_between(conn, *window)
+        first = risk_sql.plan_visits(conn, draft_id).iloc[0]
+    with pytest.raises(PlanStateError, match="draft"):
+        report_visit(UnitOfWork.for_url(url), plan_id=draft_id, unit=1, h3=int(first["h3"]),
+                     started_at=first["planned_start"], ended_at=first["planned_start"] + timedelta(minutes=14),
+                     reported_by="test")
+    assert effect(UnitOfWork.for_url(url), [issued_id, draft_id])["drafts_ignored"] == [draft_id]
+    # A second draft for the same district and shift replaces the first.
+    again = create_plan(UnitOfWork.for_url(url), district=issued["district_code"], units=3,
+                        shift_start=issued["shift_start"], created_by="cmd")
+    with psycopg.connect(url) as conn:
+        assert risk_sql.get_plan(conn, draft_id) is None and risk_sql.get_plan(conn, again)["units"] == 3
+
+    live = start_live_app(url)
+    http = login_session(live.base_url, "cmd")
+    issue = http.post(f"{live.base_url}/api/v1/patrol/plans/{again}/issue", timeout=30)
+    assert issue.status_code == 200 and issue.json()["issued_by"] == "cmd"
+    assert http.post(f"{live.base_url}/api/v1/patrol/plans/{again}/issue", timeout=30).status_code == 409
+    assert http.post(f"{live.base_url}/api/v1/patrol/plans/999999/issue", timeout=30).status_code == 404
+    assert login_session(live.base_url, "events").post(
+        f"{live.base_url}/api/v1/patrol/plans/{again}/issue", timeout=30).status_code == 403
+    with psycopg.connect(url) as conn:
+        assert risk_sql.planned_attention(conn, *window).attrs["plans"] == attention_before + 1

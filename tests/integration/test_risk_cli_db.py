@@ -21,7 +21,7 @@ def test_forecast_then_plan_then_audit_from_the_command_line(loaded_small_city_d
     with psycopg.connect(loaded_small_city_db) as conn:
         district = conn.execute("SELECT code FROM districts ORDER BY code LIMIT 1").fetchone()[0]
     plan = runner.invoke(build_cli(), ["patrol", "plan", "--district", district, "--units", "3",
-                                       "--revisit-interval", "60", "--seed", "4"], env=env)
+                                       "--revisit-interval", "60", "--seed", "4", "--issue"], env=env)
     assert plan.exit_code == 0, plan.output
     assert "3 unit(s)" in plan.output and "held out" in plan.output
     bad = runner.invoke(build_cli(), ["patrol", "plan", "--district", "NOPE", "--units", "3"], env=env)

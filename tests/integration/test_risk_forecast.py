@@ -9,7 +9,7 @@ import pytest
 
 from hexops.geodata import risk as risk_sql
 from hexops.geodata.uow import UnitOfWork
-from hexops.services.patrol import create_plan
+from hexops.services.patrol import create_plan, issue_plan
 from hexops.services.risk import (
     audit_report, compute_forecast, explain_hex, explain_latest_hex, forecast_cutoff, forecast_verdict, risk_map,
 )
@@ -112,11 +112,13 @@ def test_patrol_found_incidents_in_hexes_the_plans_kept_visiting_weigh_less(load
         last = conn.execute("SELECT max(occurred_at) FROM incidents").fetchone()[0]
         district = risk_sql.forecast_rows(conn, first_run).groupby("district")["expected"].sum().idxmax()
         assert risk_sql.get_run(conn, first_run)["params"]["patrol_found_discounted"] == 0
-        # Plans for shifts in the weeks before the next forecast: the riskiest hexes are
-        # visited in most of them, others now and then.
-        plans = [create_plan(conn, district=district, units=2 + day % 3, created_by="test",
-                             shift_start=last - pd.Timedelta(days=day), settings={"seed": day})
-                 for day in range(1, 15)]
+    # Issued plans for shifts in the weeks before the next forecast (drafts would count nowhere):
+    # the riskiest hexes are visited in most of them, others now and then.
+    plans = []
+    for day in range(1, 15):
+        plans.append(create_plan(UnitOfWork.for_url(url), district=district, units=2 + day % 3, created_by="test",
+                                 shift_start=last - pd.Timedelta(days=day), settings={"seed": day}))
+        issue_plan(UnitOfWork.for_url(url), plans[-1], actor="test", at=last)
     try:
         again = compute_forecast(UnitOfWork.for_url(url), horizon="shift", models=("kde",))
         with psycopg.connect(url) as conn:

@@ -105,6 +105,8 @@ def test_incidents_alone_without_a_city_give_a_forecast_and_a_city_wide_plan(db_
     run_id = compute_forecast(UnitOfWork.for_url(db_url), horizon="shift", models=("kde", "hawkes"))
     with psycopg.connect(db_url) as conn:
         start = conn.execute("SELECT window_start FROM risk_forecast_runs WHERE run_id = %s", (run_id,)).fetchone()[0]
-        plan_id = create_plan(conn, district=None, units=2, shift_start=pd.Timestamp(start), created_by="test")
-        visits = plan_detail(conn, plan_id)["visits"]
+        conn.commit()
+    plan_id = create_plan(UnitOfWork.for_url(db_url), district=None, units=2, shift_start=pd.Timestamp(start),
+                          created_by="test")
+    visits = plan_detail(UnitOfWork.for_url(db_url), plan_id)["visits"]
     assert len(visits) > 0 and visits["lat"].notna().all()

@@ -2,12 +2,14 @@
 
 - ``GET /plans/<id>.csv`` and ``/plans/<id>.geojson``: the plan's visits
   (CSV, Hong Kong times) or its hexes and tours (GeoJSON, EPSG:4326).
-- ``GET /plans/<id>/print``: a printable page per unit.
+- ``GET /plans/<id>/print``: a printable page per unit (a draft is marked DRAFT).
+- ``POST /plans/<id>/issue``: put a draft in force (commanders and admins); 409 when already issued.
 - ``POST /plans/<id>/visits``: a unit reports a visit, ``{"unit": 1, "h3":
   "89...", "started_at": ISO, "ended_at": ISO}``; records the dosage.
   Commanders and admins with a session; unit handsets as ``device`` tokens
-  with the ``patrol:report`` scope.  A repeated report is not counted twice.
-- ``GET /effect?plans=1,2,3``: treated against held-out hexes.
+  with the ``patrol:report`` scope.  A repeated report is not counted twice;
+  a visit to a draft is refused (409).
+- ``GET /effect?plans=1,2,3``: treated against held-out hexes (issued plans only).
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ def _error(status: int, message: str):
     return response
 
 
+def _refused(exc: patrol_service.PatrolInputError):
+    return _error(exc.status, str(exc))
+
+
 @blueprint.get("/plans/<int:plan_id>.csv")
 @access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_csv(plan_id: int):
     try:
-        with app_context().db.connection() as conn:
-            body = patrol_service.export_csv(conn, plan_id)
+        body = patrol_service.export_csv(app_context().uow(), plan_id)
     except patrol_service.PatrolInputError as exc:
-        return _error(404, str(exc))
+        return _refused(exc)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=patrol-plan-{plan_id}.csv"})
 
@@ -52,10 +57,9 @@ def plan_csv(plan_id: int):
 @access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_geojson(plan_id: int):
     try:
-        with app_context().db.connection() as conn:
-            document = patrol_service.export_geojson(conn, plan_id)
+        document = patrol_service.export_geojson(app_context().uow(), plan_id)
     except patrol_service.PatrolInputError as exc:
-        return _error(404, str(exc))
+        return _refused(exc)
     response = jsonify(document)
     response.mimetype = "application/geo+json"
     return response
@@ -70,7 +74,7 @@ PRINT_TEMPLATE = """<!doctype html>
  section { page-break-after: always; }
  .note { font-size: 10pt; color: #333; }
 </style></head><body>
-<h1>Patrol plan {{ plan.plan_id }}: district {{ plan.district_code or "all" }}</h1>
+<h1>{% if plan.status != "issued" %}DRAFT (not issued): {% endif %}Patrol plan {{ plan.plan_id }}: district {{ plan.district_code or "all" }}</h1>
 <p>Shift {{ start }} to {{ end }} (Hong Kong time), {{ plan.units }} unit(s).
 Stay 12-16 minutes at each hex, in the order given; the order is random on purpose.</p>
 {% for unit, rows in tours %}
@@ -88,10 +92,9 @@ Stay 12-16 minutes at each hex, in the order given; the order is random on purpo
 @access.allow("commander", "admin", scope=READ_SCOPE)
 def plan_print(plan_id: int):
     try:
-        with app_context().db.connection() as conn:
-            detail = patrol_service.plan_detail(conn, plan_id)
+        detail = patrol_service.plan_detail(app_context().uow(), plan_id)
     except patrol_service.PatrolInputError as exc:
-        return _error(404, str(exc))
+        return _refused(exc)
     plan = detail["plan"]
 
     def hk(ts) -> str:
@@ -135,11 +138,12 @@ def report_visit(plan_id: int):
             raise ValueError(f"h3: {exc}") from None
         started = _time(body.get("started_at"), "started_at")
         ended = _time(body.get("ended_at"), "ended_at")
-        with app_context().db.connection() as conn:
-            visit_id, created = patrol_service.report_visit(
-                conn, plan_id=plan_id, unit=unit, h3=cell, started_at=started, ended_at=ended,
-                reported_by=user.username)
-    except (ValueError, patrol_service.PatrolInputError) as exc:
+        visit_id, created = patrol_service.report_visit(
+            app_context().uow(), plan_id=plan_id, unit=unit, h3=cell, started_at=started, ended_at=ended,
+            reported_by=user.username)
+    except patrol_service.PatrolInputError as exc:
+        return _refused(exc)
+    except ValueError as exc:
         return _error(400, str(exc))
     return jsonify({"visit_id": visit_id, "created": created}), 201 if created else 200
 
@@ -149,8 +153,22 @@ def report_visit(plan_id: int):
 def effect():
     try:
         plan_ids = [int(p) for p in request.args.get("plans", "").split(",") if p.strip()]
-        with app_context().db.connection() as conn:
-            report = patrol_service.effect(conn, plan_ids)
-    except (ValueError, patrol_service.PatrolInputError) as exc:
-        return _error(400, str(exc))
+        report = patrol_service.effect(app_context().uow(), plan_ids)
+    except patrol_service.PatrolInputError as exc:
+        return _refused(exc)
+    except ValueError:
+        return _error(400, "plans: expected plan ids separated by commas")
     return jsonify(report)
+
+
+@blueprint.post("/plans/<int:plan_id>/issue")
+@access.allow("commander", "admin")
+def issue(plan_id: int):
+    context = app_context()
+    try:
+        plan = patrol_service.issue_plan(context.uow(), plan_id, actor=access.current_user().username,
+                                         at=context.clock().now())
+    except patrol_service.PatrolInputError as exc:
+        return _refused(exc)
+    return jsonify({"plan_id": plan_id, "status": plan["status"], "issued_by": plan["issued_by"],
+                    "issued_at": plan["issued_at"].isoformat()})

@@ -1,5 +1,10 @@
 """The commander's page: risk map, backtest beside it, hex explanations, patrol plan, bias audit.
 
+A patrol plan is drafted with "Draft a plan for the next shift" and is a
+draft (not counted in dosage or the bias audit, no visits reported against
+it) until the commander presses "Issue this plan".  Opening the page writes
+nothing: it shows the commander's newest draft or the newest issued plan.
+
 Times on screen are Asia/Hong_Kong.  Forecasts are H3 resolution 9; the map
 is :func:`dashboard.components.hexmap.hex_map`, fed through its values store.
 """
@@ -82,9 +87,12 @@ def layout(**_query) -> html.Div:
                                                   id="commander-plan-district", clearable=False,
                                                   style={"minWidth": "230px"})),
                 _control("Units", dcc.Input(id="commander-plan-units", type="number", min=1, max=200, value=6)),
-                html.Button("Plan the next shift", id="commander-plan-make", n_clicks=0),
+                html.Button("Draft a plan for the next shift", id="commander-plan-make", n_clicks=0),
+                html.Button("Issue this plan", id="commander-plan-issue", n_clicks=0, disabled=True),
             ], className="control-row"),
+            html.Div(id="commander-plan-message", role="status"),
             html.Div(id="commander-plan"),
+            dcc.Store(id="commander-plan-shown"),
         ], className="commander-plan"),
         html.Section([html.H2("Bias audit by district (last 28 days)"), html.Div(id="commander-audit")],
                      className="commander-audit"),
@@ -161,42 +169,66 @@ def show_hex(cell: str | None, horizon: str, event_type: str):
 
 
 @callback(
-    Output("commander-plan", "children"),
+    Output("commander-plan-shown", "data"),
+    Output("commander-plan-message", "children"),
     Input("commander-plan-make", "n_clicks"),
+    Input("commander-plan-issue", "n_clicks"),
     State("commander-plan-district", "value"),
     State("commander-plan-units", "value"),
+    State("commander-plan-shown", "data"),
+    prevent_initial_call=True,
 )
-def show_plan(n_clicks: int, district: str | None, units: int | None):
-    n_clicks = inputs.clicks(n_clicks, "commander-plan-make.n_clicks")
+def plan_action(_make, _issue, district: str | None, units: int | None, shown: dict | None):
+    """Draft a plan, or issue the one shown: the only writes on this page, each on a button press."""
     district = inputs.optional_text(district, "commander-plan-district.value", max_chars=100)
     units = inputs.optional_int(units, "commander-plan-units.value", low=1, high=200)
+    shown = inputs.mapping(shown, "commander-plan-shown.data")
+    shown_id = inputs.optional_int(shown.get("plan_id"), "commander-plan-shown.data", low=1, high=2**62)
+    version = inputs.optional_int(shown.get("version"), "commander-plan-shown.data", low=0, high=10**9) or 0
     user = access.current_user()
+    context = app_context()
+    version += 1
     try:
-        with app_context().db.connection() as conn:
-            if n_clicks:
-                run = risk_sql.latest_run(conn, RESOLUTION, "shift", None) or \
-                    risk_sql.latest_run(conn, RESOLUTION, "1d", None)
-                if run is None:
-                    return "No forecast yet: run `hexops risk forecast --horizon shift`."
-                plan_id = patrol_service.create_plan(conn, district=district, units=int(units or 1),
-                                                     shift_start=run["window_start"],
-                                                     created_by=user.username if user else "unknown")
-            else:
-                recent = risk_sql.recent_plans(conn, 1)
-                if not recent:
-                    return "No plan yet."
-                plan_id = recent[0]["plan_id"]
-            detail = patrol_service.plan_detail(conn, plan_id)
-            start = detail["plan"]["shift_start"]
-            recent = risk_sql.plans_between(conn, start - pd.Timedelta(days=28), start + pd.Timedelta(days=1))
-            effect = patrol_service.effect(conn, recent)
+        if dash.ctx.triggered_id == "commander-plan-issue":
+            if shown_id is None:
+                return dash.no_update, html.P("No plan shown to issue.", className="error")
+            patrol_service.issue_plan(context.uow(), shown_id, actor=user.username, at=context.clock().now())
+            return {"plan_id": shown_id, "version": version}, f"Plan {shown_id} issued: it is in force."
+        plan_id = patrol_service.draft_next_shift(context.uow(), district=district, units=units or 1,
+                                                  created_by=user.username)
     except patrol_service.PatrolInputError as exc:
-        return html.P(str(exc), className="error")
-    return html.Div([_plan_view(detail), _effect_line(effect)])
+        return dash.no_update, html.P(str(exc), className="error")
+    return ({"plan_id": plan_id, "version": version},
+            f"Plan {plan_id} drafted: check it, then press Issue to put it in force.")
 
 
-def _effect_line(effect: dict) -> html.P:
-    """Treated against held-out hexes over the last four weeks' plans."""
+@callback(
+    Output("commander-plan", "children"),
+    Output("commander-plan-issue", "disabled"),
+    Input("commander-plan-shown", "data"),
+)
+def show_plan(shown: dict | None):
+    """The plan shown: the one just drafted or issued, else the user's newest draft or the newest issued plan."""
+    shown = inputs.mapping(shown, "commander-plan-shown.data")
+    plan_id = inputs.optional_int(shown.get("plan_id"), "commander-plan-shown.data", low=1, high=2**62)
+    user = access.current_user()
+    context = app_context()
+    plan_id = plan_id or patrol_service.latest_plan_id(context.uow(), user.username)
+    if plan_id is None:
+        return "No plan yet.", True
+    try:
+        detail, effect = patrol_service.plan_with_effect(context.uow(), plan_id)
+    except patrol_service.PatrolInputError as exc:
+        return html.P(str(exc), className="error"), True
+    draft = detail["plan"]["status"] != "issued"
+    return html.Div([_plan_view(detail), _effect_line(effect)]), not draft
+
+
+def _effect_line(effect: dict | None) -> html.P:
+    """Treated against held-out hexes over the last four weeks' issued plans."""
+    if effect is None:
+        return html.P("No issued plans in the last 28 days yet: the effect is measured over issued plans.",
+                      id="commander-plan-effect")
     t, h = effect["treated"], effect["holdout"]
 
     def ratio(part: dict) -> str:
@@ -219,7 +251,11 @@ def _plan_view(detail: dict) -> html.Div:
         stops = ", ".join(f"{_hk(v.planned_start)[-5:]} {cell_to_str(v.h3).rstrip('f')}" for v in tour.itertuples())
         tours.append(html.Li(f"Unit {int(unit) + 1} ({len(tour)} visits): {stops}"))
     held = int((hexes["role"] == "holdout").sum())
+    status = (html.Span("DRAFT (not in force)", className="plan-status plan-draft") if plan["status"] != "issued"
+              else html.Span(f"ISSUED by {plan['issued_by']} at {_hk(plan['issued_at'])}",
+                             className="plan-status plan-issued"))
     return html.Div([
+        html.P(status, id="commander-plan-status"),
         html.P(f"Plan {pid}: district {plan['district_code']}, {plan['units']} unit(s), "
                f"{_hk(plan['shift_start'])} \u2013 {_hk(plan['shift_end'])} HKT; {len(visits)} visits of 12-16 min "
                f"to {visits['h3'].nunique()} hexes in random order; {held} high-risk hexes held out for "

@@ -188,9 +188,9 @@ def run_publisher(context, replay_id: int, servers: list[str], stop: asyncio.Eve
     as duplicates anyway).  Returns when the scenario's end is published or
     ``stop`` is set.
     """
-    from hexops.ingest.simulator import simulate_detections
+    from hexops.democity.simulator import simulate_detections
     from hexops.ingest.publish import PacedPublisher, PublishedWindow
-    from hexops.ingest.registry import camera_registry
+    from hexops.ingest.known_cameras import camera_registry
 
     found = replay(context.uow(), replay_id)
     if found is None:

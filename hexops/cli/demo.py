@@ -67,19 +67,23 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
 @click.option("--port", default=None, type=int, help="Dashboard port (default HEXOPS_PORT or 8050).")
 @click.option("--job-workers", default=2, show_default=True, type=click.IntRange(1, 8),
               help="Background job workers.")
+@click.option("--cameras", default=None, type=click.IntRange(80, 100_000),
+              help="Cameras of the demo city replayed (default: make demo's 5,200); a smaller city is quicker.")
+@click.option("--no-web", is_flag=True, help="Run everything but the dashboard (a headless replay).")
 @click.option("--no-serve", is_flag=True, help="Prepare the replay (rewind, history, clock held at --from), then exit.")
 @click.option("--allow-any-database", is_flag=True,
               help="Replay into HEXOPS_DATABASE_URL although it is not the demo's private cluster "
                    "(the replay deletes its detections from --from on and every alert).")
 @click.pass_context
 def live(ctx: click.Context, start_text: str, speed: float, history_text: str, port: int | None,
-         job_workers: int, no_serve: bool, allow_any_database: bool) -> None:
+         job_workers: int, cameras: int | None, no_web: bool, no_serve: bool, allow_any_database: bool) -> None:
     """Replay the demo city's detections live from --from at --speed, through JetStream, with every process supervised."""
     from hexops.cli.serve import child_env, demo_steps, web_and_workers
     from hexops.geodata.cluster import free_port
     from hexops.geodata.uow import UnitOfWork
     from hexops.jobs.supervisor import Supervisor
     from hexops.services import clock, demo_live
+    from hexops.services.democity import DEMO_CAMERAS, DEMO_SEED
     from hexops.times import parse_duration, parse_instant
 
     app_ctx = get_context(ctx)
@@ -103,7 +107,7 @@ def live(ctx: click.Context, start_text: str, speed: float, history_text: str, p
     for order, label, step in demo_steps():
         click.echo(f"[{order:02d}] {label}")
         if order == 10:
-            demo_live.load_history(url, plan, click.echo)
+            demo_live.load_history(url, plan, click.echo, cameras=cameras)
         else:
             step(app_ctx, click.echo)
     click.echo(f"replay ready in {time.monotonic() - started:.1f} s")
@@ -114,24 +118,26 @@ def live(ctx: click.Context, start_text: str, speed: float, history_text: str, p
     port = port or settings.port
     receiver_port, nats_port = free_port(), free_port()
     receiver_url = f"http://127.0.0.1:{receiver_port}{demo_live.RECEIVER_PATH}"
-    replay_id, secret = demo_live.start_replay(app_ctx.uow(), plan, receiver_url, actor="system:demo")
+    replay_id, secret = demo_live.start_replay(app_ctx.uow(), plan, receiver_url, actor="system:demo",
+                                               city=(DEMO_SEED, cameras or DEMO_CAMERAS))
     demo_dir = settings.state_dir / "demo"
     secret_file = _write_secret(demo_dir / "receiver.secret", secret)
     nats_url = f"nats://127.0.0.1:{nats_port}"
-    nats_conf = _nats_config(demo_dir / "nats", nats_port)
+    nats_conf = nats_config(demo_dir / "nats", nats_port)
     # The pool's threads must not be running when the supervisor forks its children.
     app_ctx.close()
     env = child_env(url, settings.state_dir, HEXOPS_NATS_URL=nats_url)
-    children = _replay_children(nats_server, nats_conf, nats_port, receiver_port, replay_id, secret_file,
+    children = replay_children(nats_server, nats_conf, nats_port, receiver_port, replay_id, secret_file,
                                 nats_url, env)
-    children[2:2] = web_and_workers(settings.host, port, 2, job_workers, env)
+    served = web_and_workers(settings.host, port, 2, job_workers, env)
+    children[2:2] = served[1:] if no_web else served
 
     def run_clock() -> None:
-        clock.set_scenario(UnitOfWork.for_url(url), plan.start, speed=plan.speed, stop_at=plan.stop_at,
-                           actor="system:demo")
+        demo_live.run_clock(UnitOfWork.for_url(url), plan, actor="system:demo")
+        where = "no dashboard (--no-web)" if no_web else (
+            f"dashboard on http://{settings.host}:{port} (sign-ins in {settings.state_dir}/demo-credentials.json)")
         click.echo(f"replay {replay_id} running: scenario clock from {plan.start.isoformat()} at x{plan.speed:g}; "
-                   f"dashboard on http://{settings.host}:{port} (sign-ins in {settings.state_dir}/"
-                   f"demo-credentials.json); Ctrl-C stops everything")
+                   f"{where}; Ctrl-C stops everything")
 
     code = Supervisor(children, echo=click.echo).run(on_ready=run_clock)
     held = demo_live.hold_clock(UnitOfWork.for_url(url), actor="system:demo")
@@ -158,7 +164,7 @@ def _write_secret(path: Path, secret: str) -> Path:
     return path
 
 
-def _nats_config(root: Path, port: int) -> Path:
+def nats_config(root: Path, port: int) -> Path:
     """A private nats-server with JetStream on loopback; its store starts empty each replay
     (messages of an earlier replay must not arrive in this one)."""
     import shutil
@@ -172,7 +178,7 @@ def _nats_config(root: Path, port: int) -> Path:
     return config
 
 
-def _replay_children(nats_server: str, nats_conf: Path, nats_port: int, receiver_port: int, replay_id: int,
+def replay_children(nats_server: str, nats_conf: Path, nats_port: int, receiver_port: int, replay_id: int,
                      secret_file: Path, nats_url: str, env: dict[str, str]) -> list:
     """The broker and the receiver first (the web and job workers go in between), then ingest and publisher."""
     from hexops.jobs.supervisor import Child, port_open

@@ -73,13 +73,13 @@ def retire_endpoints(conn: psycopg.Connection) -> int:
                         (ids,)).rowcount
 
 
-def start_replay(conn: psycopg.Connection, scenario_from: datetime, speed: float,
-                 endpoint_id: int | None, receiver_url: str | None) -> int:
-    """Record a new replay; returns its id."""
+def start_replay(conn: psycopg.Connection, scenario_from: datetime, speed: float, city_seed: int,
+                 city_cameras: int, endpoint_id: int | None, receiver_url: str | None) -> int:
+    """Record a new replay of the demo city ``(city_seed, city_cameras)``; returns its id."""
     row = conn.execute(
-        "INSERT INTO demo_replays (scenario_from, speed, endpoint_id, receiver_url) VALUES (%s, %s, %s, %s) "
-        "RETURNING replay_id",
-        (scenario_from, speed, endpoint_id, receiver_url),
+        "INSERT INTO demo_replays (scenario_from, speed, city_seed, city_cameras, endpoint_id, receiver_url) "
+        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING replay_id",
+        (scenario_from, speed, city_seed, city_cameras, endpoint_id, receiver_url),
     ).fetchone()
     return int(row[0])
 
@@ -88,7 +88,8 @@ def get_replay(conn: psycopg.Connection, replay_id: int | None = None) -> dict[s
     """A replay (default: the latest) with how far its publisher got."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT r.replay_id, r.started_at, r.scenario_from, r.speed, r.endpoint_id, r.receiver_url, "
+            "SELECT r.replay_id, r.started_at, r.scenario_from, r.speed, r.city_seed, r.city_cameras, "
+            "       r.endpoint_id, r.receiver_url, "
             "       max(w.window_end) AS published_until, max(w.published_at) AS last_published_at, "
             "       count(w.window_end) AS windows, coalesce(sum(w.events), 0) AS events "
             "FROM demo_replays r LEFT JOIN demo_replay_windows w USING (replay_id) "

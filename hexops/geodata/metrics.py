@@ -20,14 +20,15 @@ def ping(conn: psycopg.Connection) -> bool:
 
 
 def ingest_window(conn: psycopg.Connection, end: datetime, window: timedelta) -> dict[str, Any]:
-    """Detection events whose minute lies in ``[end - window, end)``, and the end of the latest minute."""
+    """Camera-minutes with detections in ``[end - window, end)``, the cameras among them, and the end
+    of the latest minute with detections."""
     row = conn.execute(
-        "SELECT coalesce(sum(n_events), 0), count(DISTINCT camera_id) FROM detections_camera_minute "
+        "SELECT count(*), count(DISTINCT camera_id) FROM detections_camera_minute "
         "WHERE minute >= %s AND minute < %s",
         (end - window, end),
     ).fetchone()
     latest = conn.execute("SELECT max(minute) + interval '1 minute' FROM detections_camera_minute").fetchone()[0]
-    return {"events": int(row[0]), "cameras": int(row[1]), "data_end": latest}
+    return {"camera_minutes": int(row[0]), "cameras": int(row[1]), "data_end": latest}
 
 
 def quarantine_counts(conn: psycopg.Connection, since: datetime) -> dict[str, int]:

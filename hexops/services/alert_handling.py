@@ -2,7 +2,7 @@
 
 Crowd alerts are grouped by event zone (zone alerts) or by district (alerts
 of H3 resolution-10 crowd hexes); flood alerts (a hex of H3 resolution 9
-getting worse: watch, warning, flooded) by district.  Each alert is named by
+reaching warning or flooded) by district.  Each alert is named by
 its place: the zone's name, the district, and the nearest active camera
 with its position (WGS84, EPSG:4326), so a dispatcher can say where to go
 without reading a hex id.  Groups holding an open alert of the highest
@@ -25,8 +25,9 @@ import pandas as pd
 from hexops.errors import InputError
 from hexops.geodata.uow import UnitOfWork
 
-#: Flood transitions that are alerts, and their severity (higher is worse).
-FLOOD_SEVERITY = {"watch": 1, "warning": 2, "flooded": 3}
+#: Flood transitions that are alerts, and their severity (higher is worse).  "watch" (rain near a
+#: watched hex) is shown on the map but is not an alert: a storm puts hundreds of hexes on watch.
+FLOOD_SEVERITY = {"warning": 2, "flooded": 3}
 #: Crowd hexes (H3 resolution) and flood hexes.
 CROWD_RESOLUTION, FLOOD_RESOLUTION = 10, 9
 #: Longest acknowledgement note, in characters.
@@ -177,7 +178,7 @@ def crowd_groups(uow: UnitOfWork, at: datetime, thresholds: tuple[float, ...], h
 
 
 def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> list[AlertGroup]:
-    """Flood alerts (transitions to watch, warning, flooded) in the ``hours`` before ``at``, by district."""
+    """Flood alerts (transitions to warning or flooded) in the ``hours`` before ``at``, by district."""
     with uow:
         frame = uow.alert_handling.flood_alerts(at - timedelta(hours=hours), at, list(FLOOD_SEVERITY))
         if frame.empty:

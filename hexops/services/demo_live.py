@@ -127,16 +127,18 @@ def rewind(uow: UnitOfWork, plan: ReplayPlan, *, actor: str) -> dict[str, int]:
     return deleted
 
 
-def demo_city():
-    """The demo city ``make demo`` loads (same seed and size as :mod:`hexops.services.democity`)."""
+def demo_city(seed: int | None = None, n_cameras: int | None = None):
+    """The demo city (default: the one ``make demo`` loads, as :mod:`hexops.services.democity` builds it)."""
     from hexops.democity import build_city
     from hexops.services.democity import DEMO_CAMERAS, DEMO_SEED
 
-    return build_city(seed=DEMO_SEED, n_cameras=DEMO_CAMERAS)
+    return build_city(seed=DEMO_SEED if seed is None else seed, n_cameras=n_cameras or DEMO_CAMERAS)
 
 
-def load_history(database_url: str, plan: ReplayPlan, echo: Callable[[str], None]) -> int:
-    """The demo city and its detections from :attr:`ReplayPlan.history_start` to the cut.
+def load_history(database_url: str, plan: ReplayPlan, echo: Callable[[str], None],
+                 cameras: int | None = None) -> int:
+    """The demo city (of ``cameras`` cameras, default ``make demo``'s) and its detections from
+    :attr:`ReplayPlan.history_start` to the cut.
 
     Window by window, so a window already present (an earlier run) is
     skipped and one deleted by :func:`rewind` is loaded again.  Returns the
@@ -144,7 +146,7 @@ def load_history(database_url: str, plan: ReplayPlan, echo: Callable[[str], None
     """
     from hexops.democity.load import load_city, load_detections
 
-    city = demo_city()
+    city = demo_city(n_cameras=cameras)
     load_city(database_url, city, progress=lambda line: echo(f"  {line}"))
     accepted = load_detections(database_url, city, plan.history_start, plan.cut, chunk=WINDOW, show_progress=False)
     echo(f"  history: {accepted} detection events ingested for {plan.history_start:%Y-%m-%d %H:%M} to "
@@ -152,19 +154,30 @@ def load_history(database_url: str, plan: ReplayPlan, echo: Callable[[str], None
     return accepted
 
 
-def start_replay(uow: UnitOfWork, plan: ReplayPlan, receiver_url: str, *, actor: str) -> tuple[int, str]:
-    """Register the receiver as the demo partner's endpoint, record the replay, start the clock.
+def start_replay(uow: UnitOfWork, plan: ReplayPlan, receiver_url: str, *, actor: str,
+                 city: tuple[int, int] | None = None) -> tuple[int, str]:
+    """Register the receiver as the demo partner's endpoint and record the replay (the clock stays held).
 
-    Returns ``(replay_id, secret)``: the receiver checks signatures with the secret.
+    ``city`` is the demo city's ``(seed, cameras)`` (default: ``make demo``'s).
+    Returns ``(replay_id, secret)``: the receiver checks signatures with the
+    secret.  :func:`run_clock` then starts the scenario clock.
     """
+    from hexops.services.democity import DEMO_CAMERAS, DEMO_SEED
+
+    seed, cameras = city or (DEMO_SEED, DEMO_CAMERAS)
     endpoint_id, secret = webhooks.add_endpoint(uow, DEMO_PARTNER, receiver_url, actor=actor)
     with uow:
-        replay_id = uow.demo.start_replay(plan.start, plan.speed, endpoint_id, receiver_url)
+        replay_id = uow.demo.start_replay(plan.start, plan.speed, seed, cameras, endpoint_id, receiver_url)
         uow.audit.record(actor=actor, action="demo.replay", target=str(replay_id),
-                         details={"from": plan.start.isoformat(), "speed": plan.speed, "endpoint_id": endpoint_id})
+                         details={"from": plan.start.isoformat(), "speed": plan.speed, "endpoint_id": endpoint_id,
+                                  "city": [seed, cameras]})
         uow.commit()
-    clock_service.set_scenario(uow, plan.start, speed=plan.speed, stop_at=plan.stop_at, actor=actor)
     return replay_id, secret
+
+
+def run_clock(uow: UnitOfWork, plan: ReplayPlan, *, actor: str) -> None:
+    """Start the scenario clock at the replay's start, running at its speed (every process is up)."""
+    clock_service.set_scenario(uow, plan.start, speed=plan.speed, stop_at=plan.stop_at, actor=actor)
 
 
 def hold_clock(uow: UnitOfWork, *, actor: str) -> datetime:
@@ -196,7 +209,7 @@ def run_publisher(context, replay_id: int, servers: list[str], stop: asyncio.Eve
     if found is None:
         raise NotFoundError(f"replay {replay_id}: no such replay", field="replay_id")
     after = found["published_until"] or ReplayPlan(found["scenario_from"], found["speed"], timedelta(0)).cut
-    city = demo_city()
+    city = demo_city(found["city_seed"], found["city_cameras"])
     with context.uow() as uow:
         registry = camera_registry(uow.conn)
 

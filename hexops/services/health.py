@@ -28,8 +28,8 @@ from hexops.services import jobs as jobs_service
 
 #: Seconds a readiness check may take before it counts as failed.
 CHECK_TIMEOUT_S = 2.0
-#: Flood transitions that are alerts (a hex getting worse); the others are news.
-FLOOD_ALERT_STATES = ("watch", "warning", "flooded")
+#: Flood transitions that are alerts (as on the Drainage page); "watch" is news, not an alert.
+FLOOD_ALERT_STATES = ("warning", "flooded")
 #: Window of the alert and delivery counts, and of "recent" quarantine.
 RECENT = timedelta(hours=24)
 
@@ -133,7 +133,8 @@ class Snapshot:
         ``live`` or ``demo replay xN``.
     jobs : list of JobState
     ingest : dict
-        ``events_5min`` (events in the last 5 minutes of data), ``cameras_5min``,
+        ``camera_minutes_5min`` (camera-minutes with detections in the last 5
+        minutes of the clock: a camera reporting throughout counts 5), ``cameras_5min``,
         ``data_end``, ``lag_s`` (now minus the end of the latest detections),
         ``quarantined_24h``, ``quarantined_retained``.
     crowd_alerts, flood_alerts : dict
@@ -173,7 +174,7 @@ def snapshot(uow, clock) -> Snapshot:
     data_end = ingest["data_end"]
     return Snapshot(
         now=now, clock_label=clock.label(), jobs=states,
-        ingest={"events_5min": ingest["events"], "cameras_5min": ingest["cameras"], "data_end": data_end,
+        ingest={"camera_minutes_5min": ingest["camera_minutes"], "cameras_5min": ingest["cameras"], "data_end": data_end,
                 "lag_s": (now - data_end).total_seconds() if data_end else None,
                 "quarantined_24h": quarantine["recent"], "quarantined_retained": quarantine["retained"]},
         crowd_alerts=crowd_alerts, flood_alerts=flood_alerts, flood_hexes=flood_hexes, webhooks=webhooks,

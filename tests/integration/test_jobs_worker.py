@@ -19,14 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hexops.democity import build_city, scenarios
-from hexops.democity.load import load_city, load_detections
+from hexops.democity import scenarios
 from hexops.geodata.uow import UnitOfWork
-from hexops.services import clock, crowd, jobs, webhooks
-from hexops.services.flood import load_demo_reference
-from tests.conftest import create_database_from_template, drop_database
+from hexops.services import clock, jobs, webhooks
 from tests.fixtures.auth import grant_layers
-from tests.fixtures.crowdflood import N_CAMERAS, RAINSTORM_WINDOW
 
 RS = scenarios.RAINSTORM
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,24 +32,6 @@ _SUPERVISE = (
     "Supervisor([Child(f'worker-{k + 1}', [sys.executable, '-m', 'hexops', 'worker', '--idle-sleep', '0.2', *extra]) "
     "for k in range(n)]).run(poll_s=0.1)"
 )
-
-
-@pytest.fixture
-def storm_db(pg_cluster, template_db_url):
-    """A fresh database with the small demo city and the rainstorm afternoon's detections."""
-    from datetime import datetime
-
-    url = create_database_from_template(pg_cluster, template_db_url, prefix="jobs")
-    city = build_city(n_cameras=N_CAMERAS)
-    start, end = (datetime.fromisoformat(t) for t in RAINSTORM_WINDOW)
-    with psycopg.connect(url) as conn:
-        load_city(conn, city, incidents_from=start, incidents_to=start + timedelta(seconds=1))
-        load_detections(conn, city, start, end, show_progress=False)
-        conn.commit()
-    load_demo_reference(UnitOfWork.for_url(url), city)
-    crowd.calibrate(UnitOfWork.for_url(url))
-    yield url
-    drop_database(pg_cluster, url)
 
 
 def _supervise(url: str, state_dir: Path, workers: int, *extra: str) -> subprocess.Popen:

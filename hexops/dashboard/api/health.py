@@ -111,12 +111,14 @@ class _DatabaseCollector:
         yield _gauge("hexops_clock_timestamp_seconds", "The product clock's now (a demo replay's scenario time).",
                      [], [([], snap.now.timestamp())])
         ingest = snap.ingest
-        yield _gauge("hexops_ingest_events_last_5min", "Detection events in the last 5 minutes of the clock.",
-                     [], [([], ingest["events_5min"])])
+        yield _gauge("hexops_ingest_camera_minutes_last_5min",
+                     "Camera-minutes with detections in the last 5 minutes of the clock (5 per camera reporting "
+                     "throughout).", [], [([], ingest["camera_minutes_5min"])])
         yield _gauge("hexops_ingest_cameras_last_5min", "Cameras that reported in the last 5 minutes of the clock.",
                      [], [([], ingest["cameras_5min"])])
         if ingest["lag_s"] is not None:
-            yield _gauge("hexops_ingest_lag_seconds", "The clock's now minus the end of the latest detections.",
+            yield _gauge("hexops_ingest_lag_seconds",
+                         "The clock's now minus the end of the latest detections (in the clock's seconds).",
                          [], [([], ingest["lag_s"])])
         yield _gauge("hexops_ingest_quarantined_events", "Rejected events kept in quarantine, by window.",
                      ["window"], [(["24h"], ingest["quarantined_24h"]), (["retained"], ingest["quarantined_retained"])])

@@ -139,7 +139,8 @@ def register_alert_actions(prefix: str, kind: str, focus_id: str) -> None:
             var ctx = window.dash_clientside.callback_context;
             var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
             if (!fired.length) { return window.dash_clientside.no_update; }
-            var id = JSON.parse(fired[0].prop_id.split(".")[0]);
+            var prop = fired[0].prop_id;  // '{"alert":..,"lat":"22.3..",...}.n_clicks': the id holds dots too
+            var id = JSON.parse(prop.slice(0, prop.lastIndexOf(".")));
             return {cell: id.cell, lat: parseFloat(id.lat), lon: parseFloat(id.lon), alert: id.alert, n: Date.now()};
         }
         """,

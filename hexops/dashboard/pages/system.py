@@ -138,7 +138,7 @@ def refresh(_tick):
                + (f"{len(stale)} stale job(s): {', '.join(stale)}" if stale else "every job fresh"))
     ingest = snap.ingest
     ingest_view = _pairs([
-        ("Events, last 5 min of the clock", f"{ingest['events_5min']:,}"),
+        ("Camera-minutes, last 5 min of the clock", f"{ingest['camera_minutes_5min']:,}"),
         ("Cameras reporting", f"{ingest['cameras_5min']:,}"),
         ("Latest detections", f"{hk_time(ingest['data_end'], '%d %b %H:%M')} HKT" if ingest["data_end"] else "none"),
         ("Lag behind the clock", "" if ingest["lag_s"] is None else f"{ingest['lag_s']:.0f} s"),

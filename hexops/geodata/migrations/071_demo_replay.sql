@@ -8,6 +8,9 @@ CREATE TABLE demo_replays (
     started_at     timestamptz NOT NULL DEFAULT now(),
     scenario_from  timestamptz NOT NULL,
     speed          double precision NOT NULL CHECK (speed > 0),
+    -- The demo city replayed (hexops.democity.build_city's seed and camera count).
+    city_seed      integer NOT NULL,
+    city_cameras   integer NOT NULL CHECK (city_cameras > 0),
     -- The endpoint registered for this replay's receiver (a partner of the demo).
     endpoint_id    bigint REFERENCES webhook_endpoints (endpoint_id) ON DELETE SET NULL,
     receiver_url   text

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
-.PHONY: demo test setup system-deps venv serve db-up db-down clean \
+.PHONY: demo demo-static demo-deps test setup system-deps venv serve db-up db-down clean \
         bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging
 
 setup: system-deps venv
@@ -24,7 +24,18 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
-demo: setup
+# The live demo: the scenario replayed from FROM at SPEED times real time (see README, "make demo").
+FROM ?= 2026-10-01T19:00+08:00
+SPEED ?= 10
+
+demo-deps:
+	@bash scripts/ensure_system_deps.sh --for demo
+
+demo: demo-deps venv
+	$(HEXOPS) demo live --from $(FROM) --speed $(SPEED)
+
+# Everything loaded at once and held at the end of the data (no replay).
+demo-static: demo-deps venv
 	$(HEXOPS) demo
 
 serve: venv

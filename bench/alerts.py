@@ -18,7 +18,9 @@ is the computation from the latest detections in memory; the database read
 of those detections (one grouped query per refresh, on a throwaway PostGIS
 cluster filled through the ingestion core) is timed separately as
 ``db_read_latest_s`` and added in ``refresh_with_db_read_s`` (``--no-db``
-skips it).
+skips it).  Last, :mod:`bench.alerts_worker` times the crowd and flood steps
+as the background jobs take them against PostGIS (``worker_*``; the target
+is one step within 5 s; ``--no-worker`` skips it).
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cameras", type=int, default=60_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-db", action="store_true", help="Skip timing the PostGIS read.")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="Skip timing the alert worker's crowd and flood steps against PostGIS.")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -199,6 +203,10 @@ def main(argv: list[str] | None = None) -> dict:
         result["refresh_with_db_read_s"] = round(result["db_read_latest_s"] + result["recompute_60k_cameras_s"], 4)
         result["timed"] = ("recompute_60k_cameras_s: computation from the latest detections in memory; "
                            "db_read_latest_s: the PostGIS query that fetches them")
+    if not args.no_worker:
+        from bench.alerts_worker import time_worker_steps
+
+        result.update(time_worker_steps(city, layout["hex"].fov_m2))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

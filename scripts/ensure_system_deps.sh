@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system packages hexops runs on are present:
-#   PostgreSQL + PostGIS (the private cluster), nats-server (JetStream ingestion),
-#   chromium + chromium-driver (browser tests and screenshots).
+#   PostgreSQL + PostGIS (the private cluster), nats-server (JetStream ingestion; the live demo),
+#   chromium + chromium-driver (browser tests and screenshots; --for test only).
 # As root (or with passwordless sudo) on Debian/Ubuntu it installs what is missing
 # with apt-get; elsewhere it stops and names what to install.
 # Usage: scripts/ensure_system_deps.sh [--for demo|test]
@@ -20,8 +20,9 @@ if [ -z "$pg_major" ]; then
   [[ "$pg_major" =~ ^[0-9]+$ ]] || pg_major=15
 fi
 [ -f "/usr/share/postgresql/${pg_major}/extension/postgis.control" ] || missing+=("postgresql-${pg_major}-postgis-3")
+# The live demo (make demo) replays detections through JetStream: it needs nats-server too.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 if [ "$purpose" = "test" ]; then
-  command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 fi

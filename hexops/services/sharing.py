@@ -192,14 +192,18 @@ def read_tile(uow, user: User, collection_id: str, z: int, x: int, y: int, query
 
 
 def read_rainfall(uow, user: User, start: datetime | None, end: datetime | None,
-                  window: timedelta = timedelta(hours=1)) -> tuple[datetime | None, datetime | None, pd.DataFrame]:
-    """Rain-gauge readings in ``[start, end]`` (default: the ``window`` up to the latest reading); audited.
+                  window: timedelta = timedelta(hours=1), *,
+                  not_after: datetime | None = None) -> tuple[datetime | None, datetime | None, pd.DataFrame]:
+    """Rain-gauge readings in ``[start, end]`` (default: the ``window`` up to the latest reading, or up to
+    ``not_after``, the product clock's now, when the latest is later); audited.
 
     Returns ``(start, end, frame)``; ``end`` is None when there are no readings at all.
     """
     with uow:
         if end is None:
             end = uow.rainfall.reading_time_range()[1]
+            if end is not None and not_after is not None:
+                end = min(end, not_after)
         if end is None:
             frame = pd.DataFrame(columns=["station_id", "observed_at", "mm_per_h", "district_code"])
         else:

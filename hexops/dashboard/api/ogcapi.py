@@ -12,7 +12,6 @@ collection list and every read obey the caller's grants
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
@@ -226,7 +225,7 @@ def items(collection_id: str):
             links.append(_page_link("prev", query.limit, offset=max(0, query.offset - query.limit)))
         # No numberMatched: counting every match is the cost paging must not have.
         body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
-                "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "links": links}
+                "timeStamp": app_context().clock().now().isoformat(timespec="seconds"), "links": links}
         return _json(body, "application/geo+json")
 
     return _guarded(read)

@@ -34,11 +34,14 @@ def make_due(conn: psycopg.Connection, name: str) -> bool:
     return conn.execute("UPDATE jobs SET next_due = now() WHERE name = %s", (name,)).rowcount == 1
 
 
-def claim_due(conn: psycopg.Connection, worker: str, names: list[str] | None = None) -> dict[str, Any] | None:
+def claim_due(conn: psycopg.Connection, worker: str, names: list[str] | None = None,
+              overdue_s: float = 0.0) -> dict[str, Any] | None:
     """Lease the most overdue job that no live lease holds, or None.
 
     ``FOR UPDATE SKIP LOCKED`` lets concurrent workers claim different jobs
-    without waiting on each other; the lease lasts the job's timeout.
+    without waiting on each other; the lease lasts the job's timeout.  With
+    ``overdue_s`` only jobs due at least that many seconds ago are claimed (a
+    worker leaves a job that another worker keeps warm to that worker first).
     """
     row = conn.execute(
         """
@@ -46,7 +49,8 @@ def claim_due(conn: psycopg.Connection, worker: str, names: list[str] | None = N
                           last_started = now()
         FROM (
             SELECT name FROM jobs
-            WHERE enabled AND next_due <= now() AND (lease_until IS NULL OR lease_until < now())
+            WHERE enabled AND next_due <= now() - make_interval(secs => %(overdue)s)
+              AND (lease_until IS NULL OR lease_until < now())
               AND (%(names)s::text[] IS NULL OR name = ANY(%(names)s::text[]))
             ORDER BY next_due
             LIMIT 1
@@ -55,7 +59,7 @@ def claim_due(conn: psycopg.Connection, worker: str, names: list[str] | None = N
         WHERE j.name = due.name
         RETURNING j.name, j.period_s, j.timeout_s, j.next_due, j.consecutive_failures, now() AS started_at
         """,
-        {"worker": worker, "names": names},
+        {"worker": worker, "names": names, "overdue": overdue_s},
     ).fetchone()
     if row is None:
         return None
@@ -232,3 +236,20 @@ def set_scenario_clock(conn: psycopg.Connection, anchor_scenario: datetime, spee
 def clear_scenario_clock(conn: psycopg.Connection) -> None:
     """Back to wall-clock time."""
     conn.execute("DELETE FROM scenario_clock")
+
+
+def machine_inputs(conn: psycopg.Connection) -> dict[str, str]:
+    """Fingerprints of what the alert machines load besides their own state, to tell a kept
+    (warm) machine that its layout is stale: the camera registry's version, the crowd
+    calibration (regions and when they were computed), the low-lying places, the crews."""
+    row = conn.execute(
+        """
+        SELECT (SELECT version::text FROM camera_registry_version),
+               (SELECT count(*) || ':' || coalesce(max(computed_at)::text, '') FROM crowd_regions),
+               (SELECT md5(coalesce(string_agg(place_id || ':' || prior || ':' || md5(ST_AsBinary(geom)), ','
+                                               ORDER BY place_id), '')) FROM low_lying_places),
+               (SELECT md5(coalesce(string_agg(crew_id || ':' || depot_id, ',' ORDER BY crew_id), ''))
+                FROM drainage_crews)
+        """
+    ).fetchone()
+    return dict(zip(("cameras", "crowd_regions", "low_lying", "crews"), row))

@@ -1,8 +1,12 @@
 """The background jobs hexops runs unattended: what each does and how often.
 
-A job is a function ``run(context, clock_now) -> dict`` over the
+A job is a function ``run(context, clock_now, memory) -> dict`` over the
 composition root's :class:`hexops.bootstrap.AppContext`; it calls services,
-each of which owns its transactions.  Every job is idempotent (running it
+each of which owns its transactions.  ``memory`` is a dict the worker
+process keeps for the job between runs: the alert jobs keep their machines
+there, loaded (at 60,000 cameras a load costs several steps), and such
+*sticky* jobs are left to the worker that holds them warm unless they are
+overdue (:data:`STICKY_GRACE_S`).  Every job is idempotent (running it
 twice, or after a crash, gives the same result): the alert machines step
 from their committed cursors, deliveries are claimed one by one, forecasts
 and retention work from the clock's now.
@@ -17,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from hexops.services import audit_chain, crowd, forecast_schedule, partitions, webhooks
-from hexops.services.crowd_alerts import advance_alerts
-from hexops.services.flood import advance_floods
+from hexops.services import audit_chain, crowd, forecast_schedule, partitions, stepping, webhooks
+from hexops.services.crowd_alerts import CrowdMachine
+from hexops.services.flood import FloodMachine
 
 #: Data time a step waits after its window ends before it runs, so the
 #: window's last minute is in (ingestion's p95 freshness is a few seconds).
@@ -29,6 +33,8 @@ STEP_SETTLE = timedelta(seconds=20)
 STEP_SETTLE_WALL_S = 3.0
 #: Steps one run takes at most (2 hours of data); a backlog is worked off run by run.
 MAX_STEPS_PER_RUN = 24
+#: Seconds a sticky job must be overdue before a worker that does not hold it warm takes it.
+STICKY_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,20 @@ class Job:
     timeout_s : float
         Seconds after which a run's lease expires and another worker may run it.
     run : callable
-        ``run(context, now) -> dict`` with ``now`` the product clock's time (UTC).
+        ``run(context, now, memory) -> dict`` with ``now`` the product clock's
+        time (UTC) and ``memory`` the worker's dict for this job.
     description : str
         One line for the admin page.
+    sticky : bool
+        The job keeps costly state in ``memory``: prefer the worker that has it.
     """
 
     name: str
     period_s: float
     timeout_s: float
-    run: Callable[[Any, datetime], dict]
+    run: Callable[[Any, datetime, dict], dict]
     description: str
+    sticky: bool = False
 
 
 def settle(speed: float) -> timedelta:
@@ -74,34 +84,35 @@ def _step_until(context, now: datetime) -> datetime | None:
     return min(now - settle(context.clock().speed), latest)
 
 
-def step_crowd(context, now: datetime) -> dict:
+def _step(machine, context, now: datetime) -> dict:
     until = _step_until(context, now)
     if until is None:
         return {"steps": 0, "note": "no data"}
-    configured = crowd.alert_settings(context.settings)
-    report = advance_alerts(context.uow(), until, thresholds=configured.thresholds, config=configured.config,
-                            max_steps=MAX_STEPS_PER_RUN)
-    return report.as_dict() | {"busy": report.busy}
+    report = stepping.advance(context.uow(), machine, until, max_steps=MAX_STEPS_PER_RUN)
+    return report.as_dict() | {"busy": report.busy, "loaded": report.loaded}
 
 
-def step_floods(context, now: datetime) -> dict:
-    until = _step_until(context, now)
-    if until is None:
-        return {"steps": 0, "note": "no data"}
-    report = advance_floods(context.uow(), until, max_steps=MAX_STEPS_PER_RUN)
-    return report.as_dict() | {"busy": report.busy}
+def step_crowd(context, now: datetime, memory: dict) -> dict:
+    if "machine" not in memory:
+        configured = crowd.alert_settings(context.settings)
+        memory["machine"] = CrowdMachine(configured.thresholds, configured.config)
+    return _step(memory["machine"], context, now)
 
 
-def deliver_webhooks(context, now: datetime) -> dict:
+def step_floods(context, now: datetime, memory: dict) -> dict:
+    return _step(memory.setdefault("machine", FloodMachine()), context, now)
+
+
+def deliver_webhooks(context, now: datetime, memory: dict) -> dict:
     report = webhooks.deliver_pending(context.uow)
     return {"delivered": report.delivered, "retried": report.retried, "failed": report.failed}
 
 
-def maintain_partitions(context, now: datetime) -> dict:
+def maintain_partitions(context, now: datetime, memory: dict) -> dict:
     return partitions.maintain(context.uow(), now)
 
 
-def checkpoint_audit(context, now: datetime) -> dict:
+def checkpoint_audit(context, now: datetime, memory: dict) -> dict:
     """Anchor the audit log's head outside the database (docs/security.md): the tail a superuser
     could cut unnoticed is only what was written since the last run."""
     entry = audit_chain.checkpoint(context.uow(), context.audit_key(), audit_chain.checkpoint_file(context.settings),
@@ -109,11 +120,11 @@ def checkpoint_audit(context, now: datetime) -> dict:
     return {"seq": entry.seq if entry else None}
 
 
-def make_forecasts(context, now: datetime) -> dict:
+def make_forecasts(context, now: datetime, memory: dict) -> dict:
     return forecast_schedule.ensure_current(context.uow(), now)
 
 
-def vault_retention(context, now: datetime) -> dict:
+def vault_retention(context, now: datetime, memory: dict) -> dict:
     from hexops.services import vault
 
     result = vault.run_retention(context, now=now)
@@ -121,7 +132,7 @@ def vault_retention(context, now: datetime) -> dict:
             "files_missing": result.files_missing}
 
 
-def prune_runs(context, now: datetime) -> dict:
+def prune_runs(context, now: datetime, memory: dict) -> dict:
     from hexops.services import jobs
 
     return {"deleted": jobs.prune_runs(context.uow())}
@@ -129,9 +140,9 @@ def prune_runs(context, now: datetime) -> dict:
 
 JOBS: tuple[Job, ...] = (
     Job("crowd.step", 10.0, 120.0, step_crowd,
-        "Steps the crowd alert machine to the clock's now (raises and clears zone and hex alerts)."),
+        "Steps the crowd alert machine to the clock's now (raises and clears zone and hex alerts).", sticky=True),
     Job("flood.step", 10.0, 120.0, step_floods,
-        "Steps every hex's flood machine, re-plans crews and queues partners' flood alerts."),
+        "Steps every hex's flood machine, re-plans crews and queues partners' flood alerts.", sticky=True),
     Job("webhooks.deliver", 5.0, 60.0, deliver_webhooks,
         "Sends queued flood alerts to partners' endpoints, retrying failures with back-off."),
     Job("partitions.maintain", 3600.0, 600.0, maintain_partitions,

@@ -6,6 +6,12 @@ share the jobs without running the same one twice; the lease expires after
 the job's timeout, so a killed worker's job is picked up again.  Each run is
 recorded (``job_runs``: due, start, end, lag, outcome); a failure is retried
 with exponential back-off capped at the job's period.
+
+A worker keeps each job's ``memory`` between runs.  A *sticky* job (the
+alert machines, kept loaded there) is claimed first by the worker that holds
+it warm; another worker takes it only once it is
+:data:`~hexops.jobs.registry.STICKY_GRACE_S` seconds overdue, so two workers
+do not reload the same machine turn about.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from hexops.jobs.registry import by_name, register
+from hexops.jobs.registry import STICKY_GRACE_S, by_name, register
 
 log = logging.getLogger("hexops.jobs")
 
@@ -79,15 +85,19 @@ class RunOutcome:
     seconds: float
 
 
-def run_one(context, worker: str, names: list[str] | None = None) -> RunOutcome | None:
-    """Lease one due job, run it and record the outcome; None when nothing is due.
+def run_one(context, worker: str, names: list[str] | None = None, memory: dict[str, dict] | None = None,
+            overdue_s: float = 0.0) -> RunOutcome | None:
+    """Lease one due job (of ``names``, due ``overdue_s`` ago), run it and record the outcome;
+    None when nothing is due.
 
+    ``memory`` is the worker's memory of every job (a fresh one by default).
     The lease and the run record are committed before the job starts, so a
     worker killed mid-run leaves a ``running`` record whose lease expires.
     """
     jobs = by_name()
+    memory = {} if memory is None else memory
     with context.uow() as uow:
-        claimed = uow.jobs.claim_due(worker, names)
+        claimed = uow.jobs.claim_due(worker, names, overdue_s)
         if claimed is None:
             return None
         run_id = uow.jobs.start_run(claimed["name"], worker, claimed["due_at"], claimed["started_at"])
@@ -99,7 +109,7 @@ def run_one(context, worker: str, names: list[str] | None = None) -> RunOutcome 
     try:
         if job is None:
             raise LookupError(f"job {claimed['name']!r} is scheduled but not registered in this version")
-        detail = job.run(context, context.clock().now()) or {}
+        detail = job.run(context, context.clock().now(), memory.setdefault(job.name, {})) or {}
     except Exception as exc:  # a job's failure is recorded and retried, never fatal to the worker
         error = f"{type(exc).__name__}: {exc}"
         log.error("job %s failed: %s\n%s", claimed["name"], error, traceback.format_exc())
@@ -116,6 +126,22 @@ def _did_something(detail: dict[str, Any]) -> bool:
     return any(isinstance(v, (int, float)) and not isinstance(v, bool) and v for v in detail.values())
 
 
+def _warm(memory: dict[str, dict], name: str) -> bool:
+    machine = memory.get(name, {}).get("machine")
+    return getattr(machine, "loaded_as", None) is not None
+
+
+def claim_and_run(context, worker: str, names: list[str] | None, memory: dict[str, dict]) -> RunOutcome | None:
+    """One look at the schedule: any due job but sticky ones held warm elsewhere, then those once overdue."""
+    jobs = by_name()
+    wanted = list(names or jobs)
+    cold = [n for n in wanted if n in jobs and jobs[n].sticky and not _warm(memory, n)]
+    outcome = run_one(context, worker, [n for n in wanted if n not in cold], memory)
+    if outcome is None and cold:
+        outcome = run_one(context, worker, cold, memory, overdue_s=STICKY_GRACE_S)
+    return outcome
+
+
 def work(context, stop: threading.Event, *, names: list[str] | None = None, worker: str | None = None,
          idle_sleep_s: float = IDLE_SLEEP_S) -> int:
     """Run due jobs until ``stop`` is set; returns the number of runs.
@@ -125,11 +151,12 @@ def work(context, stop: threading.Event, *, names: list[str] | None = None, work
     """
     worker = worker or worker_id()
     register(context.uow())
+    memory: dict[str, dict] = {}
     runs = 0
     while not stop.is_set():
         try:
             reap_dead_leases(context)
-            outcome = run_one(context, worker, names)
+            outcome = claim_and_run(context, worker, names, memory)
         except Exception as exc:  # the database is down or restarting: wait and try again
             log.warning("worker %s: cannot reach the schedule (%s); retrying", worker, exc)
             stop.wait(min(30.0, idle_sleep_s * 5))

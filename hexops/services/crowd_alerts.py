@@ -112,6 +112,11 @@ class CrowdMachine:
     def first_time(self, uow: UnitOfWork) -> datetime | None:
         return uow.crowd.detection_time_range()[0]
 
+    def version(self, uow: UnitOfWork) -> tuple:
+        """What the loaded layout depends on: the cameras and the calibration (a kept machine reloads when they change)."""
+        inputs = uow.jobs.machine_inputs()
+        return inputs["cameras"], inputs["crowd_regions"]
+
     def load(self, uow: UnitOfWork, cursor: datetime) -> None:
         self.layouts = load_layouts(uow)
         self.state = restore_open_alerts(uow.crowd.open_crowd_alerts(), self.layouts, self.thresholds)

@@ -141,6 +141,11 @@ class FloodMachine:
     def first_time(self, uow: UnitOfWork) -> datetime | None:
         return uow.crowd.detection_time_range()[0]
 
+    def version(self, uow: UnitOfWork) -> tuple:
+        """What the loaded layout depends on: cameras, low-lying places, crews (a kept machine reloads when they change)."""
+        inputs = uow.jobs.machine_inputs()
+        return inputs["cameras"], inputs["low_lying"], inputs["crews"]
+
     def load(self, uow: UnitOfWork, cursor: datetime) -> None:
         self.layout = lay = flood_layout(uow)
         self.hexes = FloodHexes.normal(len(lay.hexes))

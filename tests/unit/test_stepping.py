@@ -74,3 +74,47 @@ def test_no_step_ends_after_until_and_max_steps_bounds_a_run():
 def test_without_data_nothing_is_stepped():
     report = stepping.advance(FakeUnitOfWork(jobs=FakeJobs()), CountingMachine(first=None), T0)
     assert report.steps == 0 and report.cursor is None
+
+
+class VersionedMachine(CountingMachine):
+    """Counts its loads; its inputs' version can be changed by the test."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads = 0
+        self.inputs = "v1"
+
+    def version(self, uow):
+        return self.inputs
+
+    def load(self, uow, cursor):
+        super().load(uow, cursor)
+        self.loads += 1
+
+
+def test_a_machine_kept_loaded_at_the_committed_cursor_is_not_loaded_again():
+    jobs, machine = FakeJobs(), VersionedMachine()
+    first = stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 2 * STEP)
+    second = stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 4 * STEP)
+    assert machine.loads == 1 and first.loaded and not second.loaded
+    assert machine.steps == [T0 + k * STEP for k in range(1, 5)]
+
+
+def test_a_kept_machine_reloads_when_another_worker_moved_the_cursor_or_its_inputs_changed():
+    jobs, machine = FakeJobs(), VersionedMachine()
+    stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 2 * STEP)
+    stepping.advance(FakeUnitOfWork(jobs=jobs), VersionedMachine(), T0 + 3 * STEP)  # another worker's step
+    assert stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 4 * STEP).loaded
+    assert machine.loaded_at == T0 + 3 * STEP
+    machine.inputs = "v2"  # a zone drawn, a camera added
+    assert stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 5 * STEP).loaded and machine.loads == 3
+
+
+def test_a_kept_machine_whose_step_failed_is_loaded_again_from_the_committed_state():
+    jobs, machine = FakeJobs(), VersionedMachine()
+    machine.fail_at = T0 + 2 * STEP
+    with pytest.raises(RuntimeError):
+        stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 3 * STEP)
+    machine.fail_at = None
+    assert stepping.advance(FakeUnitOfWork(jobs=jobs), machine, T0 + 3 * STEP).loaded
+    assert machine.loaded_at == T0 + STEP and machine.loads == 2

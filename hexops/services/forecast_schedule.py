@@ -13,45 +13,56 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hexops.analytics.risk import parse_horizon
+from hexops.analytics.risk import parse_horizon, quick_names
 from hexops.geodata.uow import UnitOfWork
 
 #: H3 resolution of the scheduled forecasts (the commander's map).
 RESOLUTION = 9
-#: All-types horizons and the models compared for them; each type gets a next-day forecast.
-ALL_TYPES = (("shift", ("kde", "hawkes", "gbm")), ("1d", ("kde", "hawkes", "gbm")), ("7d", ("kde", "hawkes", "gbm")))
-PER_TYPE = ("1d", ("kde", "hawkes"))
+#: All-types horizons (the registry's default forecasters); each type gets a next-day forecast
+#: from the quick ones, as the demo step makes them.
+ALL_TYPES = ("shift", "1d", "7d")
+PER_TYPE_HORIZON = "1d"
 MAX_PER_RUN = 1
 
 
-def wanted(event_types: list[str]) -> list[tuple[str, str | None, tuple[str, ...]]]:
-    """``(horizon, event type or None, models)`` of every scheduled forecast."""
-    return [(h, None, m) for h, m in ALL_TYPES] + [(PER_TYPE[0], t, PER_TYPE[1]) for t in event_types]
+def wanted(event_types: list[str]) -> list[tuple[str, str | None, tuple[str, ...] | None]]:
+    """``(horizon, event type or None, forecasters or None for the defaults)`` of every scheduled forecast."""
+    return [(h, None, None) for h in ALL_TYPES] + [(PER_TYPE_HORIZON, t, tuple(quick_names())) for t in event_types]
+
+
+def due(uow: UnitOfWork, now: datetime) -> list[tuple[str, str | None, tuple[str, ...] | None]]:
+    """The scheduled forecasts due at ``now`` (UTC): those whose newest run does not start at the cutoff."""
+    from hexops.services.risk import forecast_cutoff
+
+    with uow:
+        _, last = uow.incidents.incident_span()
+        if last is None:
+            return []
+        as_of = min(now, last + timedelta(microseconds=1))
+        out = []
+        for horizon, event_type, models in wanted(uow.incidents.incident_types()):
+            cutoff = forecast_cutoff(as_of, parse_horizon(horizon)).to_pydatetime()
+            run = uow.risk.latest_run(RESOLUTION, horizon, event_type)
+            if run is None or run["window_start"] != cutoff:
+                out.append((horizon, event_type, models))
+    return out
 
 
 def ensure_current(uow: UnitOfWork, now: datetime) -> dict[str, int]:
     """Make the forecasts that are due at ``now`` (UTC), at most :data:`MAX_PER_RUN` of them.
 
-    Returns ``{"made": n, "due": m}``: forecasts made by this call and still
-    due after it (``{"made": 0, "due": 0, "incidents": 0}`` without incidents).
+    Returns ``{"made": n, "due": m}``: forecasts made by this call and still due after it.
     """
-    from hexops.services.risk import compute_forecast, forecast_cutoff
+    from hexops.services.risk import compute_forecast
 
+    pending = due(uow, now)
+    if not pending:
+        return {"made": 0, "due": 0}
     with uow:
-        first, last = uow.incidents.incident_span()
-        if last is None:
-            return {"made": 0, "due": 0, "incidents": 0}
-        as_of = min(now, last + timedelta(microseconds=1))
-        due = []
-        for horizon, event_type, models in wanted(uow.incidents.incident_types()):
-            cutoff = forecast_cutoff(as_of, parse_horizon(horizon)).to_pydatetime()
-            run = uow.risk.latest_run(RESOLUTION, horizon, event_type)
-            if run is None or run["window_start"] != cutoff:
-                due.append((horizon, event_type, models))
-        made = 0
-        for horizon, event_type, models in due[:MAX_PER_RUN]:
-            compute_forecast(uow.conn, resolution=RESOLUTION, horizon=horizon, event_type=event_type,
-                             as_of=as_of, models=models)
-            uow.commit()
-            made += 1
-    return {"made": made, "due": len(due) - made}
+        last = uow.incidents.incident_span()[1]
+    as_of = min(now, last + timedelta(microseconds=1))
+    for horizon, event_type, models in pending[:MAX_PER_RUN]:
+        compute_forecast(uow, resolution=RESOLUTION, horizon=horizon, event_type=event_type, as_of=as_of,
+                         now=now, models=models)
+    made = min(len(pending), MAX_PER_RUN)
+    return {"made": made, "due": len(pending) - made}

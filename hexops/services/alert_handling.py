@@ -177,8 +177,13 @@ def crowd_groups(uow: UnitOfWork, at: datetime, thresholds: tuple[float, ...], h
     return _sorted([AlertGroup(k, title, items) for k, (title, items) in groups.items()])
 
 
-def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> list[AlertGroup]:
-    """Flood alerts (transitions to warning or flooded) in the ``hours`` before ``at``, by district."""
+def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0, *, reveal_cameras: bool = True) -> list[AlertGroup]:
+    """Flood alerts (transitions to warning or flooded) in the ``hours`` before ``at``, by district.
+
+    ``reveal_cameras=False`` (a partner without the ``camera_positions`` grant) leaves out the
+    nearest camera and the camera counts: the alert is named by its district and low-lying place,
+    and its evidence is the rain.
+    """
     with uow:
         frame = uow.alert_handling.flood_alerts(at - timedelta(hours=hours), at, list(FLOOD_SEVERITY))
         if frame.empty:
@@ -202,12 +207,14 @@ def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> list[Aler
                  "cleared" if current < severity else "open")
         ev = t.evidence or {}
         where = low_names.get(key) or "area"
+        # The reason and the counts state how many cameras saw water: only for readers who may know.
+        cameras = (f"{t.reason}; {ev.get('n_flooded', 0)} camera(s) flooded, {ev.get('n_wet', 0)} wet, "
+                   if reveal_cameras else "")
         item = AlertItem(
             kind="flood", alert_id=int(t.transition_id), title=f"{t.to_state} (was {t.from_state})",
-            place=f"{where}, {district}; {_camera_text(place)}", cell=h3i.int_to_str(int(t.h3)), at=t.at,
-            state=state, severity=severity,
-            detail=f"{t.reason}; {ev.get('n_flooded', 0)} camera(s) flooded, {ev.get('n_wet', 0)} wet, "
-                   f"rain {ev.get('rain_mm_h', 0)} mm/h" + (" \u00b7 low-lying" if ev.get("low_lying") else ""),
+            place=f"{where}, {district}" + (f"; {_camera_text(place)}" if reveal_cameras else ""),
+            cell=h3i.int_to_str(int(t.h3)), at=t.at, state=state, severity=severity,
+            detail=f"{cameras}rain {ev.get('rain_mm_h', 0)} mm/h" + (" \u00b7 low-lying" if ev.get("low_lying") else ""),
             acknowledged_by=t.acknowledged_by if pd.notna(t.acknowledged_by) else None,
             acknowledged_at=t.acknowledged_at if pd.notna(t.acknowledged_at) else None,
             note=t.note if pd.notna(t.note) else None, lat=points[key][0], lon=points[key][1])

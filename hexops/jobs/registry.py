@@ -126,8 +126,10 @@ def make_forecasts(context, now: datetime, memory: dict) -> dict:
 
 def vault_retention(context, now: datetime, memory: dict) -> dict:
     from hexops.services import vault
+    from hexops.vault.keys import load_signing_key
 
-    result = vault.run_retention(context, now=now)
+    result = vault.run_retention(context.uow(), vault.open_vault(context.settings), load_signing_key(context.settings),
+                                 now=now)
     return {"keys_destroyed": result.keys_destroyed, "clips_deleted": result.clips_deleted,
             "files_missing": result.files_missing}
 

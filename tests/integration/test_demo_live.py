@@ -25,6 +25,7 @@ import pytest
 from hexops.democity import scenarios
 from hexops.geodata.uow import UnitOfWork
 from hexops.services import demo_live, jobs
+from tests.conftest import url_as
 from tests.fixtures.auth import grant_layers
 from tests.fixtures.crowdflood import N_CAMERAS
 from tests.fixtures.ingest import NATS_SERVER
@@ -47,12 +48,15 @@ def _stop(proc: subprocess.Popen) -> str:
     return out
 
 
-def test_the_replayed_storm_reaches_the_partner_signed_within_a_minute_with_no_page_open(storm_db, tmp_path):
+def test_the_replayed_storm_reaches_the_partner_signed_within_a_minute_with_no_page_open(storm_db, pg_cluster,
+                                                                                         tmp_path):
     if not Path(NATS_SERVER).exists():
         pytest.fail(f"{NATS_SERVER} is required (make test installs the Debian package nats-server)")
     grant_layers(storm_db, "DSD", ["flood_alerts"])
     start = RS.flood_start - timedelta(minutes=10)
-    env = {**os.environ, "HEXOPS_DATABASE_URL": storm_db, "HEXOPS_STATE_DIR": str(tmp_path / "state")}
+    # The command migrates as the schema's owner and runs everything else as the app role.
+    env = {**os.environ, "HEXOPS_DATABASE_URL": storm_db, "HEXOPS_STATE_DIR": str(tmp_path / "state"),
+           "HEXOPS_DATABASE_OWNER_URL": url_as(pg_cluster, storm_db, "owner")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "hexops", "demo", "live", "--from", start.isoformat(), "--speed", f"{SPEED:g}",
          "--history", "1h", "--cameras", str(N_CAMERAS), "--no-web", "--job-workers", "2",

@@ -236,3 +236,9 @@ class Settings:
 #: Variables read by a command's own options rather than by the settings
 #: (``--user`` of the vault commands).
 PASSED_THROUGH: tuple[str, ...] = ("HEXOPS_USER",)
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a child process hexops starts (the supervisor's): this process's own,
+    with ``extra`` variables set.  The one place outside :meth:`Settings.from_env` that reads it."""
+    return {**os.environ, **extra}

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from hexops.cli import CliError, get_context
+from hexops.settings import child_environment
 
 
 def register(root: click.Group) -> None:
@@ -46,7 +47,7 @@ def child_env(database_url: str, state_dir: Path, **extra: str) -> dict[str, str
     metrics = state_dir / "metrics"
     shutil.rmtree(metrics, ignore_errors=True)
     metrics.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "HEXOPS_DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics), **extra}
+    return child_environment(HEXOPS_DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics), **extra)
 
 
 def web_and_workers(host: str, port: int, workers: int, job_workers: int, env: dict[str, str]) -> list:

@@ -21,10 +21,11 @@ from tests.fixtures.dash_calls import call_body, server_callbacks
 from tests.fixtures.ingest import event
 
 
-def _callback(world, caller: str, output: str, inputs: dict, state: dict | None = None) -> requests.Response:
+def _callback(world, caller: str, output: str, inputs: dict, state: dict | None = None,
+              pattern_items: list | None = None) -> requests.Response:
     callbacks = server_callbacks(requests.get(world.base_url + "/_dash-dependencies", timeout=30).json())
     return world.http(caller).post(world.base_url + "/_dash-update-component", timeout=30,
-                                   json=call_body(callbacks[output], inputs, state))
+                                   json=call_body(callbacks[output], inputs, state, pattern_items))
 
 
 def test_a_nul_byte_rejects_only_its_event_and_the_quarantine_keeps_it_visible(attack_world):
@@ -88,13 +89,19 @@ def test_bad_values_to_the_map_callbacks_are_400_naming_the_input(attack_world):
 def test_bad_values_to_the_drainage_callback_are_400_naming_the_input(attack_world):
     output = "..drainage-hexmap-values.data...drainage-alerts.children...drainage-rain.children..." \
              "drainage-crews.children...drainage-signal.children...drainage-asof.children.."
-    for inputs, state, field in (({1: "abc"}, {}, "drainage-replay.value"), ({1: 10**30}, {}, "drainage-replay.value"),
-                                 ({1: -5}, {0: "garbage"}, "drainage-pinned.data"),
-                                 ({1: 0}, {0: ["2026-01-01T00:00+08:00"]}, "drainage-pinned.data")):
-        response = _callback(attack_world, "partner", output, inputs, state)
+    # Inputs: the tick, the time shown (drainage-at.data, an ISO time or None), the acknowledgement
+    # counter; state: the ticked alerts (lists of alert ids).
+    for inputs, state, field in (({1: "garbage"}, {}, "drainage-at.data"),
+                                 ({1: ["2026-01-01T00:00+08:00"]}, {}, "drainage-at.data"),
+                                 ({1: "9" * 400}, {}, "drainage-at.data"),
+                                 ({1: None}, {0: "not a list"}, "drainage-ack-select.value"),
+                                 ({1: None}, {0: ["x"]}, "drainage-ack-select.value"),
+                                 ({1: None}, {0: [10**30]}, "drainage-ack-select.value")):
+        response = _callback(attack_world, "partner", output, inputs, state, pattern_items=[7])
         assert response.status_code == 400, (inputs, state, response.status_code, response.text[:200])
         assert response.json()["field"] == field
-    assert _callback(attack_world, "partner", output, {1: -60}, {0: "2026-01-01T00:00+08:00"}).status_code == 200
+    good = _callback(attack_world, "partner", output, {1: "2026-01-01T00:00+08:00"}, {0: [7]}, pattern_items=[7])
+    assert good.status_code == 200
 
 
 def test_an_unknown_path_is_a_themed_404_page_or_a_json_404(attack_world):

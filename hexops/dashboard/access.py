@@ -188,6 +188,12 @@ def _deny(user: User | None, *, page: bool):
         response = errors.error_response(403, "API tokens cannot open pages; sign in with a password")
     else:
         response = errors.error_response(403, f"{user.username} ({user.role}) may not open {request.path}")
+    if user is None and response.status_code == 401:
+        # RFC 9110: a 401 names the scheme that would be accepted (API clients send bearer tokens).
+        challenge = 'Bearer realm="hexops"'
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            challenge += ', error="invalid_token"'  # RFC 6750: a token was sent and is not valid
+        response.headers["WWW-Authenticate"] = challenge
     response.headers[DENIED_HEADER] = "access"
     return response
 

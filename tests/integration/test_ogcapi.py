@@ -105,7 +105,7 @@ def test_offset_paging_still_works_up_to_its_bound_with_a_prev_link(sharing_worl
     body = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=3, offset=6).json()
     everything = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=1000).json()
     assert [f["id"] for f in body["features"]] == [f["id"] for f in everything["features"]][6:9]
-    assert {link["rel"] for link in body["links"]} == {"self", "next", "prev"}
+    assert {link["rel"] for link in body["links"]} == {"self", "next", "prev", "collection"}
 
 
 def test_a_cursor_that_this_api_did_not_issue_is_a_400_naming_it(sharing_world):

@@ -97,7 +97,9 @@ def collection_document(collection: Collection, found: Extent, base: str, host: 
             link(href, "self", "application/json", collection.title),
             link(f"{href}/items", "items", "application/geo+json", "Features"),
             link(f"{href}/queryables", QUERYABLES_REL, SCHEMA_TYPE, "Queryables (filter and sort on these)"),
-            link(f"{href}/schema", "describedby", SCHEMA_TYPE, "Schema of a feature"),
+            # RFC 8288 relation names are case-insensitive; GDAL 3.6 matches only this spelling, and without
+            # the schema it types fields from the first page (a share of 0 or 1 there becomes an integer).
+            link(f"{href}/schema", "describedBy", SCHEMA_TYPE, "Schema of a feature"),
             link(f"{host}/tiles/{collection.id}/tilejson.json", "alternate", TILEJSON_TYPE,
                  "Vector tiles (TileJSON 3.0.0: tile URL template, bounds, zooms, fields)"),
         ],

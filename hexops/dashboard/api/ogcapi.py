@@ -197,13 +197,6 @@ def _with_crs(response: Response, crs: _ogc_crs.ServedCrs) -> Response:
     return response
 
 
-def _legacy_crs_member(body: dict, crs: _ogc_crs.ServedCrs) -> None:
-    # RFC 7946 GeoJSON is CRS84. For another CRS, besides Content-Crs, the GeoJSON 2008 "crs" member
-    # (a foreign member now) lets readers that ignore headers, GDAL's GeoJSON driver among them, know it.
-    if crs.uri != _ogc_crs.CRS84:
-        body["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.srid}"}}
-
-
 @blueprint.route("/collections/<collection_id>/items")
 @access.allow(*_READERS, scope=READ_SCOPE)
 def items(collection_id: str):
@@ -227,7 +220,6 @@ def items(collection_id: str):
         if matched is not None:
             body["numberMatched"] = matched
         out_crs = _ogc_crs.parse_crs(request.args.get("crs"), "crs", ctx.settings.city)
-        _legacy_crs_member(body, out_crs)
         return _with_crs(_json(body, GEOJSON), out_crs)
 
     return _guarded(read, "items")
@@ -247,7 +239,6 @@ def item(collection_id: str, feature_id: str):
         feature["links"] = [{"href": request.base_url, "rel": "self", "type": GEOJSON},
                             {"href": f"{_base()}/collections/{collection_id}", "rel": "collection",
                              "type": "application/json"}]
-        _legacy_crs_member(feature, out_crs)
         return _with_crs(_json(feature, GEOJSON), out_crs)
 
     return _guarded(read, "item")

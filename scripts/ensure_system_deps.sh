@@ -2,7 +2,8 @@
 # Make sure the system packages hexops runs on are present:
 #   PostgreSQL + PostGIS (the private cluster), nats-server (JetStream ingestion),
 #   chromium + chromium-driver (browser tests and screenshots), gdal-bin (ogrinfo/ogr2ogr:
-#   the real GIS client the shared-layer tests read the OGC API and the tiles with).
+#   the real GIS client the shared-layer tests read the OGC API and the tiles with), npm (installs
+#   the partner web map's MapLibre GL for the browser tests: scripts/ensure_web_test_deps.sh).
 # As root (or with passwordless sudo) on Debian/Ubuntu it installs what is missing
 # with apt-get; elsewhere it stops and names what to install.
 # Usage: scripts/ensure_system_deps.sh [--for demo|test]
@@ -26,6 +27,7 @@ if [ "$purpose" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

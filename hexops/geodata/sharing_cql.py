@@ -120,6 +120,9 @@ class _Compiler:
         if isinstance(rhs, ast.Attribute):
             right, kind = self.property(rhs)
             return self.literal(lhs, kind), right
+        for side in (lhs, rhs):
+            if isinstance(side, ast.Node):
+                raise FilterError(f"{_name(side)} is not supported (see /conformance for what is)")
         raise FilterError("a comparison needs a property on at least one side")
 
     def literal(self, value, kind: str) -> sql.Composable:

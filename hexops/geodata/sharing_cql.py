@@ -21,6 +21,10 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timezone
 
+import shapely
+import shapely.errors
+import shapely.geometry
+import shapely.ops
 from psycopg import sql
 from pygeofilter import ast, values
 
@@ -47,8 +51,9 @@ class FilterError(InputError):
 
 
 class _Compiler:
-    def __init__(self, fields: dict[str, str], srid: int, swap_axes: bool, binder: Binder):
-        self.fields, self.srid, self.swap_axes, self.bind = fields, srid, swap_axes, binder
+    def __init__(self, fields: dict[str, str], srid: int, swap_axes: bool, binder: Binder,
+                 bounds: tuple[float, float, float, float]):
+        self.fields, self.srid, self.swap_axes, self.bind, self.bounds = fields, srid, swap_axes, binder, bounds
 
     # -- conditions -------------------------------------------------------------------------------
 
@@ -142,26 +147,48 @@ class _Compiler:
         raise FilterError(f"expected {GEOMETRY!r} or a geometry literal, got {_name(node)}")
 
     def geometry(self, geojson: dict) -> sql.Composable:
-        import json
-
-        literal = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(
-            self.bind(json.dumps(geojson), "text"), self.bind(self.srid, "integer"))
+        """A geometry literal, checked and made valid here, bound as WKB (x/y order, EPSG ``srid``) to WGS84."""
+        try:
+            geometry = shapely.geometry.shape(geojson)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError):
+            raise FilterError("a geometry literal is not a valid geometry") from None
+        if geometry.is_empty:
+            raise FilterError("a geometry literal is empty")
         if self.swap_axes:
             # The literal is in the filter CRS's axis order (latitude or northing first): x/y for PostGIS.
-            literal = sql.SQL("ST_FlipCoordinates({})").format(literal)
+            geometry = shapely.ops.transform(lambda a, b, *rest: (b, a), geometry)
+        self._within_bounds(*geometry.bounds)
+        valid = shapely.make_valid(geometry)
+        literal = sql.SQL("ST_GeomFromWKB({}, {})").format(self.bind(shapely.to_wkb(valid), "bytea"),
+                                                          self.bind(self.srid, "integer"))
         return sql.SQL("ST_Transform({}, 4326)").format(literal)
 
     def envelope(self, numbers: list) -> sql.Composable:
         if len(numbers) not in (4, 6) or not all(isinstance(n, (int, float)) and not isinstance(n, bool)
-                                                 and math.isfinite(n) for n in numbers):
+                                                 and _finite(n) for n in numbers):
             raise FilterError("BBOX takes 4 or 6 finite numbers")
         half = len(numbers) // 2
         x1, y1, x2, y2 = numbers[0], numbers[1], numbers[half], numbers[half + 1]
         if self.swap_axes:
             x1, y1, x2, y2 = y1, x1, y2, x2
+        self._within_bounds(min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
         envelope = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
             *(self.bind(float(v), "double precision") for v in (x1, y1, x2, y2)), self.bind(self.srid, "integer"))
         return sql.SQL("ST_Transform({}, 4326)").format(envelope)
+
+    def _within_bounds(self, xmin: float, ymin: float, xmax: float, ymax: float) -> None:
+        west, south, east, north = self.bounds
+        if not all(_finite(v) for v in (xmin, ymin, xmax, ymax)) or xmin < west or ymin < south \
+                or xmax > east or ymax > north:
+            raise FilterError(f"a geometry literal lies outside the filter CRS's area ({west:g}, {south:g}, "
+                              f"{east:g}, {north:g} in x/y order)")
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _name(node) -> str:
@@ -175,10 +202,10 @@ def _coerce(value, kind: str):
     if isinstance(value, ast.Node) or isinstance(value, (values.Geometry, values.Envelope, values.Interval)):
         raise FilterError(f"expected a {kind} value, got {_name(value)}")
     if kind == "string":
-        if isinstance(value, str):
+        if isinstance(value, str) and "\x00" not in value:
             return value
     elif kind in _NUMERIC:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value):
             return float(value)
     elif kind == "boolean":
         if isinstance(value, bool):
@@ -212,7 +239,12 @@ def _instant(value) -> datetime:
     raise FilterError(f"{value!r} is not a date-time")
 
 
+#: Where WGS84 coordinates can lie (x/y: longitude, latitude).
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
 def compile_filter(node, fields: dict[str, str], *, srid: int = 4326, swap_axes: bool = False,
+                   bounds: tuple[float, float, float, float] = WORLD,
                    binder: Binder | None = None) -> tuple[sql.Composable, dict]:
     """SQL for a pygeofilter AST over the published properties ``fields`` (name -> declared type).
 
@@ -225,6 +257,9 @@ def compile_filter(node, fields: dict[str, str], *, srid: int = 4326, swap_axes:
     srid, swap_axes
         The CRS of geometry literals (``filter-crs``; EPSG code, and whether
         its first axis is latitude or northing). Default CRS84.
+    bounds
+        Where that CRS's coordinates may lie (x/y order); a literal outside
+        is refused before PostGIS would fail to transform it.
 
     Returns
     -------
@@ -232,5 +267,5 @@ def compile_filter(node, fields: dict[str, str], *, srid: int = 4326, swap_axes:
         The condition over ``s`` and its bound parameters.
     """
     binder = binder or Binder("q")
-    condition = _Compiler(fields, srid, swap_axes, binder).condition(node)
+    condition = _Compiler(fields, srid, swap_axes, binder, bounds).condition(node)
     return condition, binder.params

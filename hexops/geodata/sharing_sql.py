@@ -122,6 +122,8 @@ def typed(value: Any, sql_type: str) -> Any:
     """
     if value is None:
         return None
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("cursor value with a NUL character")
     if sql_type == "timestamptz":
         parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if parsed.tzinfo is None:
@@ -130,8 +132,12 @@ def typed(value: Any, sql_type: str) -> Any:
     if sql_type == "date":
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     if sql_type == "double precision" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"cursor value {value!r} is not a number") from None
+        if math.isfinite(number):
+            return number
     if sql_type == "boolean" and isinstance(value, bool):
         return value
     if sql_type == "text" and isinstance(value, str):

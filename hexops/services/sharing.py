@@ -59,8 +59,9 @@ class Selection:
     ----------
     filter : pygeofilter AST or None
         The parsed ``filter`` (CQL2 text or JSON), over property names.
-    filter_srid, filter_swap : int, bool
-        CRS of the filter's geometry literals (EPSG code; latitude/northing first).
+    filter_srid, filter_swap, filter_bounds : int, bool, tuple
+        CRS of the filter's geometry literals (EPSG code; latitude/northing
+        first; where its x/y coordinates may lie).
     equals : tuple of (str, str)
         Part 1 property filters (``?state=flooded``): name and the text value.
     sortby : tuple of (str, bool)
@@ -70,6 +71,7 @@ class Selection:
     filter: Any = None
     filter_srid: int = 4326
     filter_swap: bool = False
+    filter_bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
     equals: tuple[tuple[str, str], ...] = ()
     sortby: tuple[tuple[str, bool], ...] = ()
 
@@ -113,7 +115,8 @@ def compiled(collection: q.Collection, user: User, query: q.ItemQuery, selection
             equal = ast.Equal(ast.Attribute(name), _equals_value(name, kind, text))
             node = equal if node is None else ast.And(node, equal)
     if node is not None:
-        condition, params = compile_filter(node, fields, srid=selection.filter_srid, swap_axes=selection.filter_swap)
+        condition, params = compile_filter(node, fields, srid=selection.filter_srid, swap_axes=selection.filter_swap,
+                                           bounds=selection.filter_bounds)
     sortby = []
     for name, descending in selection.sortby:
         if name not in fields:

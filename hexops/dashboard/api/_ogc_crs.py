@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from hexops.city import City
 from hexops.dashboard.api._ogc_params import ParameterError
@@ -42,19 +42,36 @@ class ServedCrs:
         between PostGIS and the wire).
     geographic : bool
         Whether coordinates are degrees.
+    bounds : tuple of float
+        Where its coordinates may lie, x/y order (easting/longitude first):
+        the world for degrees, the EPSG area of use with a 100 km margin for
+        a projected CRS (beyond it PostGIS cannot transform).
     """
 
     uri: str
     srid: int
     swap_axes: bool
     geographic: bool
+    bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+
+
+#: How far beyond a projected CRS's area of use a coordinate may lie, in metres.
+_MARGIN_M = 100_000.0
 
 
 @functools.cache
 def _epsg(code: int) -> ServedCrs:
     definition = CRS.from_epsg(code)
     first_axis = definition.axis_info[0].direction.lower()
-    return ServedCrs(_EPSG_URI.format(code=code), code, first_axis in ("north", "south"), definition.is_geographic)
+    swap = first_axis in ("north", "south")
+    uri = _EPSG_URI.format(code=code)
+    if definition.is_geographic:
+        return ServedCrs(uri, code, swap, True)
+    west, south, east, north = definition.area_of_use.bounds
+    to_crs = Transformer.from_crs("OGC:CRS84", definition, always_xy=True)
+    xs, ys = to_crs.transform([west, west, east, east], [south, north, south, north])
+    bounds = (min(xs) - _MARGIN_M, min(ys) - _MARGIN_M, max(xs) + _MARGIN_M, max(ys) + _MARGIN_M)
+    return ServedCrs(uri, code, swap, False, bounds)
 
 
 def served(city: City) -> list[ServedCrs]:

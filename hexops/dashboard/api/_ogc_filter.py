@@ -62,7 +62,8 @@ def parse_filter(text: str | None, language: str | None):
         return parse_cql2_text(text)
     except RecursionError:
         raise ParameterError("filter: nested too deeply") from None
-    except (LarkError, ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError) as exc:
+    except (LarkError, ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
+            OverflowError) as exc:
         # The parser's own words for where it failed; whatever it raises on bad input is the client's 400.
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         lang = language or "cql2-text"

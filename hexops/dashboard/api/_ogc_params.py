@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 from hexops.errors import InputError
 
@@ -22,8 +22,8 @@ class ParameterError(InputError):
     """A bad query parameter; ``str()`` names it and says what was expected."""
 
 
-def parse_bbox(text: str | None, geographic: bool = True,
-               swap_axes: bool = False) -> tuple[float, float, float, float] | None:
+def parse_bbox(text: str | None, geographic: bool = True, swap_axes: bool = False,
+               bounds: tuple[float, float, float, float] | None = None) -> tuple[float, float, float, float] | None:
     """``bbox``: 4 numbers (lower corner, upper corner) or 6 (with heights, ignored), or None.
 
     The numbers follow the axis order of ``bbox-crs`` (CRS84: longitude
@@ -53,6 +53,9 @@ def parse_bbox(text: str | None, geographic: bool = True,
         raise ParameterError("bbox: the lower corner must not lie above or beyond the upper one")
     if xmin > xmax:
         raise ParameterError("bbox: boxes across the antimeridian are not supported (min longitude > max)")
+    if bounds is not None and not geographic and (
+            xmin < bounds[0] or ymin < bounds[1] or xmax > bounds[2] or ymax > bounds[3]):
+        raise ParameterError("bbox: outside the area bbox-crs covers")
     return xmin, ymin, xmax, ymax
 
 
@@ -64,8 +67,7 @@ def _instant(text: str, end_of_day: bool = False) -> datetime:
             day = date.fromisoformat(candidate)
         except ValueError as exc:
             raise ParameterError(f"datetime: {text!r} is not an RFC 3339 date or date-time") from exc
-        start = datetime.combine(day, time(0), tzinfo=timezone.utc)
-        return start + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else start
+        return datetime.combine(day, time.max if end_of_day else time(0), tzinfo=timezone.utc)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
@@ -111,8 +113,13 @@ def parse_limit(text: str | None) -> int:
 
 
 def check_known(args, known: set[str] | frozenset[str], resource: str) -> None:
-    """A 400 naming the first query parameter ``resource`` does not define (and each repeated one)."""
+    """A 400 naming the first query parameter ``resource`` does not define (and each repeated one).
+
+    A value holding a NUL character is refused too: no text column can hold one.
+    """
     for name in args:
+        if any("\x00" in value for value in args.getlist(name)):
+            raise ParameterError(f"{name}: contains a NUL character")
         if name not in known:
             raise ParameterError(f"{name}: not a parameter of {resource} (see the API definition at /ogcapi/api)")
         if len(args.getlist(name)) > 1:

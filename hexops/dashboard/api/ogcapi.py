@@ -172,7 +172,7 @@ def _query(collection: Collection) -> tuple[ItemQuery, sharing.Selection, tuple[
         published = ", ".join(map(str, collection.resolutions)) or "none (not a hexagon layer)"
         raise ParameterError(f"resolution: collection {collection.id} is published at H3 resolution {published}")
     query = ItemQuery(
-        bbox=parse_bbox(request.args.get("bbox"), bbox_crs.geographic, bbox_crs.swap_axes),
+        bbox=parse_bbox(request.args.get("bbox"), bbox_crs.geographic, bbox_crs.swap_axes, bbox_crs.bounds),
         bbox_srid=bbox_crs.srid, start=start, end=end, limit=parse_limit(request.args.get("limit")),
         offset=offset, after=parse_cursor(request.args.get("cursor")), resolution=resolution,
         k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
@@ -181,7 +181,7 @@ def _query(collection: Collection) -> tuple[ItemQuery, sharing.Selection, tuple[
         raise ParameterError("offset: not with cursor (the cursor already says where the page starts)")
     selection = sharing.Selection(
         filter=parse_filter(request.args.get("filter"), request.args.get("filter-lang")),
-        filter_srid=filter_crs.srid, filter_swap=filter_crs.swap_axes,
+        filter_srid=filter_crs.srid, filter_swap=filter_crs.swap_axes, filter_bounds=filter_crs.bounds,
         equals=tuple((n, request.args[n]) for n in equals_names), sortby=parse_sortby(request.args.get("sortby")))
     return query, selection, parse_properties(request.args.get("properties"), offered)
 
@@ -233,6 +233,8 @@ def item(collection_id: str, feature_id: str):
         out_crs = _ogc_crs.parse_crs(request.args.get("crs"), "crs", settings.city)
         query = ItemQuery(k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
                           crs_srid=out_crs.srid, swap_axes=out_crs.swap_axes)
+        if "\x00" in feature_id:
+            return _error(404, "NotFound", f"collection {collection_id}: no such feature")
         _, feature = sharing.read_item(app_context().uow(), access.current_user(), collection_id, feature_id, query)
         if feature is None:
             return _error(404, "NotFound", f"collection {collection_id}: no feature {feature_id}")

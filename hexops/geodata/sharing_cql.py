@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timezone
 import shapely
 import shapely.errors
 import shapely.geometry
-import shapely.ops
 from psycopg import sql
 from pygeofilter import ast, values
 
@@ -156,7 +155,7 @@ class _Compiler:
             raise FilterError("a geometry literal is empty")
         if self.swap_axes:
             # The literal is in the filter CRS's axis order (latitude or northing first): x/y for PostGIS.
-            geometry = shapely.ops.transform(lambda a, b, *rest: (b, a), geometry)
+            geometry = shapely.transform(geometry, lambda coordinates: coordinates[:, ::-1])
         self._within_bounds(*geometry.bounds)
         valid = shapely.make_valid(geometry)
         literal = sql.SQL("ST_GeomFromWKB({}, {})").format(self.bind(shapely.to_wkb(valid), "bytea"),

@@ -124,6 +124,8 @@ def test_no_route_answers_5xx_or_admits_a_caller_its_declaration_does_not(attack
             if rule.rule.startswith("/auth/logout") and ":" not in caller and caller != "guest":
                 return  # signing the shared sessions out would prove nothing and break the next examples
             path = rule.build(args, append_unknown=False)[1]
+            if "/../" in path:
+                return  # the client resolves the dot segment first: another route (or none) answers
             http = world.http(caller)
             kwargs = {"params": query, "timeout": 60, "allow_redirects": False}
             if method != "GET":

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
-.PHONY: demo demo-static demo-deps test setup system-deps venv serve db-up db-down clean \
+.PHONY: demo demo-static demo-deps test setup system-deps web-test-deps venv serve db-up db-down clean \
         bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging
 
 setup: system-deps venv
@@ -16,6 +16,10 @@ system-deps:
 	@bash scripts/ensure_system_deps.sh --for test
 
 venv: $(STAMP)
+
+# The browser tests' partner web page (MapLibre GL from npm, by its lock file; served locally by the test).
+web-test-deps:
+	@bash scripts/ensure_web_test_deps.sh
 
 # Reinstall only when the dependency list changes.
 $(STAMP): pyproject.toml
@@ -48,7 +52,7 @@ db-down: venv
 	$(HEXOPS) db down
 
 # The whole suite against a throwaway PostGIS cluster the tests start themselves.
-test: setup
+test: setup web-test-deps
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: bench-map bench-ingest bench-risk bench-alerts bench-video bench-audit bench-paging

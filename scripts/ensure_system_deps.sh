@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the system packages hexops runs on are present:
 #   PostgreSQL + PostGIS (the private cluster), nats-server (JetStream ingestion; the live demo),
-#   chromium + chromium-driver (browser tests and screenshots; --for test only).
+#   chromium + chromium-driver (browser tests and screenshots), gdal-bin (ogrinfo/ogr2ogr:
+#   the real GIS client the shared-layer tests read the OGC API and the tiles with), npm (installs
+#   the partner web map's MapLibre GL for the browser tests: scripts/ensure_web_test_deps.sh).
 # As root (or with passwordless sudo) on Debian/Ubuntu it installs what is missing
 # with apt-get; elsewhere it stops and names what to install.
 # Usage: scripts/ensure_system_deps.sh [--for demo|test]
@@ -25,13 +27,15 @@ command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missin
 if [ "$purpose" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "hexops needs these system packages (Debian names): ${missing[*]}" >&2
-  echo "Install PostgreSQL with PostGIS 3, nats-server and Chromium with its driver, then re-run." >&2
+  echo "Install PostgreSQL with PostGIS 3, nats-server, Chromium with its driver and gdal-bin, then re-run." >&2
   exit 1
 fi
 SUDO=""

@@ -30,7 +30,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from hexops.dashboard import access, errors, headers, router
+from hexops.dashboard import access, cors, errors, headers, router
 
 
 def _register_blueprints(server: Flask) -> None:
@@ -68,6 +68,8 @@ def create_app(context) -> dash.Dash:
     app.layout = layout
     router.register(app)
     errors.install(server)
+    # CORS first: a preflight carries no credentials and must be answered before the access check.
+    cors.install(server)
     access.install(server, app)
     # The policy allows exactly the inline scripts Dash writes into its index,
     # by hash.  Taken now (so this app owns the clientside scripts its pages

@@ -188,6 +188,12 @@ def _deny(user: User | None, *, page: bool):
         response = errors.error_response(403, "API tokens cannot open pages; sign in with a password")
     else:
         response = errors.error_response(403, f"{user.username} ({user.role}) may not open {request.path}")
+    if user is None and response.status_code == 401:
+        # RFC 9110: a 401 names the scheme that would be accepted (API clients send bearer tokens).
+        challenge = 'Bearer realm="hexops"'
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            challenge += ', error="invalid_token"'  # RFC 6750: a token was sent and is not valid
+        response.headers["WWW-Authenticate"] = challenge
     response.headers[DENIED_HEADER] = "access"
     return response
 
@@ -244,15 +250,20 @@ def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[
 def resolve_request() -> User | None:
     """The :class:`User` of the current request: its bearer token, else its session cookie's id.
 
+    A token may also come as the password of Basic credentials naming its
+    user (QGIS 3.22): :func:`hexops.services.accounts.token_from_authorization`.
+
     Only the credentials are read here; :func:`hexops.services.accounts.identify`
     looks them up (hashed) and builds the user with their live grants.
     """
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    token, claimed = accounts.token_from_authorization(request.headers.get("Authorization", ""))
     session_id = session.get("sid")
     if not token and not session_id:
         return None
-    return accounts.identify(app_context().uow(), token, session_id)
+    user = accounts.identify(app_context().uow(), token, session_id)
+    if claimed is not None and (user is None or user.username != claimed):
+        return None  # Basic credentials name the token's own user, or nobody
+    return user
 
 
 def install(server: Flask, app: dash.Dash) -> None:

@@ -34,6 +34,9 @@ CRIME_RISK = Collection(
     ),
     requires=("risk_forecasts", "risk_forecast_runs", "hex_cells"),
     resolutions=(9,),
+    properties=(("h3", "string"), ("resolution", "integer"), ("run_id", "integer"), ("model", "string"),
+                ("horizon", "string"), ("event_type", "string"), ("window_start", "date-time"),
+                ("window_end", "date-time"), ("expected", "number"), ("rank", "integer")),
 )
 
 SHARED_COLLECTIONS = [CRIME_RISK]

@@ -57,6 +57,9 @@ WATER_STATES = Collection(
     requires=("detections_hex_5min", "hex_cells"),
     resolutions=SHARED_RESOLUTION,
     camera_fields=(("camera_seconds", None), ("wet_fraction", 0.25), ("flooded_fraction", 0.25)),
+    properties=(("h3", "string"), ("resolution", "integer"), ("bucket_start", "date-time"),
+                ("bucket_minutes", "integer"), ("wet_fraction", "number"), ("flooded_fraction", "number"),
+                ("state", "string"), ("camera_seconds", "number")),
 )
 
 CROWD_DENSITY = Collection(
@@ -76,6 +79,8 @@ CROWD_DENSITY = Collection(
     requires=("detections_hex_5min", "hex_cells"),
     resolutions=SHARED_RESOLUTION,
     suppressed_fields=("people", "people_max"),
+    properties=(("h3", "string"), ("resolution", "integer"), ("bucket_start", "date-time"),
+                ("bucket_minutes", "integer"), ("people", "number"), ("people_max", "number")),
 )
 
 INCIDENTS = Collection(
@@ -95,6 +100,7 @@ INCIDENTS = Collection(
     requires=("incidents", "hex_cells"),
     resolutions=SHARED_RESOLUTION,
     suppressed_fields=("incidents",),
+    properties=(("h3", "string"), ("resolution", "integer"), ("day", "date"), ("incidents", "number")),
 )
 
 RAINFALL = Collection(
@@ -110,6 +116,8 @@ RAINFALL = Collection(
         "FROM rainfall_readings r WHERE r.geom IS NOT NULL"
     ),
     requires=("rainfall_readings",),
+    properties=(("station_id", "string"), ("observed_at", "date-time"), ("mm_per_h", "number"),
+                ("district", "string")),
 )
 
 CAMERA_POSITIONS = Collection(
@@ -124,12 +132,15 @@ CAMERA_POSITIONS = Collection(
     ),
     requires=("cameras",),
     temporal=False,
+    properties=(("camera_id", "string"), ("owner", "string"), ("kind", "string"), ("status", "string"),
+                ("district", "string")),
 )
 
 FLOOD_STATES = Collection(
     id="flood_states",
     title="Flood state per hexagon",
-    description="Current flood state of each H3 resolution-9 hexagon that is not normal.",
+    description="Current flood state (normal, watch, warning, flooded or receding) of each H3 resolution-9 hexagon "
+                "the flood alerting follows, with when it entered that state and when it was last assessed.",
     layer="flood_states",
     source=(
         "SELECT " + _H3_TEXT.format(col="f.h3") + " AS fid, c.geom, f.as_of AS t, f.h3::text AS series, "
@@ -138,6 +149,7 @@ FLOOD_STATES = Collection(
     ),
     requires=("flood_hex_states", "hex_cells"),
     resolutions=SHARED_RESOLUTION,
+    properties=(("h3", "string"), ("state", "string"), ("since", "date-time"), ("as_of", "date-time")),
 )
 
 FLOOD_ALERTS = Collection(
@@ -157,6 +169,8 @@ FLOOD_ALERTS = Collection(
     requires=("flood_transitions", "hex_cells"),
     resolutions=SHARED_RESOLUTION,
     camera_fields=(("reason", None),),
+    properties=(("h3", "string"), ("from_state", "string"), ("to_state", "string"), ("at", "date-time"),
+                ("reason", "string"), ("basis", "string")),
 )
 
 SHARED_COLLECTIONS = [WATER_STATES, FLOOD_STATES, FLOOD_ALERTS, RAINFALL, CROWD_DENSITY, INCIDENTS,

@@ -40,13 +40,16 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from hexops.geodata import sharing_sql
+from hexops.geodata.sharing_sql import Binder, SortKey
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,11 @@ class Collection:
         Properties from which camera counts or positions follow, with the step
         they are coarsened to (None: removed) for readers not granted
         ``camera_positions``.
+    properties : tuple of (str, str)
+        Every property the source publishes and its type (a key of
+        :data:`sharing_sql.SQL_TYPES`: ``string``, ``number``, ``integer``,
+        ``boolean``, ``date-time``, ``date``): the queryables, the sort keys,
+        the OpenAPI schema and the tiles' field list.
     """
 
     id: str
@@ -86,6 +94,20 @@ class Collection:
     temporal: bool = True
     suppressed_fields: tuple[str, ...] = ()
     camera_fields: tuple[tuple[str, float | None], ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def published_properties(self, reveal_cameras: bool) -> dict[str, str]:
+        """The properties a reader receives, by name, with their types.
+
+        Camera fields that are removed for a reader without camera positions
+        are absent; ``suppressed`` (boolean) is added when the layer has
+        suppressed fields.
+        """
+        removed = set() if reveal_cameras else {name for name, step in self.camera_fields if step is None}
+        fields = {name: kind for name, kind in self.properties if name not in removed}
+        if self.suppressed_fields:
+            fields["suppressed"] = "boolean"
+        return fields
 
     def resolution(self, wanted: int | None) -> int | None:
         """The resolution to use: ``wanted`` if offered, else the nearest offered one."""
@@ -147,14 +169,17 @@ class ItemQuery:
     Attributes
     ----------
     bbox : tuple of float or None
-        (min lon, min lat, max lon, max lat), WGS84 (EPSG:4326) degrees.
+        (min x, min y, max x, max y) in EPSG ``bbox_srid``, x/y order
+        (longitude/easting first, whatever the CRS's own axis order).
+    bbox_srid : int
+        EPSG code of ``bbox`` (4326: WGS84 degrees).
     start, end : datetime or None
         Closed interval on ``t``; None leaves that side open.
     limit, offset : int
         Page size and start (offset at most :data:`MAX_OFFSET`).
     after : tuple or None
-        Keyset cursor: ``(t, fid)`` of the last feature of the previous page
-        (``t`` None for timeless collections); the page starts after it.
+        Keyset cursor: the values of the last feature of the previous page
+        in the page's order (see :func:`items`); the page starts after it.
     resolution : int or None
         H3 resolution for hex collections.
     k : int
@@ -164,6 +189,15 @@ class ItemQuery:
         see camera positions); otherwise they are removed or coarsened.
     timeout_s : float
         Statement timeout of the query, in seconds.
+    crs_srid : int
+        EPSG code of the output geometries (4326 with ``swap_axes`` False: CRS84).
+    swap_axes : bool
+        Whether output coordinates are latitude/northing first (the CRS's own order).
+    condition : sql.Composable or None
+        A compiled filter over the published properties (:mod:`geodata.sharing_cql`),
+        with its bound parameters in ``condition_params``.
+    sortby : tuple of SortKey
+        Requested order (published properties); newest first and by id after it.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -171,11 +205,17 @@ class ItemQuery:
     end: datetime | None = None
     limit: int = 100
     offset: int = 0
-    after: tuple[datetime | None, str] | None = None
+    after: tuple | None = None
     resolution: int | None = None
     k: int = 5
     reveal_cameras: bool = False
     timeout_s: float = 5.0
+    bbox_srid: int = 4326
+    crs_srid: int = 4326
+    swap_axes: bool = False
+    condition: sql.Composable | None = None
+    condition_params: dict = field(default_factory=dict)
+    sortby: tuple[SortKey, ...] = ()
 
 
 def shared_source(collection: Collection) -> sql.Composed:
@@ -191,13 +231,21 @@ def shared_source(collection: Collection) -> sql.Composed:
 
 
 def _params(collection: Collection, query: ItemQuery, resolution: int | None) -> dict[str, Any]:
-    bbox = query.bbox or (None, None, None, None)
     hidden = () if query.reveal_cameras else collection.camera_fields
-    return {"res": collection.resolution(resolution), "k": query.k, "xmin": bbox[0], "ymin": bbox[1],
-            "xmax": bbox[2], "ymax": bbox[3], "has_bbox": query.bbox is not None,
-            "start": query.start, "end": query.end,
+    return {"res": collection.resolution(resolution), "k": query.k,
             "suppressed": list(collection.suppressed_fields),
             "camera_fields": [name for name, _ in hidden], "camera_steps": [step for _, step in hidden]}
+
+
+def _where(query: ItemQuery, binder: Binder) -> sql.Composable:
+    """bbox, datetime and the compiled filter, ANDed (TRUE when none is given)."""
+    conditions: list[sql.Composable] = []
+    if query.bbox is not None:
+        conditions.append(sharing_sql.bbox_condition(query.bbox, query.bbox_srid, binder))
+    conditions += sharing_sql.time_conditions(query.start, query.end, binder)
+    if query.condition is not None:
+        conditions.append(query.condition)
+    return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
 
 
 def _with_timeout(conn: psycopg.Connection, query: ItemQuery) -> None:
@@ -213,54 +261,78 @@ def _run(conn: psycopg.Connection, query: ItemQuery, statement: sql.Composable, 
         raise QueryTooSlow(f"took longer than {query.timeout_s:g} s") from exc
 
 
-_FILTERS = (
-    "(NOT %(has_bbox)s OR s.geom && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)) "
-    "AND (%(start)s::timestamptz IS NULL OR s.t >= %(start)s) "
-    "AND (%(end)s::timestamptz IS NULL OR s.t <= %(end)s)"
-)
+def items(conn: psycopg.Connection, collection: Collection, query: ItemQuery) -> tuple[list[dict], tuple | None]:
+    """One page of GeoJSON features and where the next starts.
 
+    The order is ``query.sortby`` (published values, withheld ones last),
+    then newest first, then by id descending. The second value is the keyset
+    (the last feature's sort values, time and id) to pass as ``after`` for
+    the next page, or None when this page is the last.
 
-def items(conn: psycopg.Connection, collection: Collection,
-          query: ItemQuery) -> tuple[list[dict], tuple[datetime | None, str] | None]:
-    """One page of GeoJSON features, newest first (then by id, descending), and where the next starts.
-
-    The second value is the keyset ``(t, fid)`` to pass as ``after`` for the
-    next page, or None when this page is the last.
-
-    A page costs its own rows: ``after`` continues from a feature by its
-    ``(t, fid)``, which the time index finds directly, and the total is not
-    counted (``numberMatched`` would scan the whole collection).
+    A page costs its own rows when no ``sortby`` is given: ``after``
+    continues from a feature by its ``(t, fid)``, which the time index finds
+    directly, looking first in a short window before the cursor.
     """
-    if collection.temporal:
-        order = "s.t DESC, s.fid DESC"
-        after = ("AND s.t <= %(after_t)s AND (s.t < %(after_t)s OR s.fid < %(after_fid)s) "
-                 "AND (%(window_from)s::timestamptz IS NULL OR s.t >= %(window_from)s)")
-    else:
-        order = "s.fid DESC"
-        after = "AND s.fid < %(after_fid)s"
+    binder = Binder("w")
+    where = _where(query, binder)
+    keys = sharing_sql.sort_values(query.sortby, collection.temporal, binder)
     statement = sql.SQL(
-        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props, s.t FROM ({shared}) s WHERE " + _FILTERS
-        + (" " + after if query.after else "") + " ORDER BY " + order + " LIMIT %(limit)s OFFSET %(offset)s"
-    ).format(shared=shared_source(collection))
+        "SELECT s.fid, {geometry}, s.props, {keys} FROM ({shared}) s WHERE {where} {after} {window} "
+        "ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
+    )
     params = _params(collection, query, query.resolution)
     params.update(limit=query.limit + 1, offset=query.offset)
-    if query.after is None:
-        rows = _run(conn, query, statement, params)
-    else:
-        params.update(after_t=query.after[0], after_fid=query.after[1])
-        # The planner reads every row older than the cursor before it sorts, so a page is
-        # first looked for in a short window before the cursor, widened until it fills:
-        # a page costs the rows of its window, not of the collection's whole past.
-        for window in (_KEYSET_WINDOWS if collection.temporal and query.after[0] is not None else (None,)):
-            params["window_from"] = None if window is None else query.after[0] - window
-            rows = _run(conn, query, statement, params)
-            if len(rows) > query.limit:
-                break
+    windows: tuple = (None,)
+    after_sql: sql.Composable = sql.SQL("")
+    if query.after is not None:
+        after_sql = sql.SQL("AND {}").format(
+            sharing_sql.after(query.sortby, collection.temporal, list(query.after), binder))
+        if not query.sortby and collection.temporal and query.after[0] is not None:
+            after_t = sharing_sql.typed(query.after[0], "timestamptz")
+            # Implied by the keyset condition, but only this form lets the time index bound the scan.
+            after_sql = sql.SQL("{} AND s.t <= {}").format(after_sql, binder(after_t, "timestamptz"))
+            # The planner reads every row older than the cursor before it sorts, so a page is
+            # first looked for in a short window before the cursor, widened until it fills:
+            # a page costs the rows of its window, not of the collection's whole past.
+            windows = _KEYSET_WINDOWS
+    composed = {
+        "geometry": sharing_sql.geometry_json(query.crs_srid, query.swap_axes, binder),
+        "keys": sql.SQL(", ").join(keys), "shared": shared_source(collection), "where": where,
+        "after": after_sql, "order": sharing_sql.order_by(query.sortby, collection.temporal, binder)}
+    rows: list[tuple] = []
+    for window in windows:
+        window_sql = sql.SQL("")
+        if window is not None:
+            window_sql = sql.SQL("AND s.t >= {}").format(binder(after_t - window, "timestamptz"))
+        rows = _run(conn, query, statement.format(window=window_sql, **composed),
+                    {**params, **binder.params, **query.condition_params})
+        if len(rows) > query.limit:
+            break
     page = rows[:query.limit]
-    features = [{"type": "Feature", "id": fid, "geometry": geometry, "properties": props}
-                for fid, geometry, props, _ in page]
+    features = [{"type": "Feature", "id": row[0], "geometry": row[1], "properties": row[2]} for row in page]
     more = len(rows) > query.limit
-    return features, ((page[-1][3], page[-1][0]) if more else None)
+    return features, (tuple(_cursor_value(v) for v in page[-1][3:]) if more else None)
+
+
+def _cursor_value(value: Any) -> Any:
+    """A sort value as it travels in a cursor (JSON): times as ISO strings, the rest as they are."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def matched(conn: psycopg.Connection, collection: Collection, query: ItemQuery) -> int:
+    """How many features match ``query``'s bbox, datetime and filter (paging aside): ``numberMatched``.
+
+    It counts features, never sums their figures, and sees the same
+    published values as the page, so it says nothing a reader could not
+    count by paging; without a filter, the properties are not computed.
+    """
+    binder = Binder("w")
+    statement = sql.SQL("SELECT count(*) FROM ({shared}) s WHERE {where}").format(
+        shared=shared_source(collection), where=_where(query, binder))
+    params = {**_params(collection, query, query.resolution), **binder.params, **query.condition_params}
+    # A savepoint: a count cancelled by the timeout leaves the page's transaction usable.
+    with conn.transaction():
+        return int(_run(conn, query, statement, params)[0][0])
 
 
 def item(conn: psycopg.Connection, collection: Collection, fid: str, query: ItemQuery) -> dict | None:
@@ -269,13 +341,14 @@ def item(conn: psycopg.Connection, collection: Collection, fid: str, query: Item
     An id ending in ``@<time>`` (hexagon buckets, gauge readings, days) is
     looked up at that time, which the time index finds without a scan.
     """
+    binder = Binder("w")
+    fid_t = time_in_fid(fid) if collection.temporal else None
     statement = sql.SQL(
-        "SELECT s.fid, ST_AsGeoJSON(s.geom, 7)::jsonb, s.props FROM ({shared}) s WHERE s.fid = %(fid)s "
-        "AND (%(fid_t)s::timestamptz IS NULL OR s.t = %(fid_t)s)"
-    ).format(shared=shared_source(collection))
-    params = _params(collection, query, query.resolution)
-    params.update(fid=fid, fid_t=time_in_fid(fid) if collection.temporal else None)
-    rows = _run(conn, query, statement, params)
+        "SELECT s.fid, {geometry}, s.props FROM ({shared}) s WHERE s.fid = {fid} {at}"
+    ).format(geometry=sharing_sql.geometry_json(query.crs_srid, query.swap_axes, binder),
+             shared=shared_source(collection), fid=binder(fid, "text"),
+             at=sql.SQL("AND s.t = {}").format(binder(fid_t, "timestamptz")) if fid_t else sql.SQL(""))
+    rows = _run(conn, query, statement, {**_params(collection, query, query.resolution), **binder.params})
     if not rows:
         return None
     return {"type": "Feature", "id": rows[0][0], "geometry": rows[0][1], "properties": rows[0][2]}
@@ -298,19 +371,21 @@ def tile(conn: psycopg.Connection, collection: Collection, z: int, x: int, y: in
     """A Mapbox Vector Tile (EPSG:3857, extent 4096) with the newest feature of each series.
 
     One MVT layer named after the collection; properties are the same
-    (suppressed, camera-safe) ``props`` as the items.
+    (suppressed, camera-safe) ``props`` as the items, and the feature id is
+    the property ``id`` (not ``fid``, which GeoPackage keeps for its own key).
     """
+    binder = Binder("w")
     statement = sql.SQL(
         "WITH env AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS g), "
         "newest AS (SELECT DISTINCT ON (s.series) s.* FROM ({shared}) s, env "
-        "  WHERE s.geom && ST_Transform(env.g, 4326) AND " + _FILTERS + " "
+        "  WHERE s.geom && ST_Transform(env.g, 4326) AND {where} "
         "  ORDER BY s.series, s.t DESC NULLS LAST), "
         "mvt AS (SELECT ST_AsMVTGeom(ST_Transform(n.geom, 3857), env.g, 4096, 64, true) AS geom, "
-        "  n.fid, n.props FROM newest n, env) "
+        "  n.fid AS id, n.props FROM newest n, env) "
         "SELECT ST_AsMVT(mvt.*, %(layer)s, 4096, 'geom') FROM mvt WHERE mvt.geom IS NOT NULL"
-    ).format(shared=shared_source(collection))
+    ).format(shared=shared_source(collection), where=_where(query, binder))
     params = _params(collection, query, resolution)
-    params.update(z=z, x=x, y=y, layer=collection.id)
+    params.update(z=z, x=x, y=y, layer=collection.id, **binder.params, **query.condition_params)
     rows = _run(conn, query, statement, params)
     return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
@@ -321,3 +396,24 @@ def newest(conn: psycopg.Connection, collection: Collection, resolution: int | N
     statement = sql.SQL("SELECT max(s.t) FROM ({source}) s").format(source=sql.SQL(collection.source))
     rows = _run(conn, ItemQuery(timeout_s=timeout_s), statement, {"res": collection.resolution(resolution)})
     return rows[0][0] if rows else None
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Where and when a collection has features: WGS84 (CRS84) bbox in degrees and the range of ``t`` (UTC)."""
+
+    bbox: tuple[float, float, float, float] | None
+    start: datetime | None
+    end: datetime | None
+
+
+def extent(conn: psycopg.Connection, collection: Collection, timeout_s: float = 5.0) -> Extent:
+    """The collection's spatial and temporal extent from its data (at its default resolution)."""
+    statement = sql.SQL(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM "
+        "(SELECT ST_Extent(s.geom) AS e, min(s.t) AS t0, max(s.t) AS t1 FROM ({source}) s) x"
+    ).format(source=sql.SQL(collection.source))
+    with conn.transaction():
+        row = _run(conn, ItemQuery(timeout_s=timeout_s), statement, {"res": collection.resolution(None)})[0]
+    bbox = None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    return Extent(bbox, row[4], row[5])

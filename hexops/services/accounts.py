@@ -265,6 +265,29 @@ def identify(uow, token: str | None, session_id: str | None) -> User | None:
     return None
 
 
+def token_from_authorization(header: str) -> tuple[str | None, str | None]:
+    """The API token an ``Authorization`` header carries, and the user name it claims (Basic only).
+
+    ``Bearer <token>``; or ``Basic base64(<user>:<token>)``, for clients that
+    can only send Basic credentials (QGIS 3.22, which has no custom-header
+    method): the password must be an API token of that user. A password is
+    never accepted this way, so Basic cannot sidestep the lock-out.
+    """
+    import base64
+    import binascii
+
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None, None
+    if header[:6].lower() == "basic ":
+        try:
+            user, sep, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, None
+        if sep and user and secret.startswith(TOKEN_PREFIX):
+            return secret, user
+    return None, None
+
+
 DEMO_USERS: dict[str, tuple[str, str | None]] = {
     "commander": ("commander", None),
     "event-manager": ("event_manager", None),

@@ -14,18 +14,20 @@ committed before the data leaves.
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from hexops.analytics.sharing import resolution_for_zoom
-from hexops.errors import ForbiddenError, NotFoundError, UnavailableError
+from hexops.city import HONG_KONG, City
+from hexops.errors import ForbiddenError, InputError, NotFoundError, UnavailableError
 from hexops.geodata import sharing as q
+from hexops.geodata.sharing_cql import compile_filter
+from hexops.geodata.sharing_sql import SortKey
 from hexops.identity import User
+from hexops.services import shared_metadata
 
 #: Roles that may use the shared-layer API at all (grants narrow partners further).
 READER_ROLES = ("commander", "event_manager", "partner", "admin")
@@ -43,6 +45,84 @@ class UnknownCollection(NotFoundError):
 
 class TooSlow(UnavailableError):
     """The query ran past the shared-layer statement timeout; a narrower request may succeed."""
+
+
+class OutsideData(NotFoundError):
+    """A tile outside the layer's zoom range or bounds (its TileJSON says where tiles are)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a request asks beyond the page: a parsed CQL2 filter and a sort order.
+
+    Attributes
+    ----------
+    filter : pygeofilter AST or None
+        The parsed ``filter`` (CQL2 text or JSON), over property names.
+    filter_srid, filter_swap, filter_bounds : int, bool, tuple
+        CRS of the filter's geometry literals (EPSG code; latitude/northing
+        first; where its x/y coordinates may lie).
+    equals : tuple of (str, str)
+        Part 1 property filters (``?state=flooded``): name and the text value.
+    sortby : tuple of (str, bool)
+        Property names and whether each sorts descending.
+    """
+
+    filter: Any = None
+    filter_srid: int = 4326
+    filter_swap: bool = False
+    filter_bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+    equals: tuple[tuple[str, str], ...] = ()
+    sortby: tuple[tuple[str, bool], ...] = ()
+
+
+def _equals_value(name: str, kind: str, text: str):
+    """A property filter's text value as the property's type (a 400 naming the property otherwise)."""
+    try:
+        if kind in ("number", "integer"):
+            return float(text)
+        if kind == "boolean":
+            return {"true": True, "false": False}[text.lower()]
+        if kind == "date-time":
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if kind == "date":
+            return datetime.fromisoformat(text).date()
+        return text
+    except (ValueError, KeyError):
+        raise InputError(f"{name}: {text!r} is not a {kind}", field=name) from None
+
+
+def compiled(collection: q.Collection, user: User, query: q.ItemQuery, selection: Selection | None) -> q.ItemQuery:
+    """``query`` with the selection's filter and sort compiled over what ``user`` is shown.
+
+    Names outside the reader's queryables are a 400 naming them; values are
+    bound parameters; the filter reads the published (withheld, coarsened)
+    properties, never the raw ones.
+    """
+    query = _for_reader(user, query)
+    if selection is None:
+        return query
+    fields = collection.published_properties(query.reveal_cameras)
+    condition, params = None, {}
+    node = selection.filter
+    if selection.equals:
+        from pygeofilter import ast
+
+        for name, text in selection.equals:
+            kind = fields.get(name)
+            if kind is None:
+                raise InputError(f"{name}: not a queryable of collection {collection.id}", field=name)
+            equal = ast.Equal(ast.Attribute(name), _equals_value(name, kind, text))
+            node = equal if node is None else ast.And(node, equal)
+    if node is not None:
+        condition, params = compile_filter(node, fields, srid=selection.filter_srid, swap_axes=selection.filter_swap,
+                                           bounds=selection.filter_bounds)
+    sortby = []
+    for name, descending in selection.sortby:
+        if name not in fields:
+            raise InputError(f"sortby: {name!r} is not a queryable of collection {collection.id}", field="sortby")
+        sortby.append(SortKey(name, fields[name], descending))
+    return replace(query, condition=condition, condition_params=params, sortby=tuple(sortby))
 
 
 def may_read(user: User, collection: q.Collection) -> bool:
@@ -113,20 +193,51 @@ def _read(uow, user: User, what: str, details: dict, read):
     return result
 
 
-def read_items(uow, user: User, collection_id: str, query: q.ItemQuery):
-    """One page of features: ``(collection, features, next_after)`` (see :func:`geodata.sharing.items`)."""
+def _count(uow, collection: q.Collection, query: q.ItemQuery, cache) -> int | None:
+    """``numberMatched``, remembered for the cache's TTL per reader class and selection; None on timeout."""
+    def build() -> int | None:
+        try:
+            return uow.sharing.matched(collection, query)
+        except q.QueryTooSlow:
+            return None
+
+    if cache is None:
+        return build()
+    key = ("shared_matched", uow.conn.info.dsn, collection.id, query.reveal_cameras, query.k, query.resolution,
+           query.bbox, query.bbox_srid, query.start, query.end, repr(query.condition),
+           tuple(sorted((k, repr(v)) for k, v in query.condition_params.items())))
+    return cache.fact(key, build)
+
+
+def read_items(uow, user: User, collection_id: str, query: q.ItemQuery, selection: Selection | None = None,
+               cache=None):
+    """One page of features: ``(collection, features, next_after, number_matched)``.
+
+    ``number_matched`` counts the features the selection matches (paging
+    aside), or is None when counting ran past the statement timeout.
+    """
     with uow:
         collection = _collection_for(uow, user, collection_id)
+        query = compiled(collection, user, query, selection)
         what = f"ogcapi/{collection.id}"
         details: dict[str, Any] = {
             "bbox": query.bbox, "start": query.start.isoformat() if query.start else None,
             "end": query.end.isoformat() if query.end else None, "offset": query.offset,
-            "after": query.after[1] if query.after else None}
-        features, next_after = _read(uow, user, what, details,
-                                     lambda: uow.sharing.items(collection, _for_reader(user, query)))
-        _audit(uow, user, "partner.read", what, {**details, "returned": len(features)})
+            "after": list(query.after) if query.after else None,
+            "filter": repr(selection.filter) if selection and selection.filter is not None else None,
+            "equals": dict(selection.equals) if selection and selection.equals else None}
+
+        def read():
+            try:
+                page = uow.sharing.items(collection, query)
+            except ValueError as exc:
+                raise InputError(f"cursor: not a cursor from this API's next link ({exc})", field="cursor") from None
+            return page, _count(uow, collection, query, cache)
+
+        (features, next_after), matched = _read(uow, user, what, details, read)
+        _audit(uow, user, "partner.read", what, {**details, "returned": len(features), "matched": matched})
         uow.commit()
-    return collection, features, next_after
+    return collection, features, next_after, matched
 
 
 def read_item(uow, user: User, collection_id: str, fid: str, query: q.ItemQuery):
@@ -134,51 +245,56 @@ def read_item(uow, user: User, collection_id: str, fid: str, query: q.ItemQuery)
     with uow:
         collection = _collection_for(uow, user, collection_id)
         what = f"ogcapi/{collection.id}/{fid}"
-        feature = _read(uow, user, what, {}, lambda: uow.sharing.item(collection, fid, _for_reader(user, query)))
+        feature = _read(uow, user, what, {}, lambda: uow.sharing.item(collection, fid, compiled(
+            collection, user, query, None)))
         _audit(uow, user, "partner.read", what, {"found": feature is not None})
         uow.commit()
     return collection, feature
 
 
-_NEWEST_TTL_S = 60.0
-_newest_cache: dict[tuple[str, str, int | None], tuple[float, datetime | None]] = {}
-_newest_lock = threading.Lock()
-
-
-def _newest_time(uow, collection: q.Collection, resolution: int | None, timeout_s: float) -> datetime | None:
-    """The collection's latest time, remembered for a minute per database.
+def _newest_time(uow, collection: q.Collection, resolution: int | None, timeout_s: float, cache) -> datetime | None:
+    """The collection's latest time, remembered for the cache's TTL (a minute) per database.
 
     A map view asks for a score of tiles at once; one ``max(t)`` scan serves them all.
     """
-    key = (uow.conn.info.dsn, collection.id, collection.resolution(resolution))
-    now = time.monotonic()
-    with _newest_lock:
-        hit = _newest_cache.get(key)
-        if hit is not None and now - hit[0] < _NEWEST_TTL_S:
-            return hit[1]
-    value = uow.sharing.newest(collection, resolution, timeout_s)
-    with _newest_lock:
-        _newest_cache[key] = (now, value)
-    return value
+    def build() -> datetime | None:
+        return uow.sharing.newest(collection, resolution, timeout_s)
+
+    if cache is None:
+        return build()
+    return cache.fact(("shared_newest", uow.conn.info.dsn, collection.id, collection.resolution(resolution)), build)
+
+
+def tile_limits(uow, collection: q.Collection, *, timeout_s: float = 5.0, cache=None,
+                city: City = HONG_KONG) -> shared_metadata.TileLimits:
+    """Where the collection has tiles: its data's bounds (the city's when empty) and the zoom range."""
+    found = shared_metadata.extent(uow, collection, timeout_s=timeout_s, cache=cache)
+    return shared_metadata.TileLimits(shared_metadata.spatial_extent(found, city))
 
 
 def read_tile(uow, user: User, collection_id: str, z: int, x: int, y: int, query: q.ItemQuery,
-              default_window: timedelta | None = None) -> bytes:
+              default_window: timedelta | None = None, *, cache=None, city: City = HONG_KONG) -> bytes:
     """A vector tile; the H3 resolution follows the zoom (see :func:`analytics.sharing.resolution_for_zoom`).
 
     Without ``query.start``/``end``, a temporal collection is drawn over
     ``default_window`` ending at its newest data, so a map of a quiet (or
-    replayed) city is not blank.
+    replayed) city is not blank. A tile outside the layer's zooms or bounds
+    is :class:`OutsideData` (after the grant check, so it says nothing of
+    ungranted layers).
     """
     with uow:
         collection = _collection_for(uow, user, collection_id)
+        limits = tile_limits(uow, collection, timeout_s=query.timeout_s, cache=cache, city=city)
+        if not shared_metadata.tile_has_data(limits, z, x, y):
+            raise OutsideData(f"tile {z}/{x}/{y}: outside collection {collection_id} (zooms "
+                              f"{limits.min_zoom}-{limits.max_zoom}, bounds {list(limits.bounds)})", field="tile")
         resolution = resolution_for_zoom(z)
         what = f"tiles/{collection.id}/{z}/{x}/{y}"
 
         def draw() -> bytes:
             tile_query = query
             if query.start is None and query.end is None and collection.temporal and default_window is not None:
-                end = _newest_time(uow, collection, resolution, query.timeout_s)
+                end = _newest_time(uow, collection, resolution, query.timeout_s, cache)
                 if end is None:
                     return b""
                 tile_query = replace(query, start=end - default_window, end=end)

@@ -105,7 +105,7 @@ def test_offset_paging_still_works_up_to_its_bound_with_a_prev_link(sharing_worl
     body = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=3, offset=6).json()
     everything = _get(sharing_world, "/ogcapi/collections/water_states/items", limit=1000).json()
     assert [f["id"] for f in body["features"]] == [f["id"] for f in everything["features"]][6:9]
-    assert {link["rel"] for link in body["links"]} == {"self", "next", "prev"}
+    assert {link["rel"] for link in body["links"]} == {"self", "next", "prev", "collection"}
 
 
 def test_a_cursor_that_this_api_did_not_issue_is_a_400_naming_it(sharing_world):
@@ -179,3 +179,15 @@ def test_owslib_reads_the_openapi_definition_from_the_landing_page(sharing_world
     api = Features(sharing_world.base_url + "/ogcapi", headers=bearer(sharing_world.tokens[PARTNER]))
     definition = api.api()
     assert definition["openapi"].startswith("3.0") and "/collections/{collectionId}/items" in definition["paths"]
+
+
+def test_basic_credentials_with_the_users_own_token_as_password_are_accepted_for_qgis_3_22(sharing_world):
+    url = sharing_world.base_url + "/ogcapi/collections/water_states/items"
+    token = sharing_world.tokens[PARTNER]
+    own = requests.get(url, auth=(PARTNER, token), timeout=30)
+    someone_elses_name = requests.get(url, auth=("commander", token), timeout=30)
+    a_password = requests.get(url, auth=(PARTNER, "not-a-token-but-a-password"), timeout=30)
+    tiles = requests.get(sharing_world.base_url + "/tiles/water_states/tilejson.json", auth=(PARTNER, token),
+                         timeout=30)
+    assert (own.status_code, tiles.status_code) == (200, 200)
+    assert someone_elses_name.status_code == a_password.status_code == 401

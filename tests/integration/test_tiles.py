@@ -56,9 +56,19 @@ def test_a_partner_is_refused_tiles_of_a_layer_it_was_not_granted(sharing_world)
     assert _tile(sharing_world, "crowd_density", 13).status_code == 403
 
 
-def test_a_tile_far_from_any_data_is_empty(sharing_world):
-    response = requests.get(f"{sharing_world.base_url}/tiles/water_states/13/0/0.mvt",
-                            headers=bearer(sharing_world.tokens[PARTNER]), timeout=30)
+def test_a_tile_far_from_the_data_or_outside_the_zooms_is_a_json_404(sharing_world):
+    far = requests.get(f"{sharing_world.base_url}/tiles/water_states/13/0/0.mvt",
+                       headers=bearer(sharing_world.tokens[PARTNER]), timeout=30)
+    lat, lon = cell_to_latlng(sharing_world.small)
+    x, y = tile_of(lat, lon, 5)
+    too_far_out = requests.get(f"{sharing_world.base_url}/tiles/water_states/5/{x}/{y}.mvt",
+                               headers=bearer(sharing_world.tokens[PARTNER]), timeout=30)
+    assert (far.status_code, far.json()["code"]) == (404, "NotFound") and "bounds" in far.json()["description"]
+    assert too_far_out.status_code == 404 and "zooms 8-17" in too_far_out.json()["description"]
+
+
+def test_a_tile_over_the_data_with_nothing_in_its_time_window_is_empty(sharing_world):
+    response = _tile(sharing_world, "water_states", 13, datetime="2001-01-01/2001-01-02")
     assert (response.status_code, response.content) == (200, b"")
 
 

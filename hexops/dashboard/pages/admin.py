@@ -1,4 +1,4 @@
-"""``/admin`` (admins only): users, layer grants with expiry, the audit log, webhook deliveries.
+"""``/admin`` (admins only): users, layer grants with expiry, CORS origins, the audit log, webhook deliveries.
 
 Times are shown in Asia/Hong_Kong; grant expiries are entered as Hong Kong
 dates (the grant ends at the start of that day) and stored in UTC.
@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from hexops.dashboard import access, inputs
 from hexops.city import HONG_KONG
+from hexops.dashboard.components import cors_panel
 from hexops.errors import InputError
 from hexops.dashboard.components.display import hk_time, record_table
 from hexops.dashboard.context import app_context
@@ -90,6 +91,7 @@ def layout(**_query):
             ], className="admin-form"),
             html.P(id="admin-grant-message", role="status"),
         ]),
+        cors_panel.panel(departments),
         html.Section([
             html.H3("Audit log"),
             html.Div([

@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 #: with a department's token (never a person, never a page).
 ROLES: tuple[str, ...] = ("commander", "event_manager", "partner", "admin", "device")
 
+#: What an API token may be issued for, each with the plain words an admin
+#: reads when issuing one. A token also needs its user's role to call a route:
+#: a scope narrows what a role may do, never widens it.
+SCOPES: dict[str, str] = {
+    "layers:read": "read the shared layers (OGC API features and tiles)",
+    "map:read": "read the city map's hexes, cameras and explanations",
+    "patrol:read": "read patrol plans, dosage and the bias audit",
+    "patrol:report": "report patrol visits",
+    "rainfall:write": "post rain gauge readings",
+    "detections:write": "post camera detection summaries (edge gateways)",
+    "audit:read": "export the audit log",
+    "metrics:read": "scrape the Prometheus metrics",
+}
+
 
 @dataclass(frozen=True)
 class User:

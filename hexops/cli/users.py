@@ -12,6 +12,7 @@ import sys
 import click
 
 from hexops.cli import CliError, get_context
+from hexops.identity import SCOPES
 
 
 def register(root: click.Group) -> None:
@@ -57,7 +58,7 @@ def list_users(ctx: click.Context) -> None:
 @users.command("token")
 @click.argument("username")
 @click.option("--name", default="api", show_default=True, help="A label for the token.")
-@click.option("--scope", "scopes", multiple=True, help="Scope, repeatable (layers:read, detections:write).")
+@click.option("--scope", "scopes", multiple=True, help="Scope, repeatable: " + ", ".join(SCOPES) + ".")
 @click.option("--days", default=90.0, show_default=True, help="Lifetime in days.")
 @click.pass_context
 def token(ctx: click.Context, username: str, name: str, scopes: tuple[str, ...], days: float) -> None:

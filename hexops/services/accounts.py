@@ -31,7 +31,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from hexops.errors import InputError
 from hexops.geodata import accounts as q
-from hexops.identity import ROLES, User
+from hexops.identity import ROLES, SCOPES, User
 
 DEMO_STEP = (20, "users, departments and grants")
 
@@ -200,6 +200,10 @@ def issue_token(uow, username: str, name: str, scopes: list[str], days: float, a
     """Create an API token for ``username``; the secret is returned once and never stored."""
     if days <= 0:
         raise AccountError("days: a token must expire in the future", field="days")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise AccountError(f"scopes: {', '.join(unknown) or 'none given'}; a token needs one or more of "
+                           f"{', '.join(SCOPES)}", field="scopes")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
         user_id = uow.accounts.user_id_of(username)
@@ -297,9 +301,13 @@ DEMO_USERS: dict[str, tuple[str, str | None]] = {
 DEMO_GATEWAY = ("gateway-hkpf", "HKPF")
 #: What the Drainage Services Department sees in the demo: water, not people.
 DEMO_DSD_LAYERS = ("flood_alerts", "flood_states", "rainfall", "water_states")
+#: The demo tokens' scopes per role: what that role's scripts would need.
 TOKEN_SCOPES = {
-    "commander": ["layers:read"], "event_manager": ["layers:read"], "partner": ["layers:read"],
-    "admin": ["layers:read", "admin"], "device": ["detections:write"],
+    "commander": ["layers:read", "map:read", "patrol:read"],
+    "event_manager": ["layers:read", "map:read"],
+    "partner": ["layers:read"],
+    "admin": ["layers:read", "audit:read", "metrics:read"],
+    "device": ["detections:write"],
 }
 
 

@@ -20,6 +20,7 @@ import dash
 import pytest
 from werkzeug.routing import Rule
 
+from hexops.services.accounts import TOKEN_SCOPES
 from tests.fixtures.auth import DEFAULT_PASSWORD
 from tests.fixtures.dash_calls import call_body, router_body, server_callbacks
 from tests.fixtures.sharing import DSD_LAYERS
@@ -49,8 +50,8 @@ PINNED: dict[str, set[str]] = {
 DASH_PLUMBING = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/_reload-hash", "/_dash-layout",
                  "/_dash-dependencies")
 #: Scopes of each role's token; the gateway holds every write scope a gateway may be given.
-SCOPES = {"commander": {"layers:read"}, "event_manager": {"layers:read"}, "partner": {"layers:read"},
-          "admin": {"layers:read", "admin"}, "device": {"detections:write", "rainfall:write"}}
+SCOPES = {role: set(scopes) for role, scopes in TOKEN_SCOPES.items()}
+SCOPES["device"] |= {"rainfall:write"}
 
 
 ANY_SCOPE = "__any_scope__"
@@ -187,11 +188,13 @@ def test_every_flask_route_admits_exactly_the_roles_and_scopes_its_declaration_n
 
 def test_a_token_acts_only_within_its_scopes(matrix_app):
     _, callers = matrix_app
-    # The admin's token holds layers:read but not rainfall:write, audit:read or patrol:read.
+    # The admin's token holds layers:read and audit:read but not rainfall:write or patrol:read.
     assert _denied(callers.open("admin", TOKEN, "/api/v1/rainfall", method="POST", json={"readings": []}))
-    assert _denied(callers.open("admin", TOKEN, "/api/v1/audit.csv"))
     assert _denied(callers.open("admin", TOKEN, "/api/v1/patrol/plans/1.csv"))
+    assert not _denied(callers.open("admin", TOKEN, "/api/v1/audit.csv"))
     assert not _denied(callers.open("admin", TOKEN, "/ogcapi/collections"))
+    # A commander's token holds audit:read nowhere and the role could not use it anyway.
+    assert _denied(callers.open("commander", TOKEN, "/api/v1/audit.csv"))
     # The same admin signed in with a password acts with the role's full powers.
     assert not _denied(callers.open("admin", SESSION, "/api/v1/audit.csv"))
 

@@ -78,7 +78,7 @@ def test_metrics_are_refused_to_guests_other_roles_and_admin_tokens_without_the_
     live = start_live_app(health_db)
     assert requests.get(live.base_url + "/metrics", timeout=30).status_code == 401
     assert login_session(live.base_url, "cmd-health").get(live.base_url + "/metrics", timeout=30).status_code == 403
-    broad = issue_token(health_db, "ops-admin", scopes=["layers:read", "admin"], name="broad")
+    broad = issue_token(health_db, "ops-admin", scopes=["layers:read", "audit:read"], name="broad")
     refused = requests.get(live.base_url + "/metrics", headers={"Authorization": f"Bearer {broad}"}, timeout=30)
     assert refused.status_code == 403
 

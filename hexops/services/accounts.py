@@ -44,6 +44,8 @@ MIN_PASSWORD_LENGTH = 10
 #: The one answer to every refused sign-in: an unknown name, a wrong password,
 #: a disabled or a locked account all read the same, so none can be probed.
 REFUSED = "wrong user name or password, or the account is locked after repeated failures"
+#: The short code the sign-in redirect carries in its URL for :data:`REFUSED`.
+REFUSED_CODE = "refused"
 
 
 class AccountError(InputError):

@@ -56,7 +56,7 @@ def test_a_wrong_password_returns_to_the_login_page_with_the_reason(db_url, star
     live = start_live_app(db_url)
     response = requests.post(live.base_url + "/auth/login", data={"username": "cmd", "password": "nope-nope-nope"},
                              allow_redirects=False, timeout=30)
-    assert response.headers["Location"].startswith("/login?error=wrong+user+name")
+    assert response.headers["Location"].startswith("/login?error=refused")
 
 
 def test_logging_out_ends_the_session_server_side(db_url, start_live_app):

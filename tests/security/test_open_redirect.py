@@ -99,3 +99,24 @@ def test_a_link_on_another_site_does_not_sign_the_user_out(attack_world):
                    allow_redirects=False, timeout=30)
     after = http.get(attack_world.base_url + "/api/v1/whoami", timeout=30)
     assert (foreign.status_code, still.status_code, own.status_code, after.status_code) == (303, 200, 303, 401)
+
+
+
+def _login_page(world, search: str) -> str:
+    """The sign-in page as hexops's router draws it for a guest at ``/login?<search>``."""
+    from urllib.parse import urlencode
+
+    from tests.fixtures.dash_calls import router_body
+
+    body = router_body("/login", "?" + urlencode({"error": search}))
+    answer = world.http("guest").post(world.base_url + "/_dash-update-component", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    return answer.text
+
+
+def test_a_crafted_sign_in_link_cannot_put_its_own_words_on_the_page(attack_world):
+    """?error= carries a code the page words; any other text is never shown on hexops's sign-in page."""
+    bait = "Your account is suspended: call +852 0000 0000 and read out your password"
+    crafted = _login_page(attack_world, bait)
+    assert "suspended" not in crafted and "login-error" not in crafted
+    assert "wrong user name or password" in _login_page(attack_world, "refused")

@@ -86,15 +86,17 @@ def login():
     if not _plausible_username(username):
         # Such a name cannot exist: refused like an unknown name, without a
         # database round trip that could not store it anyway.
-        query = {"error": "wrong user name or password", **({"next": target} if target else {})}
+        query = {"error": accounts.REFUSED_CODE, **({"next": target} if target else {})}
         return redirect("/login?" + urlencode(query), code=303)
     ctx = app_context()
     try:
         session_id, user = accounts.login(
             ctx.uow(), username, password, accounts.Policy.from_settings(ctx.settings), request.remote_addr
         )
-    except accounts.AccountError as exc:
-        query = {"error": str(exc)}
+    except accounts.AccountError:
+        # Only a code travels in the URL: the page words it, so a crafted link
+        # cannot put its own text on hexops's sign-in page.
+        query = {"error": accounts.REFUSED_CODE}
         if target:
             query["next"] = target
         return redirect("/login?" + urlencode(query), code=303)

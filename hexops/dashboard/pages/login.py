@@ -6,6 +6,7 @@ import dash
 from dash import dcc, html
 
 from hexops.dashboard import access
+from hexops.services import accounts
 
 dash.register_page(__name__, path="/login", name="Sign in", title="hexops: sign in",
                    allowed_roles=[access.PUBLIC], nav=False, id_prefix="login")
@@ -15,8 +16,8 @@ def layout(next: str | None = None, error: str | None = None, **_query):  # noqa
     """The form; ``next`` (a path on this site) is where to go after signing in."""
     user = access.current_user()
     notice = []
-    if error:
-        notice.append(html.P(error, id="login-error", className="login-error", role="alert"))
+    if error == accounts.REFUSED_CODE:
+        notice.append(html.P(accounts.REFUSED, id="login-error", className="login-error", role="alert"))
     if user is not None:
         notice.append(html.P([f"Signed in as {user.username} ({user.role}). ",
                               html.A("Sign out", href="/auth/logout", id="login-signout")],

@@ -59,6 +59,15 @@ def _positive(unit: str) -> Callable[[str, str], float]:
     return parse
 
 
+def _host_names(raw: str, name: str) -> tuple[str, ...]:
+    names = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    bad = [n for n in names if "/" in n or " " in n]
+    if not names or bad:
+        raise SettingsError(f"{name}: expected host names separated by commas (no scheme, port or path), "
+                            f"got {raw!r}", field=name)
+    return names
+
+
 def _thresholds(raw: str, name: str) -> tuple[float, ...]:
     try:
         values = tuple(sorted({float(part) for part in raw.split(",") if part.strip()}))
@@ -146,6 +155,11 @@ class Settings:
     nats_url : str or None
         ``HEXOPS_NATS_URL``: the detection stream's NATS server(s), comma
         separated; when set, ``/readyz`` checks that it answers.
+    trusted_hosts : tuple of str or None
+        ``HEXOPS_TRUSTED_HOSTS``: the host names this site answers to, comma
+        separated (``hexops.police.hk``); a request naming any other ``Host``
+        gets 400, so links the API builds from the request (OGC API, TileJSON)
+        can never point elsewhere. Unset: the loopback names and ``HEXOPS_HOST``.
     metrics_dir : Path or None
         ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable): where
         the web server's processes share their metrics; set by ``hexops serve``.
@@ -157,6 +171,7 @@ class Settings:
     city: City = _env("HEXOPS_CITY", _city, default=HONG_KONG)
     tile_url: str | None = _env("HEXOPS_TILE_URL", default=None)
     host: str = _env("HEXOPS_HOST", default="127.0.0.1")
+    trusted_hosts: tuple[str, ...] | None = _env("HEXOPS_TRUSTED_HOSTS", _host_names, default=None)
     port: int = _env("HEXOPS_PORT", _int(1, 65535), default=8050)
     secret_key: str | None = _env("HEXOPS_SECRET_KEY", default=None)
     session_hours: float = _env("HEXOPS_SESSION_HOURS", _positive("hours"), default=8.0)
@@ -220,6 +235,15 @@ class Settings:
     def cluster_dir(self) -> Path:
         """The private PostgreSQL cluster's directory."""
         return self.state_dir / "pg"
+
+    def answered_hosts(self) -> list[str]:
+        """Host names the web server answers to (Flask's ``TRUSTED_HOSTS``)."""
+        if self.trusted_hosts is not None:
+            return list(self.trusted_hosts)
+        names = ["localhost", "127.0.0.1", "::1"]
+        if self.host not in ("0.0.0.0", "::", "") and self.host not in names:
+            names.append(self.host)
+        return names
 
     def session_key(self) -> str:
         """The Flask session key: :attr:`secret_key` or one generated once into ``state_dir``."""

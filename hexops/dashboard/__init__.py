@@ -49,6 +49,9 @@ def create_app(context) -> dash.Dash:
     """Build the Dash app (and its Flask server) around an :class:`app.AppContext`."""
     server = Flask("hexops")
     server.config["SECRET_KEY"] = context.settings.session_key()
+    # Links the API builds (OGC API, TileJSON) come from the request's Host:
+    # only the names this site answers to are accepted (400 otherwise).
+    server.config["TRUSTED_HOSTS"] = context.settings.answered_hosts()
     server.config["SESSION_COOKIE_HTTPONLY"] = True
     server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     server.extensions["hexops"] = context

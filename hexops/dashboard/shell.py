@@ -15,6 +15,8 @@ import dash
 from dash import dcc, html
 
 from hexops.dashboard import access, router
+from hexops.dashboard.context import app_context
+from hexops.services.clock import describe
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,6 @@ def _nav_links():
 
 def _clock(signed_in: bool) -> html.Div:
     """The header clock: local time of the product clock and its kind (rendered now, ticked by clock.js)."""
-    from hexops.dashboard.context import app_context
-    from hexops.services.clock import describe
-
     if not signed_in:
         return html.Div(id="shell-clock", className="shell-clock")
     context = app_context()

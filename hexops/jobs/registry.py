@@ -24,6 +24,9 @@ from typing import Any, Callable
 from hexops.services import audit_chain, crowd, forecast_schedule, partitions, stepping, webhooks
 from hexops.services.crowd_alerts import CrowdMachine
 from hexops.services.flood import FloodMachine
+from hexops.services import jobs
+from hexops.services import vault
+from hexops.vault.keys import load_signing_key
 
 #: Data time a step waits after its window ends before it runs, so the
 #: window's last minute is in (ingestion's p95 freshness is a few seconds).
@@ -125,9 +128,6 @@ def make_forecasts(context, now: datetime, memory: dict) -> dict:
 
 
 def vault_retention(context, now: datetime, memory: dict) -> dict:
-    from hexops.services import vault
-    from hexops.vault.keys import load_signing_key
-
     result = vault.run_retention(context.uow(), vault.open_vault(context.settings), load_signing_key(context.settings),
                                  now=now)
     return {"keys_destroyed": result.keys_destroyed, "clips_deleted": result.clips_deleted,
@@ -135,8 +135,6 @@ def vault_retention(context, now: datetime, memory: dict) -> dict:
 
 
 def prune_runs(context, now: datetime, memory: dict) -> dict:
-    from hexops.services import jobs
-
     return {"deleted": jobs.prune_runs(context.uow())}
 
 

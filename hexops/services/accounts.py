@@ -32,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from hexops.errors import InputError
 from hexops.geodata import accounts as q
 from hexops.identity import ROLES, SCOPES, User
+from hexops.services import grants
 
 DEMO_STEP = (20, "users, departments and grants")
 
@@ -319,7 +320,6 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     Idempotent: users are reset to fresh passwords and tokens each run, and
     ``<state_dir>/demo-credentials.json`` is rewritten with them.
     """
-    from hexops.services import grants
 
     credentials: dict[str, dict[str, str | None]] = {}
     uow = context.uow()

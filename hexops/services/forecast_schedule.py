@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 
 from hexops.analytics.risk import parse_horizon, quick_names
 from hexops.geodata.uow import UnitOfWork
+from hexops.services.risk import forecast_cutoff
+from hexops.services.risk import compute_forecast
 
 #: H3 resolution of the scheduled forecasts (the commander's map).
 RESOLUTION = 9
@@ -32,8 +34,6 @@ def wanted(event_types: list[str]) -> list[tuple[str, str | None, tuple[str, ...
 
 def due(uow: UnitOfWork, now: datetime) -> list[tuple[str, str | None, tuple[str, ...] | None]]:
     """The scheduled forecasts due at ``now`` (UTC): those whose newest run does not start at the cutoff."""
-    from hexops.services.risk import forecast_cutoff
-
     with uow:
         _, last = uow.incidents.incident_span()
         if last is None:
@@ -53,7 +53,6 @@ def ensure_current(uow: UnitOfWork, now: datetime) -> dict[str, int]:
 
     Returns ``{"made": n, "due": m}``: forecasts made by this call and still due after it.
     """
-    from hexops.services.risk import compute_forecast
 
     pending = due(uow, now)
     if not pending:

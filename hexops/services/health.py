@@ -25,6 +25,7 @@ from typing import Any, Callable
 import psycopg
 
 from hexops.services import jobs as jobs_service
+from hexops.services import demo_live
 
 #: Seconds a readiness check may take before it counts as failed.
 CHECK_TIMEOUT_S = 2.0
@@ -37,7 +38,6 @@ RECENT = timedelta(hours=24)
 @dataclass(frozen=True)
 class CheckResult:
     """One readiness check's outcome: ``name``, ``ok`` and a short, public ``detail``."""
-
     name: str
     ok: bool
     detail: str
@@ -207,8 +207,6 @@ class SystemView:
 
 def system_view(context, runs: int = 30, receipts: int = 30) -> SystemView:
     """Everything the System page shows, read now."""
-    from hexops.services import demo_live
-
     checks = readiness(context)
     snap = snapshot(context.uow(), context.clock())
     recent = jobs_service.recent_runs(context.uow(), runs)

@@ -17,6 +17,8 @@ from typing import Any, Callable
 from hexops.vault import holds, keys, receipts, retention, rotation
 from hexops.vault.errors import VaultError
 from hexops.vault.store import Vault
+from hexops.vault import fsck as vault_fsck
+from hexops.detectors.registry import Registry
 
 DEMO_STEP = (50, "video and vault: a clip analysed and stored encrypted, a retention sweep")
 DEMO_CLIP = "demo-clip-0001"
@@ -128,8 +130,6 @@ def rotate_kek(uow, vault: Vault, new: keys.Kek, *, actor: str) -> int:
 
 def fsck(uow, vault: Vault, *, delete_orphans: bool, actor: str):
     """Check the vault directory against the database (see :mod:`vault.fsck`)."""
-    from hexops.vault import fsck as vault_fsck
-
     with uow:
         report = vault_fsck.check(vault, uow.conn, delete_orphans=delete_orphans, actor=actor)
         uow.commit()
@@ -139,7 +139,6 @@ def fsck(uow, vault: Vault, *, delete_orphans: bool, actor: str):
 @dataclass(frozen=True)
 class RetentionStatus:
     """What the admin page shows: clips by days to expiry, holds, and the last sweep."""
-
     by_days: list[dict[str, Any]]
     holds: list[dict[str, Any]]
     last_sweep: dict[str, Any] | None
@@ -167,10 +166,11 @@ def demo_step(context, echo: Callable[[str], None]) -> None:
     import tempfile
     from datetime import timedelta
 
+    # Loaded here, not at the top: the video path pulls in OpenCV and
+    # onnxruntime, which only this demo step needs.
     from hexops.democity.scenarios import RAINSTORM
     from hexops.ingest.video.pipeline import analyse_video, build_analyser, ingest_video_events
     from hexops.ingest.video.synthetic import street_frame, write_street_video
-    from hexops.detectors.registry import Registry
     from hexops.detectors.runners import build_detector
 
     uow = context.uow()

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hexops.settings import Settings
 from hexops.vault.errors import VaultError, WrongKek
+from hexops.vault.keystore import KeyStore
 
 _WRAP_NONCE = 12
 _WRAP_LABEL = b"hexops.datakey/1|"
@@ -51,7 +52,6 @@ def kek_id_of(kek: bytes) -> str:
 @dataclass(frozen=True)
 class Kek:
     """A key-encryption key and where it came from (for error messages)."""
-
     key: bytes
     source: str
 
@@ -170,8 +170,6 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
 
 def load_keystore(settings: Settings):
     """The period-key store: ``HEXOPS_VAULT_KEYSTORE_DIR`` or ``<state_dir>/vault/keystore``."""
-    from hexops.vault.keystore import KeyStore
-
     return KeyStore(Path(settings.vault_keystore_dir or settings.state_dir / "vault" / "keystore"))
 
 

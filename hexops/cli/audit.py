@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from hexops.cli import CliError, get_context
+from hexops.times import parse_instant
 
 
 def register(root: click.Group) -> None:
@@ -78,15 +79,7 @@ def seal_unsealed(ctx: click.Context) -> None:
 
 
 def _when(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise CliError(f"{option}: {value!r} is not an ISO-8601 time") from exc
-    if parsed.tzinfo is None:
-        raise CliError(f"{option}: {value!r} needs a UTC offset (e.g. +08:00 or Z)")
-    return parsed
+    return parse_instant(value, option)
 
 
 @audit_group.command()

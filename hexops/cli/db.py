@@ -35,17 +35,13 @@ def _cluster(ctx: click.Context):
 def up(ctx: click.Context, migrate: bool) -> None:
     """Start the private cluster (initialising it the first time) and migrate."""
     from hexops.geodata import migrate as migrations
-    from hexops.geodata.errors import GeodataError
 
-    try:
-        _cluster(ctx)  # refuses when HEXOPS_DATABASE_URL names another server
-        app_ctx = get_context(ctx)
-        url = app_ctx.database_url()
-        if migrate:
-            applied = app_ctx.migrate(progress=lambda m: click.echo(f"  {m}"))
-            click.echo(f"schema at version {migrations.current_version(url)} ({len(applied)} applied now)")
-    except GeodataError as exc:
-        raise CliError(str(exc)) from exc
+    _cluster(ctx)  # refuses when HEXOPS_DATABASE_URL names another server
+    app_ctx = get_context(ctx)
+    url = app_ctx.database_url()
+    if migrate:
+        applied = app_ctx.migrate(progress=lambda m: click.echo(f"  {m}"))
+        click.echo(f"schema at version {migrations.current_version(url)} ({len(applied)} applied now)")
     click.echo(f"database ready: {url}")
 
 
@@ -69,11 +65,7 @@ def status(ctx: click.Context) -> None:
 def migrate(ctx: click.Context) -> None:
     """Apply pending migrations to the configured database."""
     from hexops.geodata import migrate as migrations
-    from hexops.geodata.errors import GeodataError
 
-    try:
-        url = get_context(ctx).database_url()
-        applied = get_context(ctx).migrate(progress=lambda m: click.echo(f"  {m}"))
-    except GeodataError as exc:
-        raise CliError(str(exc)) from exc
+    url = get_context(ctx).database_url()
+    applied = get_context(ctx).migrate(progress=lambda m: click.echo(f"  {m}"))
     click.echo(f"schema at version {migrations.current_version(url)} ({len(applied)} applied now)")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 
 from hexops.cli import CliError, get_context
+from hexops.times import parse_instant
 
 
 def register(root: click.Group) -> None:
@@ -29,10 +29,7 @@ def add(ctx: click.Context, department: str, layer: str, until: str, reason: str
     """Grant LAYER to DEPARTMENT until --until (replaces an open grant of the same layer)."""
     from hexops.services import grants
 
-    try:
-        expires = datetime.fromisoformat(until)
-    except ValueError as exc:
-        raise CliError(f"--until: {until!r} is not an ISO-8601 time") from exc
+    expires = parse_instant(until, "--until")
     try:
         grant_id = grants.grant_layer(get_context(ctx).uow(), department, layer, expires, actor="cli", reason=reason)
     except grants.GrantError as exc:
@@ -48,10 +45,7 @@ def revoke(ctx: click.Context, grant_id: int, reason: str | None) -> None:
     """Revoke an open grant by id."""
     from hexops.services import grants
 
-    try:
-        grants.revoke_grant(get_context(ctx).uow(), grant_id, actor="cli", reason=reason)
-    except grants.GrantError as exc:
-        raise CliError(str(exc)) from exc
+    grants.revoke_grant(get_context(ctx).uow(), grant_id, actor="cli", reason=reason)
     click.echo(f"revoked grant {grant_id}")
 
 

@@ -173,7 +173,6 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
     """Forecast the next shift, day or week for every hex and store it (with a short backtest)."""
     import pandas as pd
 
-    from hexops.analytics.risk.errors import RiskError
     from hexops.analytics.risk.registry import kind_of, names
     from hexops.services.risk import compute_forecast, forecast_run, forecast_verdict
 
@@ -183,12 +182,9 @@ def forecast(ctx, resolution, horizon, event_type, model, as_of, models) -> None
         # A time without an offset is Hong Kong time, as on the dashboard.
         when = when.tz_localize(HONG_KONG.time_zone) if when.tzinfo is None else when
     app_ctx = get_context(ctx)
-    try:
-        run_id = compute_forecast(app_ctx.uow(), resolution=int(resolution), horizon=horizon,
-                                  event_type=event_type, model=model, as_of=when, now=app_ctx.clock().now(),
-                                  progress=True, models=models)
-    except RiskError as exc:
-        raise CliError(str(exc)) from exc
+    run_id = compute_forecast(app_ctx.uow(), resolution=int(resolution), horizon=horizon,
+                              event_type=event_type, model=model, as_of=when, now=app_ctx.clock().now(),
+                              progress=True, models=models)
     run = forecast_run(app_ctx.uow(), run_id)
     click.echo(f"forecast {run_id}: {run['model']} for {run['window_start']:%Y-%m-%d %H:%M} UTC + {horizon}")
     scores = run["backtest"]["models"]
@@ -255,7 +251,6 @@ def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, c
     """Draft a shift's patrols in a district from the newest forecast (--issue puts it in force)."""
     import pandas as pd
 
-    from hexops.analytics.risk.errors import RiskError
     from hexops.geodata import risk as risk_sql
     from hexops.services.patrol import create_plan, issue_plan, plan_detail
 
@@ -263,24 +258,21 @@ def plan_cmd(ctx, district, units, shift_start, shift_hours, revisit_interval, c
                 "holdout_share": holdout_share}
     if seed is not None:
         settings["seed"] = seed
-    try:
-        with get_context(ctx).db.connection() as conn:
-            if shift_start is None:
-                run = risk_sql.latest_run(conn, 9, "shift", None) or risk_sql.latest_run(conn, 9, "1d", None)
-                if run is None:
-                    raise CliError("no forecast yet: run `hexops risk forecast --horizon shift` first")
-                start = pd.Timestamp(run["window_start"])
-            else:
-                start = pd.Timestamp(shift_start)
-                start = start.tz_localize(HONG_KONG.time_zone) if start.tzinfo is None else start
-        context = get_context(ctx)
-        plan_id = create_plan(context.uow(), district=district, units=units, shift_start=start,
-                              shift_hours=shift_hours, created_by=created_by, settings=settings)
-        if issue:
-            issue_plan(context.uow(), plan_id, actor=created_by, at=context.clock().now())
-        detail = plan_detail(context.uow(), plan_id)
-    except RiskError as exc:
-        raise CliError(str(exc)) from exc
+    with get_context(ctx).db.connection() as conn:
+        if shift_start is None:
+            run = risk_sql.latest_run(conn, 9, "shift", None) or risk_sql.latest_run(conn, 9, "1d", None)
+            if run is None:
+                raise CliError("no forecast yet: run `hexops risk forecast --horizon shift` first")
+            start = pd.Timestamp(run["window_start"])
+        else:
+            start = pd.Timestamp(shift_start)
+            start = start.tz_localize(HONG_KONG.time_zone) if start.tzinfo is None else start
+    context = get_context(ctx)
+    plan_id = create_plan(context.uow(), district=district, units=units, shift_start=start,
+                          shift_hours=shift_hours, created_by=created_by, settings=settings)
+    if issue:
+        issue_plan(context.uow(), plan_id, actor=created_by, at=context.clock().now())
+    detail = plan_detail(context.uow(), plan_id)
     visits, hexes = detail["visits"], detail["hexes"]
     click.echo(f"plan {plan_id} ({detail['plan']['status']}): {units} unit(s), {len(visits)} visits to "
                f"{visits['h3'].nunique()} hexes, "
@@ -298,20 +290,16 @@ def effect_cmd(ctx, days) -> None:
     import json
     from datetime import timedelta
 
-    from hexops.analytics.risk.errors import RiskError
     from hexops.geodata import risk as risk_sql
     from hexops.services.patrol import effect
 
-    try:
-        with get_context(ctx).db.connection() as conn:
-            newest = risk_sql.recent_plans(conn, 1)
-            if not newest:
-                raise CliError("no issued patrol plans yet: `hexops patrol plan ... --issue`")
-            start = newest[0]["shift_start"]
-            plans = risk_sql.plans_between(conn, start - timedelta(days=days), start + timedelta(days=1))
-        report = effect(get_context(ctx).uow(), plans)
-    except RiskError as exc:
-        raise CliError(str(exc)) from exc
+    with get_context(ctx).db.connection() as conn:
+        newest = risk_sql.recent_plans(conn, 1)
+        if not newest:
+            raise CliError("no issued patrol plans yet: `hexops patrol plan ... --issue`")
+        start = newest[0]["shift_start"]
+        plans = risk_sql.plans_between(conn, start - timedelta(days=days), start + timedelta(days=1))
+    report = effect(get_context(ctx).uow(), plans)
     click.echo(json.dumps(report, indent=2, default=str))
 
 

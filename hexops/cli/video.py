@@ -115,14 +115,10 @@ def reference(ctx: click.Context, source: str, camera_id: str, out: Path | None)
     """Make a camera's dry-weather reference from footage of its empty, dry scene (per-pixel median)."""
     import cv2  # lazy imports: start-up time (see module docstring)
 
-    from hexops.ingest.errors import IngestError
     from hexops.ingest.video.pipeline import median_reference
 
     target = reference_path(ctx, camera_id, out)
-    try:
-        image = median_reference(source)
-    except IngestError as exc:
-        raise CliError(str(exc)) from exc
+    image = median_reference(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(target), image):
         raise CliError(f"{target}: could not write the reference image")
@@ -138,22 +134,17 @@ def reference(ctx: click.Context, source: str, camera_id: str, out: Path | None)
 @click.pass_context
 def frame(ctx: click.Context, image: Path, reference: Path | None, camera_id: str | None, as_json: bool) -> None:
     """Count people and judge the road in one still IMAGE, through the same path as video."""
-    from hexops.detectors.base import ModelError  # lazy imports: start-up time (see module docstring)
-    from hexops.ingest.errors import IngestError
     from hexops.ingest.video.pipeline import analyse_still, camera_setup, read_image
 
-    try:
-        read_image(image)   # a missing or undecodable file is named before any model loads
-        if reference is not None:
-            read_image(reference)
-        ref = reference if reference is not None else (reference_path(ctx, camera_id, None) if camera_id else None)
-        mask = road_mask_path(ctx, camera_id) if camera_id else None
-        setup = camera_setup(_registry(ctx), reference=ref, road_mask=mask)
-        for note in setup.notes:
-            click.echo(note, err=True)
-        result = analyse_still(setup.analyser, image)
-    except (IngestError, ModelError) as exc:
-        raise CliError(str(exc)) from exc
+    read_image(image)   # a missing or undecodable file is named before any model loads
+    if reference is not None:
+        read_image(reference)
+    ref = reference if reference is not None else (reference_path(ctx, camera_id, None) if camera_id else None)
+    mask = road_mask_path(ctx, camera_id) if camera_id else None
+    setup = camera_setup(_registry(ctx), reference=ref, road_mask=mask)
+    for note in setup.notes:
+        click.echo(note, err=True)
+    result = analyse_still(setup.analyser, image)
     answer = result.as_json()
     if as_json:
         click.echo(json.dumps(answer))
@@ -219,10 +210,7 @@ def models_build(ctx: click.Context, weights: Path | None, if_missing: bool) -> 
             return
         except ModelError as exc:
             click.echo(f"{exc}: rebuilding", err=True)
-    try:
-        report = build_density_model(registry.get(DENSITY_MODEL), weights=weights,
-                                     echo=lambda line: click.echo(line, err=True))
-        registry.load(DENSITY_MODEL)
-    except ModelError as exc:
-        raise CliError(str(exc)) from exc
+    report = build_density_model(registry.get(DENSITY_MODEL), weights=weights,
+                                 echo=lambda line: click.echo(line, err=True))
+    registry.load(DENSITY_MODEL)
     click.echo(f"{DENSITY_MODEL}: {report.path} sha256 {report.sha256}")

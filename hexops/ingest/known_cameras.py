@@ -14,6 +14,7 @@ from threading import Lock
 import numpy as np
 import pandas as pd
 import psycopg
+from cachetools import LRUCache
 
 from hexops.geodata import detections
 
@@ -66,7 +67,11 @@ class CameraRegistry:
         return out
 
 
-_cache: dict[tuple, CameraRegistry] = {}
+# One registry per database, kept between batches: ingestion is called with a
+# bare connection (HTTP, JetStream workers, the video path) and has no
+# application context to own this cache. Bounded: a process that sees many
+# databases (the test suite) keeps only the most recent few.
+_cache: LRUCache = LRUCache(maxsize=4)
 _cache_lock = Lock()
 
 

@@ -48,7 +48,11 @@ def parse_instant(text: str | None, field: str, *, city: City = HONG_KONG, date_
         if date_only != "start":
             raise InputError(f"{field}: {raw!r} is a date; give a time with a UTC offset, "
                              "e.g. 2026-10-01T21:00+08:00", field=field)
-        day = date.fromisoformat(raw)
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise InputError(f"{field}: {raw!r} is not a calendar date", field=field) from None
+        _check_year(day.year, raw, field)
         return datetime.combine(day, time(0), city.tz).astimezone(timezone.utc)
     mended = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", raw)
     if mended.endswith(("Z", "z")):
@@ -58,6 +62,7 @@ def parse_instant(text: str | None, field: str, *, city: City = HONG_KONG, date_
     except ValueError:
         raise InputError(f"{field}: {raw!r} is not an ISO-8601 time such as 2026-10-01T21:00+08:00",
                          field=field) from None
+    _check_year(parsed.year, raw, field)
     if parsed.tzinfo is None:
         if naive != "local":
             raise InputError(f"{field}: {raw!r} has no UTC offset; a time needs a UTC offset such as +08:00 or Z",
@@ -66,14 +71,27 @@ def parse_instant(text: str | None, field: str, *, city: City = HONG_KONG, date_
     return parsed.astimezone(timezone.utc)
 
 
+#: The years a time may name: wide enough for any data, narrow enough that
+#: shifting it by a window or a time zone never leaves what Python and
+#: PostgreSQL can represent (a year-1 or year-9999 time would overflow).
+YEARS = (1900, 2999)
+
+
+def _check_year(year: int, raw: str, field: str) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InputError(f"{field}: {raw!r} is outside the years {YEARS[0]}-{YEARS[1]}", field=field)
+
+
 def parse_local_date(text: str | None, field: str, *, city: City = HONG_KONG) -> date | None:
     """A calendar date (``2026-10-01``; a time part is ignored) as people mean it locally."""
     if text is None or not str(text).strip():
         return None
     try:
-        return date.fromisoformat(str(text).strip()[:10])
+        day = date.fromisoformat(str(text).strip()[:10])
     except ValueError:
         raise InputError(f"{field}: {text!r} is not a date such as 2026-10-01", field=field) from None
+    _check_year(day.year, str(text), field)
+    return day
 
 
 def local_day_start(day: date, city: City = HONG_KONG) -> datetime:

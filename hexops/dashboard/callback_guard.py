@@ -69,6 +69,8 @@ def parse_body(raw: bytes) -> dict:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError("callback request is not JSON", field="body") from exc
+    except RecursionError:
+        raise InputError("callback request is nested too deeply", field="body") from None
     if not isinstance(body, dict):
         raise InputError("callback request must be a JSON object", field="body")
     return body

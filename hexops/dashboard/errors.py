@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from dash.exceptions import DependencyException
 from flask import Flask, Response, jsonify, make_response, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -118,6 +119,14 @@ def handle_unexpected(error: Exception) -> Response:
     """Any other exception: a bug.  Logged in full; the client sees a reference only."""
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    if isinstance(error, DependencyException):
+        # Dash's answer to a script path it does not serve: nothing there.
+        return error_response(404, f"There is no file at {request.path}.")
+    if isinstance(error, RecursionError):
+        # A JSON body nested past Python's recursion limit (get_json raises
+        # this rather than a ValueError): the request is malformed.
+        log.warning("request body nested too deeply on %s %s", request.method, request.path)
+        return error_response(400, "request body is nested too deeply")
     return _incident(error)
 
 

@@ -23,6 +23,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from hexops.geodata.errors import LoadError
 from hexops.city import HONG_KONG
+from hexops.times import YEARS
 
 _ACCEPTED_CRS = (4326, HONG_KONG.metric_epsg)
 #: Largest believable visible ground of one camera (m2): a wide plaza.
@@ -159,6 +160,8 @@ def parse_time(value: Any) -> datetime:
     stamp = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     if stamp.tzinfo is None:
         raise ValueError("has no UTC offset")
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
+        raise ValueError(f"is outside the years {YEARS[0]}-{YEARS[1]}")
     return stamp
 
 

@@ -94,6 +94,9 @@ def test_bad_values_to_the_drainage_callback_are_400_naming_the_input(attack_wor
     for inputs, state, field in (({1: "garbage"}, {}, "drainage-at.data"),
                                  ({1: ["2026-01-01T00:00+08:00"]}, {}, "drainage-at.data"),
                                  ({1: "9" * 400}, {}, "drainage-at.data"),
+                                 # An outside probe's 500s: converting to UTC or stepping back 6 hours overflowed.
+                                 ({1: "9999-12-31T23:59:59-14:00"}, {}, "drainage-at.data"),
+                                 ({1: "0001-01-01T00:00:00+00:00"}, {}, "drainage-at.data"),
                                  ({1: None}, {0: "not a list"}, "drainage-ack-select.value"),
                                  ({1: None}, {0: ["x"]}, "drainage-ack-select.value"),
                                  ({1: None}, {0: [10**30]}, "drainage-ack-select.value")):
@@ -135,3 +138,19 @@ def test_a_bare_json_value_as_a_batch_is_a_400_not_a_crash_of_the_server(attack_
         response = attack_world.http("device:token").post(attack_world.base_url + "/api/v1/detections", data=body,
                                                            headers={"Content-Type": "application/json"}, timeout=30)
         assert response.status_code == 400 and response.json()["field"] == "batch", body
+
+
+def test_the_second_outside_probes_malformed_requests_are_400_or_404(attack_world):
+    """Found by a probe of main in December 2026: each was a 500."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    callback = attack_world.http("guest").post(attack_world.base_url + "/_dash-update-component", data=deep,
+                                               headers={"Content-Type": "application/json"}, timeout=30)
+    assert callback.status_code == 400 and callback.json()["field"] == "body"
+    script = attack_world.http("guest").get(
+        attack_world.base_url + "/_dash-component-suites/dash/..%2f..%2f..%2fsettings.py", timeout=30)
+    assert script.status_code == 404
+    for end in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00"):
+        rain = attack_world.http("admin:token").get(attack_world.base_url + "/api/v1/rainfall",
+                                                    params={"end": end}, timeout=30)
+        assert rain.status_code == 400, (end, rain.status_code, rain.text[:200])
+        assert rain.json()["error"].startswith("end: ")

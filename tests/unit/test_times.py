@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hexops.errors import InputError
-from hexops.times import parse_duration, parse_instant
+from hexops.times import parse_duration, parse_instant, parse_local_date
 
 
 @given(st.integers(min_value=1, max_value=10_000), st.sampled_from("smhd"))
@@ -47,3 +47,17 @@ def test_any_text_is_either_a_utc_time_or_an_error_naming_the_field(text):
         assert exc.field == "datetime" and str(exc).startswith("datetime: ")
     else:
         assert parsed is None or parsed.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:00Z",
+                                  "3000-01-01T00:00Z"])
+def test_a_time_outside_the_years_hexops_stores_is_refused_naming_the_field(text):
+    with pytest.raises(InputError, match="at: .* outside the years 1900-2999"):
+        parse_instant(text, "at")
+
+
+def test_a_date_at_either_end_of_the_calendar_is_refused_not_overflowed():
+    with pytest.raises(InputError, match="outside the years"):
+        parse_instant("0001-01-01", "day", date_only="start")
+    with pytest.raises(InputError, match="outside the years"):
+        parse_local_date("9999-12-31", "day")

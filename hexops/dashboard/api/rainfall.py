@@ -19,10 +19,12 @@ from flask import Blueprint, jsonify, request
 from hexops.analytics.flood import rainstorm_level
 from hexops.dashboard import access
 from hexops.dashboard.context import app_context
+from hexops.errors import InputError
 from hexops.geodata.errors import LoadError
-from hexops.ingest.reference_files import parse_time, validate_rainfall
+from hexops.ingest.reference_files import validate_rainfall
 from hexops.services import sharing
 from hexops.services.flood import store_rainfall
+from hexops.times import parse_instant
 
 blueprint = Blueprint("rainfall", __name__, url_prefix="/api/v1/rainfall")
 
@@ -62,10 +64,10 @@ def post_readings():
 @access.allow("partner", "commander", "admin", layer="rainfall", scope="layers:read")
 def get_readings():
     try:
-        end = parse_time(request.args["end"]) if "end" in request.args else None
-        start = parse_time(request.args["start"]) if "start" in request.args else None
-    except ValueError as exc:
-        return _error(400, f"start/end: {exc}")
+        end = parse_instant(request.args.get("end"), "end")
+        start = parse_instant(request.args.get("start"), "start")
+    except InputError as exc:
+        return _error(400, str(exc))
     # A partner's read is audited (partner.read, api/rainfall) before the readings leave.
     # By default, never past the product clock's now: a replay loads readings up front.
     start, end, frame = sharing.read_rainfall(app_context().uow(), access.current_user(), start, end,

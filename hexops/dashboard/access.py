@@ -223,6 +223,23 @@ def _authorise_page(user: User | None):
     return _deny(user, page=True)
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cross_origin() -> bool:
+    """Does the browser say this request comes from a page of another origin?
+
+    ``Sec-Fetch-Site`` when the browser sends it (every current one does),
+    else ``Origin``; a client that sends neither (a script) is not a browser
+    page and is judged by its credentials alone.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return bool(origin) and origin != request.host_url.rstrip("/")
+
+
 def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[str]):
     """The before_request hook: return None to let the request through, or a denial."""
     path = request.path
@@ -231,6 +248,11 @@ def authorise_request(server: Flask, app: dash.Dash, index_endpoints: frozenset[
     if request.routing_exception is not None:
         return None  # Flask answers 404/405 itself, through the error handlers
     user = current_user()
+    if user is not None and not user.via_token and request.method not in _SAFE_METHODS and _cross_origin():
+        # A session cookie rides along on another site's form or fetch (SameSite=Lax
+        # still sends it from sibling hosts and other ports): only this origin may write.
+        log.warning("refused a cross-origin %s %s for %s", request.method, path, user.username)
+        return errors.error_response(403, "a signed-in session acts only from hexops's own pages")
     if path == _CALLBACK_PATH:
         if request.method != "POST":
             response = errors.error_response(405, f"{request.method} is not allowed on {path}.")

@@ -198,6 +198,9 @@ class ItemQuery:
         with its bound parameters in ``condition_params``.
     sortby : tuple of SortKey
         Requested order (published properties); newest first and by id after it.
+    not_after : datetime or None
+        The product clock's now: nothing later is published (a replay loads
+        rain readings ahead of its clock). None: no bound.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -216,6 +219,7 @@ class ItemQuery:
     condition: sql.Composable | None = None
     condition_params: dict = field(default_factory=dict)
     sortby: tuple[SortKey, ...] = ()
+    not_after: datetime | None = None
 
 
 def shared_source(collection: Collection) -> sql.Composed:
@@ -242,7 +246,10 @@ def _where(query: ItemQuery, binder: Binder) -> sql.Composable:
     conditions: list[sql.Composable] = []
     if query.bbox is not None:
         conditions.append(sharing_sql.bbox_condition(query.bbox, query.bbox_srid, binder))
-    conditions += sharing_sql.time_conditions(query.start, query.end, binder)
+    end = query.end
+    if query.not_after is not None:
+        end = query.not_after if end is None else min(end, query.not_after)
+    conditions += sharing_sql.time_conditions(query.start, end, binder)
     if query.condition is not None:
         conditions.append(query.condition)
     return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")

@@ -205,6 +205,8 @@ def _count(uow, collection: q.Collection, query: q.ItemQuery, cache) -> int | No
         return build()
     key = ("shared_matched", uow.conn.info.dsn, collection.id, query.reveal_cameras, query.k, query.resolution,
            query.bbox, query.bbox_srid, query.start, query.end, repr(query.condition),
+           # The clock's bound to the minute: counts are remembered about a minute anyway.
+           query.not_after.replace(second=0, microsecond=0) if query.not_after else None,
            tuple(sorted((k, repr(v)) for k, v in query.condition_params.items())))
     return cache.fact(key, build)
 
@@ -295,6 +297,8 @@ def read_tile(uow, user: User, collection_id: str, z: int, x: int, y: int, query
             tile_query = query
             if query.start is None and query.end is None and collection.temporal and default_window is not None:
                 end = _newest_time(uow, collection, resolution, query.timeout_s, cache)
+                if end is not None and query.not_after is not None:
+                    end = min(end, query.not_after)
                 if end is None:
                     return b""
                 tile_query = replace(query, start=end - default_window, end=end)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -191,3 +191,27 @@ def test_basic_credentials_with_the_users_own_token_as_password_are_accepted_for
                          timeout=30)
     assert (own.status_code, tiles.status_code) == (200, 200)
     assert someone_elses_name.status_code == a_password.status_code == 401
+
+
+def test_nothing_later_than_the_product_clock_is_published(sharing_world):
+    """A replay loads rain readings ahead of its clock: the OGC API must not show them early."""
+    import time
+
+    from hexops.geodata.uow import UnitOfWork
+    from hexops.services import clock
+
+    before = _get(sharing_world, "/ogcapi/collections/rainfall/items").json()
+    assert before["numberReturned"] == 2
+    uow = UnitOfWork.for_url(sharing_world.db_url)
+    held = sharing_world.bucket - timedelta(minutes=1)
+    clock.set_scenario(uow, held, stop_at=held, actor="test")
+    try:
+        time.sleep(2.5)  # the app re-reads the clock every 2 s
+        during = _get(sharing_world, "/ogcapi/collections/rainfall/items").json()
+        water = _get(sharing_world, "/ogcapi/collections/water_states/items").json()
+    finally:
+        clock.use_wall_clock(uow, actor="test")
+        time.sleep(2.5)
+    assert during["numberReturned"] == 0 and during["numberMatched"] == 0
+    assert water["features"] and all(datetime.fromisoformat(f["properties"]["bucket_start"]) <= held
+                                      for f in water["features"])

@@ -176,7 +176,7 @@ def _query(collection: Collection) -> tuple[ItemQuery, sharing.Selection, tuple[
         bbox_srid=bbox_crs.srid, start=start, end=end, limit=parse_limit(request.args.get("limit")),
         offset=offset, after=parse_cursor(request.args.get("cursor")), resolution=resolution,
         k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
-        crs_srid=out_crs.srid, swap_axes=out_crs.swap_axes)
+        crs_srid=out_crs.srid, swap_axes=out_crs.swap_axes, not_after=app_context().clock().now())
     if query.after is not None and query.offset:
         raise ParameterError("offset: not with cursor (the cursor already says where the page starts)")
     selection = sharing.Selection(

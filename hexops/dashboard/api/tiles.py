@@ -89,7 +89,8 @@ def tile(collection_id: str, z: int, x: int, y: int):
             raise ParameterError(f"tile: {z}/{x}/{y} is not a tile of the web-mercator grid")
         start, end = parse_datetime(request.args.get("datetime"))
         window = timedelta(minutes=settings.tile_window_minutes)
-        query = ItemQuery(start=start, end=end, k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s)
+        query = ItemQuery(start=start, end=end, k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
+                          not_after=ctx.clock().now())
         data = sharing.read_tile(ctx.uow(), access.current_user(), collection_id, z, x, y, query, window,
                                  cache=ctx.cache, city=settings.city)
     except (InputError, sharing.NotGranted, sharing.UnknownCollection, sharing.OutsideData, sharing.TooSlow) as exc:

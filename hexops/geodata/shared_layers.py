@@ -17,7 +17,9 @@ Why these declarations (issue 10, findings 4 and 5):
   camera-minute over the hexagon's camera time, so their denominators betray
   the count too -- coarsened to quarters, every count yields every value.
 - Flood alerts' reasons say "two or more cameras" or "a camera"; ``basis``
-  says the same without the count.
+  says "cameras see flooding" for all three camera rules, since their
+  endings ("in heavy rain", "no heavy rain to confirm") told the rule and so
+  the count. What stays: a hexagon with an alert has at least one camera.
 - Layers derived from cameras or carrying suppressed counts are published at
   one H3 resolution (9, ~0.1 km2).  A second resolution would let a reader
   subtract published children from their parent and recover a withheld
@@ -162,8 +164,8 @@ FLOOD_ALERTS = Collection(
         "SELECT f.transition_id::text AS fid, c.geom, f.at AS t, f.h3::text AS series, "
         "jsonb_build_object('h3', " + _H3_TEXT.format(col="f.h3") + ", 'from_state', f.from_state, "
         "'to_state', f.to_state, 'at', f.at, 'reason', f.reason, "
-        "'basis', regexp_replace(f.reason, '^(two or more cameras see|a camera sees|one camera sees)', "
-        "'cameras see')) AS props "
+        "'basis', regexp_replace(f.reason, '^(two or more cameras see|a camera sees|one camera sees) flooding.*$', "
+        "'cameras see flooding')) AS props "
         "FROM flood_transitions f JOIN hex_cells c ON c.h3 = f.h3 WHERE f.to_state IN ('warning', 'flooded')"
     ),
     requires=("flood_transitions", "hex_cells"),

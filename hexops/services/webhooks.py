@@ -121,6 +121,19 @@ def disable_endpoint(uow: UnitOfWork, endpoint_id: int, *, actor: str) -> None:
         uow.commit()
 
 
+#: Evidence that counts cameras: from it and the hexagon, where cameras stand
+#: follows. A push goes to every department granted flood alerts, whatever
+#: else it holds, so it never carries these (issue 10's rule on camera positions).
+CAMERA_EVIDENCE = frozenset({"n_cameras", "n_wet", "n_flooded"})
+
+
+def _without_camera_figures(alert: dict[str, Any]) -> dict[str, Any]:
+    evidence = alert.get("evidence")
+    if not isinstance(evidence, dict):
+        return alert
+    return {**alert, "evidence": {k: v for k, v in evidence.items() if k not in CAMERA_EVIDENCE}}
+
+
 def enqueue_flood_alert(uow: UnitOfWork, alert: dict[str, Any], now: datetime | None = None) -> int:
     """Queue ``alert`` for every endpoint of a department granted ``flood_alerts``.
 
@@ -132,13 +145,15 @@ def enqueue_flood_alert(uow: UnitOfWork, alert: dict[str, Any], now: datetime | 
     alert : dict
         JSON-serialisable alert.  ``alert_id`` (or ``id``) is the idempotency
         key; without one, a hash of the alert's canonical JSON is used.
-        Only aggregates belong here (hexagon, state, times), never footage.
+        Only aggregates belong here (hexagon, state, times), never footage;
+        camera counts in its ``evidence`` (:data:`CAMERA_EVIDENCE`) are dropped.
 
     Returns
     -------
     int
         Deliveries queued (0 when no granted department has an endpoint).
     """
+    alert = _without_camera_figures(alert)
     canonical = json.dumps(alert, sort_keys=True, default=str)
     key = alert.get("alert_id", alert.get("id"))
     event_id = str(key) if key is not None else hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

@@ -116,3 +116,22 @@ def test_the_same_alert_enqueued_twice_is_delivered_once(db_url):
 
 def test_the_backoff_doubles_and_is_capped():
     assert [POLICY.delay_after(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 600]
+
+
+def test_a_pushed_flood_alert_carries_no_camera_counts(db_url, db, receiver):
+    """An outside probe read n_cameras from the Drainage department's pushes (no camera_positions grant)."""
+    import json
+
+    grant_layers(db_url, "DSD", ["flood_alerts"])
+    endpoint = receiver(failures=0)
+    _register(db_url, endpoint.url)
+    evidence = {"n_cameras": 3, "n_wet": 2, "n_flooded": 1, "rain_mm_h": 99.0, "rainstorm": "black",
+                "low_lying": True}
+    _enqueue(db_url, {**ALERT, "evidence": evidence}, T0)
+    webhooks.deliver_pending(db, now=T0, policy=POLICY)
+    _, body = endpoint.received[0]
+    sent = json.loads(body)["alert"]["evidence"]
+    assert sent == {"rain_mm_h": 99.0, "rainstorm": "black", "low_lying": True}
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT payload FROM webhook_deliveries").fetchone()[0]
+    assert "n_cameras" not in json.dumps(stored)

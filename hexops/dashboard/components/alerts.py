@@ -130,7 +130,10 @@ def register_alert_actions(prefix: str, kind: str, focus_id: str) -> None:
         except InputError as exc:
             return dash.no_update, html.Span(str(exc), className="error"), dash.no_update
         already = len(ids) - len(done)
-        message = f"Acknowledged {len(done)} alert(s)" + (f"; {already} already were" if already else "") + "."
+        # One wording for "already acknowledged" and "no such alert": an id a
+        # reader cannot see must not be told apart from one it can.
+        message = f"Acknowledged {len(done)} alert(s)" + (
+            f"; {already} already acknowledged or not open to you" if already else "") + "."
         return (acked or 0) + 1, message, ""
 
     clientside_callback(

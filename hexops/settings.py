@@ -152,6 +152,13 @@ class Settings:
     shared_query_timeout_s : float
         ``HEXOPS_SHARED_QUERY_TIMEOUT_S``: longest a shared-layer query (OGC
         API, tiles) may run before it is cancelled, in seconds (5).
+    shared_concurrency : int
+        ``HEXOPS_SHARED_CONCURRENCY``: how many shared-layer queries (OGC API
+        items, tiles) one caller may have running at once in a web process
+        (2); more get 429 with ``Retry-After``.
+    sign_ins_per_minute : int
+        ``HEXOPS_SIGN_INS_PER_MINUTE``: sign-in attempts one client address
+        may make per minute in a web process (30); more get 429.
     nats_url : str or None
         ``HEXOPS_NATS_URL``: the detection stream's NATS server(s), comma
         separated; when set, ``/readyz`` checks that it answers.
@@ -193,6 +200,8 @@ class Settings:
     audit_key: str | None = _env("HEXOPS_AUDIT_KEY", default=None)
     audit_checkpoint_file: Path | None = _env("HEXOPS_AUDIT_CHECKPOINT_FILE", _path, default=None)
     shared_query_timeout_s: float = _env("HEXOPS_SHARED_QUERY_TIMEOUT_S", _positive("seconds"), default=5.0)
+    shared_concurrency: int = _env("HEXOPS_SHARED_CONCURRENCY", _int(1, 64), default=2)
+    sign_ins_per_minute: int = _env("HEXOPS_SIGN_INS_PER_MINUTE", _int(1, 100_000), default=30)
     nats_url: str | None = _env("HEXOPS_NATS_URL", default=None)
     metrics_dir: Path | None = _env("PROMETHEUS_MULTIPROC_DIR", _path, default=None)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from hexops.dashboard import access, cors, errors, headers, router
+from hexops.dashboard import access, busy, cors, errors, headers, limits, router
 
 
 def _register_blueprints(server: Flask) -> None:
@@ -52,10 +52,12 @@ def create_app(context) -> dash.Dash:
     # Links the API builds (OGC API, TileJSON) come from the request's Host:
     # only the names this site answers to are accepted (400 otherwise).
     server.config["TRUSTED_HOSTS"] = context.settings.answered_hosts()
+    busy.install(server, context.settings.shared_concurrency)
     server.config["SESSION_COOKIE_HTTPONLY"] = True
     server.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     server.extensions["hexops"] = context
     _register_blueprints(server)
+    limits.install(server, context.settings.sign_ins_per_minute)
     app = dash.Dash(
         "hexops",
         server=server,

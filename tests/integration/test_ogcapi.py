@@ -215,3 +215,28 @@ def test_nothing_later_than_the_product_clock_is_published(sharing_world):
     assert during["numberReturned"] == 0 and during["numberMatched"] == 0
     assert water["features"] and all(datetime.fromisoformat(f["properties"]["bucket_start"]) <= held
                                       for f in water["features"])
+
+
+def test_a_caller_with_its_queries_already_running_gets_429_with_retry_after(sharing_world, tmp_path):
+    """One partner cannot take every web thread (an outside probe's 16 parallel heavy queries)."""
+    from hexops.bootstrap import AppContext
+    from hexops.dashboard import create_app
+    from hexops.dashboard.busy import shared_gate
+    from hexops.settings import Settings
+
+    app = create_app(AppContext(Settings(state_dir=tmp_path, database_url=sharing_world.db_url,
+                                         shared_concurrency=1)))
+    client = app.server.test_client()
+    auth = bearer(sharing_world.tokens[PARTNER])
+    assert client.get("/ogcapi/collections/water_states/items", headers=auth).status_code == 200
+    with app.server.app_context():
+        gate = shared_gate()
+    with gate.enter(PARTNER):
+        items = client.get("/ogcapi/collections/water_states/items", headers=auth)
+        tile = client.get("/tiles/water_states/12/3347/1786.mvt", headers=auth)
+        other = client.get("/ogcapi/collections/water_states/items",
+                           headers=bearer(sharing_world.tokens["commander"]))
+    assert items.status_code == 429 and items.headers["Retry-After"] == "1", items.text[:200]
+    assert tile.status_code == 429 and tile.headers["Retry-After"] == "1"
+    assert other.status_code == 200
+    assert client.get("/ogcapi/collections/water_states/items", headers=auth).status_code == 200

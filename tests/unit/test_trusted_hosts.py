@@ -39,3 +39,14 @@ def test_a_deployment_names_its_hosts(client_for):
 def test_trusted_hosts_refuse_what_is_not_a_host_name(raw):
     with pytest.raises(SettingsError, match="HEXOPS_TRUSTED_HOSTS"):
         Settings.from_env({"HEXOPS_TRUSTED_HOSTS": raw})
+
+
+def test_one_address_signing_in_too_often_gets_429_and_the_form_still_answers_others(client_for):
+    client = client_for(sign_ins_per_minute=3)
+    answers = [client.post("/auth/login", data={"username": "no\x01body", "password": "x"}) for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [303, 303, 303]
+    assert answers[3].status_code == 429 and "Retry-After" in answers[3].headers
+    other = client.post("/auth/login", data={"username": "no\x01body", "password": "x"},
+                        environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert other.status_code == 303
+    assert client.get("/healthz").status_code == 200  # only sign-in is counted

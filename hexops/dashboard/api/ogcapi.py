@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
-from hexops.dashboard import access
+from hexops.dashboard import access, busy
 from hexops.dashboard.api import _ogc_crs, _ogc_docs
 from hexops.dashboard.api._ogc_filter import parse_filter, parse_properties, parse_sortby
 from hexops.dashboard.api._ogc_openapi import RESOURCE_PARAMETERS, openapi_document
@@ -61,7 +61,14 @@ def _guarded(read, resource: str = "metadata"):
         if resource != "items":
             check_known(request.args, RESOURCE_PARAMETERS[resource], request.path)
         parse_f(request.args.get("f"))
-        return read()
+        if resource not in ("items", "item"):
+            return read()
+        with busy.shared_gate().enter(access.current_user().username):
+            return read()
+    except busy.Busy as exc:
+        response = _error(429, "TooManyRequests", str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
     except sharing.NotGranted as exc:
         return _error(403, "Forbidden", f"collection {exc}: no live grant of its layer for your department")
     except sharing.UnknownCollection as exc:

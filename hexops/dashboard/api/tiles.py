@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 
-from hexops.dashboard import access
+from hexops.dashboard import access, busy
 from hexops.dashboard.api._ogc_docs import property_schemas
 from hexops.dashboard.api._ogc_params import ParameterError, check_known, parse_datetime
 from hexops.dashboard.context import app_context
@@ -91,8 +91,11 @@ def tile(collection_id: str, z: int, x: int, y: int):
         window = timedelta(minutes=settings.tile_window_minutes)
         query = ItemQuery(start=start, end=end, k=settings.k_anonymity, timeout_s=settings.shared_query_timeout_s,
                           not_after=ctx.clock().now())
-        data = sharing.read_tile(ctx.uow(), access.current_user(), collection_id, z, x, y, query, window,
-                                 cache=ctx.cache, city=settings.city)
+        with busy.shared_gate().enter(access.current_user().username):
+            data = sharing.read_tile(ctx.uow(), access.current_user(), collection_id, z, x, y, query, window,
+                                     cache=ctx.cache, city=settings.city)
+    except busy.Busy as exc:
+        return Response(str(exc), status=429, mimetype="text/plain", headers={"Retry-After": "1"})
     except (InputError, sharing.NotGranted, sharing.UnknownCollection, sharing.OutsideData, sharing.TooSlow) as exc:
         return _refusal(exc, collection_id)
     return Response(data, mimetype=MVT_TYPE, headers={"Cache-Control": "private, max-age=60"})

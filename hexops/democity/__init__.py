@@ -20,6 +20,7 @@ from shapely.geometry import MultiPolygon
 from hexops.democity import scenarios
 from hexops.democity.cameras import build_cameras
 from hexops.democity.districts import build_districts
+from hexops.democity.gazetteer import build_places, camera_location_names
 from hexops.democity.outline import land
 from hexops.democity.zones import build_event_zones, build_low_lying, build_rain_gauges
 from hexops.city import HONG_KONG
@@ -82,6 +83,7 @@ def build_city(seed: int = 7, n_cameras: int = 5200) -> DemoCity:
     zones = build_event_zones()
     cameras = build_cameras(rng, n_cameras, zones)
     cameras["district_code"] = _district_of(cameras, districts)
+    cameras["location_name"] = camera_location_names(cameras, build_places())
     return DemoCity(
         seed=seed,
         districts=districts,

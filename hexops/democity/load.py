@@ -18,10 +18,11 @@ import psycopg
 import shapely
 from tqdm import tqdm
 
-from hexops.geodata import hexgrid, reference
+from hexops.geodata import gazetteer, hexgrid, reference
 from hexops.geodata.reference import camera_rows, district_rows, ewkb
 from hexops.geodata.h3cells import latlng_to_cells
 from hexops.democity import DemoCity, scenarios
+from hexops.democity.gazetteer import load_gazetteer
 from hexops.democity.incidents import simulate_incidents
 
 Progress = Callable[[str], None]
@@ -98,6 +99,10 @@ def load_city(conn_or_url, city: DemoCity, progress: Progress | None = None, *,
             say(f"cameras: {written['cameras']} written")
         else:
             say(f"cameras: {counts['cameras']} present, skipped")
+        if gazetteer.land_count(conn) == 0:
+            with conn.transaction():
+                written.update(load_gazetteer(conn, city.land))
+            say(f"gazetteer: {written['places']} places, {written['land']} land polygons written")
         if reference.count_between(conn, "incidents", "occurred_at", incidents_from, incidents_to) == 0:
             frame = simulate_incidents(city, incidents_from, incidents_to, seed=city.seed)
             with conn.transaction():

@@ -49,6 +49,8 @@ def camera_rows(cameras) -> pd.DataFrame:
         "fov": ewkb(fov),
         "fov_area_m2": area,
         **{f"h3_r{r}": latlng_to_cells(lat, lon, r) for r in (8, 9, 10)},
+        "location_name": (cameras["location_name"].fillna("").to_numpy() if "location_name" in cameras
+                          else np.full(len(cameras), "")),
     })
 
 
@@ -137,7 +139,7 @@ def assign_point_districts(conn: psycopg.Connection, tables: tuple[str, ...] = t
 
 
 CAMERA_COLUMNS = ("camera_id", "owner_code", "kind", "status", "location", "fov", "fov_area_m2",
-                  "h3_r8", "h3_r9", "h3_r10")
+                  "h3_r8", "h3_r9", "h3_r10", "location_name")
 
 
 def upsert_cameras(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
@@ -148,22 +150,26 @@ def upsert_cameras(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
     frame : DataFrame
         :data:`CAMERA_COLUMNS`; ``location`` (Point) and ``fov`` (Polygon,
         may be null) as hex EWKB with SRID 4326, ``fov_area_m2`` in m2,
-        H3 cells as int64.
+        H3 cells as int64, ``location_name`` text ("" for none: an existing name is kept).
     """
+    conn.execute("DROP TABLE IF EXISTS pg_temp.registry_camera_stage")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS registry_camera_stage (camera_id text, owner_code text, "
                  "kind text, status text, location geometry, fov geometry, fov_area_m2 double precision, "
-                 "h3_r8 bigint, h3_r9 bigint, h3_r10 bigint)")
+                 "h3_r8 bigint, h3_r9 bigint, h3_r10 bigint, location_name text)")
     conn.execute("TRUNCATE registry_camera_stage")
     _copy(conn, "registry_camera_stage", frame[list(CAMERA_COLUMNS)])
     return conn.execute(
         "INSERT INTO cameras (camera_id, owner_code, kind, status, location, fov, fov_area_m2, "
-        "h3_r8, h3_r9, h3_r10, updated_at) "
-        "SELECT camera_id, owner_code, kind, status, location, fov, fov_area_m2, h3_r8, h3_r9, h3_r10, now() "
+        "h3_r8, h3_r9, h3_r10, location_name, updated_at) "
+        "SELECT camera_id, owner_code, kind, status, location, fov, fov_area_m2, h3_r8, h3_r9, h3_r10, "
+        "NULLIF(location_name, ''), now() "
         "FROM registry_camera_stage ORDER BY camera_id "
         "ON CONFLICT (camera_id) DO UPDATE SET owner_code = excluded.owner_code, kind = excluded.kind, "
         "status = excluded.status, location = excluded.location, fov = excluded.fov, "
         "fov_area_m2 = excluded.fov_area_m2, h3_r8 = excluded.h3_r8, h3_r9 = excluded.h3_r9, "
-        "h3_r10 = excluded.h3_r10, updated_at = now()"
+        "h3_r10 = excluded.h3_r10, updated_at = now(), "
+        # A file without location names keeps the names the registry has.
+        "location_name = COALESCE(excluded.location_name, cameras.location_name)"
     ).rowcount
 
 

@@ -41,6 +41,8 @@ QUERY_MODULES: tuple[str, ...] = (
     "rainfall", "reference", "risk", "sharing", "vault", "webhooks", "cors_origins",
     # Issue 13: the live demo, the places that name alerts, the figures behind /metrics.
     "demo", "alert_handling", "metrics",
+    # Issue 14: named places, camera location names, the basemap's land.
+    "gazetteer",
 )
 
 

@@ -32,7 +32,10 @@ DISTRICT_FIELDS = {"code": ("code", "dc_code"), "name_en": ("name_en", "dc_eng",
                    "name_zh": ("name_zh", "dc_chin")}
 CAMERA_FIELDS = {"camera_id": ("camera_id", "id"), "owner_code": ("owner_code", "owner"),
                  "kind": ("kind",), "status": ("status",), "heading_deg": ("heading_deg",),
-                 "angle_deg": ("angle_deg",), "range_m": ("range_m",), "near_m": ("near_m",)}
+                 "angle_deg": ("angle_deg",), "range_m": ("range_m",), "near_m": ("near_m",),
+                 "location_name": ("location_name", "location", "place")}
+#: Longest camera location name accepted (characters).
+MAX_LOCATION_NAME = 200
 CAMERA_STATUSES = ("active", "maintenance", "retired")
 CSV_LATLON = (("lat", "latitude"), ("lon", "lng", "longitude"))
 CSV_XY = (("x", "easting"), ("y", "northing"))
@@ -193,6 +196,9 @@ def validate_districts(source: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame
 def validate_cameras(source: str, frame: gpd.GeoDataFrame, departments: set[str]) -> gpd.GeoDataFrame:
     """Check a cameras file; return registry columns with Point geometry (EPSG:4326).
 
+    ``location_name`` (optional: a street or landmark, "Nathan Road outside Mong Kok
+    station") is kept as given; an empty one keeps the name the registry already has.
+
     A field of view is built when ``heading_deg`` and ``range_m`` are given
     (``angle_deg`` defaults to 70, ``near_m`` to 3).
     """
@@ -212,6 +218,8 @@ def validate_cameras(source: str, frame: gpd.GeoDataFrame, departments: set[str]
         if s not in CAMERA_STATUSES:
             problems.append(f"row {i + 1}, field {found['status']}: {s!r} is not one of {', '.join(CAMERA_STATUSES)}")
     kind = _text(frame, found["kind"]).replace("", "street")
+    location = _text(frame, found["location_name"])
+    problems += _location_name_problems(location, found["location_name"])
     problems += _geometry_problems(frame, ("Point",))
     fov_params = _fov_params(frame, found, problems)
     if problems:
@@ -220,12 +228,24 @@ def validate_cameras(source: str, frame: gpd.GeoDataFrame, departments: set[str]
     if problems:
         raise LoadError(source, problems)
     result = gpd.GeoDataFrame({"camera_id": ids.to_numpy(), "owner_code": owners.to_numpy(),
-                               "kind": kind.to_numpy(), "status": status.to_numpy()},
+                               "kind": kind.to_numpy(), "status": status.to_numpy(),
+                               "location_name": location.to_numpy(dtype=object)},
                               geometry=out.geometry.to_numpy(), crs=WGS84)
     if fov_params is not None:
         fov, area = wedges(result.geometry.x.to_numpy(), result.geometry.y.to_numpy(), *fov_params)
         result["fov"], result["fov_area_m2"] = fov, area
     return result
+
+
+def _location_name_problems(names: pd.Series, field: str | None) -> list[str]:
+    """An optional location name: printable text of at most :data:`MAX_LOCATION_NAME` characters."""
+    problems = []
+    for i, name in enumerate(names):
+        if len(name) > MAX_LOCATION_NAME:
+            problems.append(f"row {i + 1}, field {field}: at most {MAX_LOCATION_NAME} characters, got {len(name)}")
+        elif name and not name.isprintable():
+            problems.append(f"row {i + 1}, field {field}: control characters are not allowed in a location name")
+    return problems
 
 
 def _fov_params(frame, found: dict, problems: list[str]):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from hexops.errors import InputError
 from hexops.geodata.uow import UnitOfWork
+from hexops.services import gazetteer
 
 #: Flood transitions that are alerts, and their severity (higher is worse).  "watch" (rain near a
 #: watched hex) is shown on the map but is not an alert: a storm puts hundreds of hexes on watch.
@@ -196,6 +197,7 @@ def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0, *, reveal_ca
         low = uow.alert_handling.low_lying_near(keys, [points[k][0] for k in keys], [points[k][1] for k in keys],
                                                 LOW_LYING_WITHIN_M)
     low_names = low.groupby("key")["name"].apply(lambda s: ", ".join(s)).to_dict() if len(low) else {}
+    near = gazetteer.name_points(uow, points)
     groups: dict[str, tuple[str, list[AlertItem]]] = {}
     for t in frame.itertuples():
         key = str(int(t.h3))
@@ -206,7 +208,7 @@ def flood_groups(uow: UnitOfWork, at: datetime, hours: float = 6.0, *, reveal_ca
         state = ("acknowledged" if pd.notna(t.acknowledged_at) else
                  "cleared" if current < severity else "open")
         ev = t.evidence or {}
-        where = low_names.get(key) or "area"
+        where = low_names.get(key) or near.get(key) or "area"
         # The reason and the counts state how many cameras saw water: only for readers who may know.
         cameras = (f"{t.reason}; {ev.get('n_flooded', 0)} camera(s) flooded, {ev.get('n_wet', 0)} wet, "
                    if reveal_cameras else "")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hexops.analytics.flood import STATES, rainstorm_level
 from hexops.geodata.uow import UnitOfWork
+from hexops.services import gazetteer
 from hexops.services.flood import flood_layout
 
 
@@ -68,6 +69,12 @@ def drainage_view(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> Drainage
     rain["rainstorm"] = rainstorm_level(rain["mm_per_h"].to_numpy(float)) if len(rain) else []
     if len(plan):
         plan = plan.assign(hex=[h3i.int_to_str(int(h)) for h in plan["h3"]])
+        names = gazetteer.name_cells(uow, plan["hex"])
+        plan = plan.assign(place=[names[h] for h in plan["hex"]])
+    if len(rain):
+        names = gazetteer.name_points(uow, {str(s): (float(la), float(lo))
+                                            for s, la, lo in zip(rain["station_id"], rain["lat"], rain["lon"])})
+        rain["place"] = [names[str(s)] for s in rain["station_id"]]
     signal = rain["rainstorm"].iloc[0] if len(rain) else None
     return DrainageView(at=at, states=codes, alerts=alerts.reset_index(drop=True), rain=rain.reset_index(drop=True),
                         signal=None if signal is None or (isinstance(signal, float) and np.isnan(signal)) else signal,

@@ -24,6 +24,7 @@ from hexops.city import HONG_KONG
 from hexops.errors import ConflictError, NotFoundError
 from hexops.geodata.h3cells import cell_polygon, cell_to_str
 from hexops.geodata.uow import UnitOfWork
+from hexops.services import gazetteer
 
 #: Candidate hexes per plan (the riskiest in the district).
 MAX_CANDIDATES = 2000
@@ -151,9 +152,13 @@ def plan_detail(uow: UnitOfWork, plan_id: int) -> dict:
         plan = uow.risk.get_plan(plan_id)
         if plan is None:
             raise PlanNotFound(f"plan_id: no patrol plan {plan_id}", field="plan_id")
+        visits = _with_centres(uow.risk.plan_visits(plan_id))
+        names = gazetteer.name_points(uow, {str(i): (la, lo) for i, la, lo in
+                                            zip(range(len(visits)), visits["lat"], visits["lon"])})
         return {
             "plan": plan,
-            "visits": _with_centres(uow.risk.plan_visits(plan_id)),
+            # Each stop named by the nearest place ("Kowloon Park, 180 m north-west").
+            "visits": visits.assign(place=[names.get(str(i), "") for i in range(len(visits))]),
             "hexes": uow.risk.plan_hexes([plan_id]),
             "bases": uow.risk.plan_bases(plan_id),
         }

@@ -6,6 +6,8 @@
   response is ``immutable`` so the browser never asks again.
 - ``GET /api/v1/hexmap/districts``: district outlines (``hexops.outlines/1``).
 - ``GET /api/v1/hexmap/cameras``: camera positions (``hexops.cameras/1``).
+- ``GET /api/v1/hexmap/land``: the basemap's land polygons (``hexops.land/1``).
+- ``GET /api/v1/hexmap/places``: the gazetteer's names for map labels (``hexops.places/1``).
 - ``GET /api/v1/hexmap/values?metric=people&res=9&start=...&end=...``:
   ``hexops.hexvalues/1`` for scripts; pages push values through Dash.
 
@@ -25,7 +27,7 @@ from flask import Blueprint, Response, jsonify, request
 from hexops.dashboard import access
 from hexops.dashboard.context import app_context
 from hexops.geodata.heatmap import HeatmapQueryError
-from hexops.services import heatmap
+from hexops.services import gazetteer, heatmap
 
 blueprint = Blueprint("hexmap", __name__, url_prefix="/api/v1/hexmap")
 
@@ -91,6 +93,20 @@ def cells(resolution: int) -> Response:
 def districts() -> Response:
     ctx = app_context()
     return _serve(_encoded("outlines", heatmap.outlines_document(ctx.uow(), ctx.cache)), immutable=False)
+
+
+@blueprint.get("/land")
+@access.allow(*_MAP_ROLES, scope=MAP_SCOPE)
+def land() -> Response:
+    ctx = app_context()
+    return _serve(_encoded("land", gazetteer.land_document(ctx.uow(), ctx.cache)), immutable=False)
+
+
+@blueprint.get("/places")
+@access.allow(*_MAP_ROLES, scope=MAP_SCOPE)
+def places() -> Response:
+    ctx = app_context()
+    return _serve(_encoded("places", gazetteer.places_document(ctx.uow(), ctx.cache)), immutable=False)
 
 
 @blueprint.get("/cameras")

@@ -75,15 +75,22 @@ PRINT_TEMPLATE = """<!doctype html>
  .note { font-size: 10pt; color: #333; }
 </style></head><body>
 <h1>{% if plan.status != "issued" %}DRAFT (not issued): {% endif %}Patrol plan {{ plan.plan_id }}: district {{ plan.district_code or "all" }}</h1>
-<p>Shift {{ start }} to {{ end }} (Hong Kong time), {{ plan.units }} unit(s).
-Stay 12-16 minutes at each hex, in the order given; the order is random on purpose.</p>
+<p>Shift {{ start }} to {{ end }} (Hong Kong time), {{ plan.units }} unit(s).</p>
+<h2>What to do</h2>
+<ol class="instructions">
+ <li>Go to each stop in the order given; the order is random on purpose, so that patrols cannot be predicted.</li>
+ <li>At each stop, stay on foot and walk the streets within about 200 m of the place named, for the time shown
+     (12 to 16 minutes). Be seen, talk to people, look out for anything that needs attention.</li>
+ <li>When you arrive at and leave each stop, tell the control room (by radio or the patrol app) your unit number
+     and the stop number; they record the visit.</li>
+ <li>If you are called away, tell the control room which stops you missed; do not make them up later.</li>
+</ol>
 {% for unit, rows in tours %}
 <section><h2>Unit {{ unit }}</h2>
-<table><thead><tr><th>#</th><th>arrive</th><th>leave</th><th>hex</th><th>lat, lon</th></tr></thead><tbody>
-{% for r in rows %}<tr><td>{{ r.seq }}</td><td>{{ r.start }}</td><td>{{ r.end }}</td><td>{{ r.h3 }}</td>
-<td>{{ r.lat }}, {{ r.lon }}</td></tr>{% endfor %}
-</tbody></table>
-<p class="note">Report each visit with POST /api/v1/patrol/plans/{{ plan.plan_id }}/visits.</p></section>
+<table><thead><tr><th>Stop</th><th>Arrive</th><th>Leave</th><th>Where</th><th>Grid reference</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r.seq }}</td><td>{{ r.start }}</td><td>{{ r.end }}</td><td>{{ r.place }}</td>
+<td class="detail">{{ r.lat }}, {{ r.lon }}<br><small>hex {{ r.h3 }}</small></td></tr>{% endfor %}
+</tbody></table></section>
 {% endfor %}
 </body></html>"""
 
@@ -104,6 +111,7 @@ def plan_print(plan_id: int):
     for unit, tour in detail["visits"].groupby("unit"):
         tours.append((int(unit) + 1, [
             {"seq": int(v.seq) + 1, "start": hk(v.planned_start), "end": hk(v.planned_end), "h3": cell_to_str(v.h3),
+             "place": getattr(v, "place", "") or "unnamed place",
              "lat": f"{v.lat:.5f}", "lon": f"{v.lon:.5f}"} for v in tour.itertuples()]))
     start = pd.Timestamp(plan["shift_start"]).tz_convert(HONG_KONG.time_zone).strftime("%Y-%m-%d %H:%M")
     end = pd.Timestamp(plan["shift_end"]).tz_convert(HONG_KONG.time_zone).strftime("%Y-%m-%d %H:%M")

@@ -247,8 +247,8 @@ def _plan_view(detail: dict) -> html.Div:
     pid = plan["plan_id"]
     tours = []
     for unit, tour in visits.groupby("unit"):
-        # H3 strings end in a run of 'f' at resolution 9; the rest identifies the hex.
-        stops = ", ".join(f"{_hk(v.planned_start)[-5:]} {cell_to_str(v.h3).rstrip('f')}" for v in tour.itertuples())
+        stops = "; ".join(f"{_hk(v.planned_start)[-5:]} {getattr(v, 'place', '') or cell_to_str(v.h3)}"
+                          for v in tour.itertuples())
         tours.append(html.Li(f"Unit {int(unit) + 1} ({len(tour)} visits): {stops}"))
     held = int((hexes["role"] == "holdout").sum())
     status = (html.Span("DRAFT (not in force)", className="plan-status plan-draft") if plan["status"] != "issued"

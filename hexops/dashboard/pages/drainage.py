@@ -83,8 +83,16 @@ def layout(at: str | None = None, **_query) -> html.Div:
     )
 
 
+def _named(place: str | None, code: str) -> list:
+    """A place name first, its code (gauge id or H3 id) as a detail beneath."""
+    if not place:
+        return [code]
+    return [place, html.Br(), html.Small(code, className="muted code-detail")]
+
+
 def _rain(frame) -> html.Table:
-    rows = [html.Tr([html.Td(r.station_id), html.Td(f"{r.mm_per_h:.1f}"), html.Td(r.rainstorm or "")])
+    rows = [html.Tr([html.Td(_named(getattr(r, "place", None), r.station_id)), html.Td(f"{r.mm_per_h:.1f}"),
+                     html.Td(r.rainstorm or "")])
             for r in frame.head(12).itertuples()]
     return html.Table([html.Thead(html.Tr([html.Th("Gauge"), html.Th("mm/h"), html.Th("HKO level")])),
                        html.Tbody(rows)], className="rain-table")
@@ -93,14 +101,14 @@ def _rain(frame) -> html.Table:
 def _crews(frame, show_cameras: bool) -> html.Div:
     if frame.empty:
         return html.P("No flooded hexes: no crew deployed.", className="muted")
-    rows = [html.Tr([html.Td(c.crew_id or "unassigned"), html.Td(c.hex),
+    rows = [html.Tr([html.Td(c.crew_id or "unassigned"), html.Td(_named(getattr(c, "place", None), c.hex)),
                      html.Td("on site / next" if c.order == 0 else (f"then #{int(c.order) + 1}"
                                                                      if c.order == c.order else "waiting")),
                      html.Td("\u2013" if c.eta_min != c.eta_min else f"{c.eta_min:.0f} min"),
                      # Severity counts the cameras seeing water: with the rain it gives their number.
                      html.Td(f"{c.severity:.1f}" if show_cameras else "\u2013")])
             for c in frame.itertuples()]
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Crew", "Hex", "Job", "ETA", "Severity")])),
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Crew", "Where", "Job", "ETA", "Severity")])),
                        html.Tbody(rows)], className="crew-table", id="drainage-crew-table")
 
 

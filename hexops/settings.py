@@ -111,7 +111,11 @@ class Settings:
         resolutions); ``hong_kong``.
     tile_url : str or None
         ``HEXOPS_TILE_URL``: an XYZ raster basemap template for deployments
-        that have a tile server.
+        that have a tile server (drawn instead of the offline land layer; the
+        Content-Security-Policy lets images come from its origin only).
+    tile_attribution : str or None
+        ``HEXOPS_TILE_ATTRIBUTION``: the credit the tile provider requires,
+        shown on the map (default: "Map tiles: <host>").
     host, port : str, int
         ``HEXOPS_HOST``, ``HEXOPS_PORT``: where ``hexops serve`` listens.
     secret_key : str or None
@@ -177,6 +181,7 @@ class Settings:
     database_owner_url: str | None = _env("HEXOPS_DATABASE_OWNER_URL", default=None)
     city: City = _env("HEXOPS_CITY", _city, default=HONG_KONG)
     tile_url: str | None = _env("HEXOPS_TILE_URL", default=None)
+    tile_attribution: str | None = _env("HEXOPS_TILE_ATTRIBUTION", default=None)
     host: str = _env("HEXOPS_HOST", default="127.0.0.1")
     trusted_hosts: tuple[str, ...] | None = _env("HEXOPS_TRUSTED_HOSTS", _host_names, default=None)
     port: int = _env("HEXOPS_PORT", _int(1, 65535), default=8050)

@@ -65,6 +65,8 @@ def create_app(context) -> dash.Dash:
         pages_folder=str(Path(__file__).parent / "pages"),
         assets_folder=str(Path(__file__).parent / "assets"),
         title="hexops",
+        # Phones lay the page out at their own width (without this, at 980 px, zoomed out).
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         suppress_callback_exceptions=True,
         serve_locally=True,
     )

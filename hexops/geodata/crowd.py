@@ -268,3 +268,25 @@ def list_crowd_alerts(conn: psycopg.Connection, start: datetime, end: datetime) 
     return pd.DataFrame(rows, columns=["alert_id", "region_kind", "region_id", "threshold", "cause", "raised_at",
                                        "density_at_raise", "peak_density", "acknowledged_at", "acknowledged_by",
                                        "cleared_at"])
+
+
+def get_zone(conn: psycopg.Connection, zone_id: str) -> dict | None:
+    """One zone's ``zone_id``, ``name``, ``capacity``, ``area_m2`` (None when there is none), locked for update."""
+    row = conn.execute("SELECT zone_id, name, capacity, area_m2 FROM event_zones WHERE zone_id = %s FOR UPDATE",
+                       (zone_id,)).fetchone()
+    return None if row is None else {"zone_id": row[0], "name": row[1], "capacity": int(row[2]), "area_m2": row[3]}
+
+
+def update_zone(conn: psycopg.Connection, zone_id: str, name: str, capacity: int) -> int:
+    """Rename a zone and set its capacity (its polygon is kept); returns rows changed."""
+    return conn.execute("UPDATE event_zones SET name = %s, capacity = %s, updated_at = now() WHERE zone_id = %s",
+                        (name, int(capacity), zone_id)).rowcount
+
+
+def delete_zone(conn: psycopg.Connection, zone_id: str, at) -> int:
+    """Delete a zone; its open alerts are cleared at ``at`` (raised ones stay in the history)."""
+    conn.execute("UPDATE crowd_alerts SET cleared_at = greatest(raised_at, %s) "
+                 "WHERE region_kind = 'zone' AND region_id = %s AND cleared_at IS NULL", (at, zone_id))
+    conn.execute("DELETE FROM camera_ground_shares WHERE region_kind = 'zone' AND region_id = %s", (zone_id,))
+    conn.execute("DELETE FROM crowd_regions WHERE region_kind = 'zone' AND region_id = %s", (zone_id,))
+    return conn.execute("DELETE FROM event_zones WHERE zone_id = %s", (zone_id,)).rowcount

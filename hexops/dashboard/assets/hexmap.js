@@ -19,6 +19,7 @@
   var TILE = data.TILE, LOCAL = data.LOCAL, ORIGIN_X = data.ORIGIN_X, ORIGIN_Y = data.ORIGIN_Y;
   var geometry = data.geometry, layer = data.layer;
   var decodeOutlines = data.decodeOutlines, decodeCameras = data.decodeCameras;
+  var layers = window.hexops.hexmapLayers;   // basemap, labels, zones, controls (hexmap-layers.js)
   var maps = {};              // container id -> HexMap
 
   function HexMap(el) {
@@ -48,6 +49,7 @@
     this.outlines = null;
     this.cameras = null;
     this._bind();
+    layers.init(this);
     this._resize();
     this._load(this.resolution, null);
     var self = this;
@@ -67,6 +69,7 @@
       if (g.resolution !== self.resolution) { return; }
       if (!self.geom || self.geom.resolution !== resolution || self.geom.version !== g.version) {
         self.geom = g;
+        layers.home(self, g.bbox);
         if (!self.center) { self._fit(g.bbox); }
       }
       // Outlines and cameras can be drawn as soon as the view is known, before any values.
@@ -246,20 +249,27 @@
     ctx.clearRect(0, 0, w, h);
     if (!this.center) { return; }
     var k = this._k(), cx = this.center[0], cy = this.center[1];
+    layers.drawWater(this, ctx);
     if (this.tileUrl) { this._drawTiles(ctx); }
     ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * (w / 2 - cx * k), dpr * (h / 2 - cy * k));
+    layers.drawLand(this, ctx, k);
     var g = this.shown, drawn = 0, markers = this.zoom >= 12.5;
     // Zoomed out, cameras are a faint texture under the hexes; zoomed in, markers on top.
     if (this.cameras && !markers) { this._drawCameras(ctx, k); }
     if (g && this.doc && this.bins) {
       drawn = this._drawHexes(ctx, g, k);
     }
-    if (this.outlines) { this._drawOutlines(ctx, k); }
+    if (g && this.doc && this.bins) { layers.drawCritical(this, ctx, k); }
+    layers.drawZones(this, ctx, k);
+    if (this.outlines) { this._drawOutlines(ctx, k); } else { this._labelBoxes = []; }
     if (this.cameras && markers) { this._drawCameras(ctx, k); }
     if (g && this.selected !== null) { this._drawSelected(ctx, g, k); }
+    layers.drawFocus(this, ctx, k);
     if (this.drawing) { this._drawDrawing(ctx, k); }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    layers.drawLabels(this, ctx);
     if (this.legend) { this._drawLegend(ctx); }
+    layers.drawScale(this, ctx);
     if (g && this.doc) {
       // Published once the frame has been painted (the next frame's task), so that
       // tests and the benchmark see a map that is on screen, not merely queued.
@@ -332,6 +342,7 @@
       });
     });
     ctx.stroke(path);
+    this._labelBoxes = [];
     if (this.zoom >= 10.3) {
       var dpr = this.dpr, w = this.width, h = this.height, cx = this.center[0], cy = this.center[1];
       ctx.save(); ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -350,6 +361,7 @@
         ctx.strokeText(d.name, x, y); ctx.fillText(d.name, x, y);
       });
       ctx.restore();
+      this._labelBoxes = placed;   // place labels (hexmap-layers.js) keep clear of district names
     }
   };
 
@@ -526,7 +538,9 @@
     if (i < 0 || !this.doc) { tip.style.display = "none"; return; }
     var v = this.values[i];
     var text = v === null || v === undefined ? "no data" : (this.doc.labels ? this.doc.labels[Math.round(v)] : fmt(v));
-    tip.textContent = (this.legend && this.legend.label ? this.legend.label + ": " : "") + text + " \u00b7 " + this.shown.cells[i];
+    var place = layers.nearestPlace(this, this.shown.cx[i], this.shown.cy[i]);
+    tip.textContent = (this.legend && this.legend.label ? this.legend.label + ": " : "") + text +
+      (place ? " \u00b7 near " + place : "") + " \u00b7 " + this.shown.cells[i];
     tip.style.display = "block"; tip.style.left = (px + 14) + "px"; tip.style.top = (py + 14) + "px";
   };
 
@@ -580,6 +594,11 @@
       focus: function (target, containerId) {
         var el = document.getElementById(containerId);
         if (el && target) { mount(el).focus(target); }
+        return window.dash_clientside.no_update;
+      },
+      setZones: function (doc, containerId) {
+        var el = document.getElementById(containerId);
+        if (el) { layers.setZones(mount(el), doc); }
         return window.dash_clientside.no_update;
       }
     }

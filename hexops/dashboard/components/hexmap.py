@@ -58,22 +58,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
+from urllib.parse import urlsplit
 
+import matplotlib
+import matplotlib.colors
 import orjson
 from dash import clientside_callback, dcc, html
 from dash.dependencies import ClientsideFunction, Input, Output
 
-#: Colour scales (low to high), chosen to stay readable on the dark map.
+def _ramp(name: str, n: int) -> list[str]:
+    """``n`` colours of a matplotlib colour map, low to high, as CSS hex."""
+    cmap = matplotlib.colormaps[name].resampled(n)
+    return [matplotlib.colors.to_hex(cmap(i)) for i in range(n)]
+
+
+#: Colour scales (low to high).  Continuous values use viridis and cividis: perceptually
+#: uniform and readable with any colour vision (cividis is built for red-green deficiency);
+#: lightness rises with the value, so a greyscale print keeps the order.
 SCALES: dict[str, list[str]] = {
-    # Dark purple to bright yellow: counts of people, vehicles, incidents.
-    "heat": ["#3a2f8f", "#5b2a9c", "#8a2a9a", "#b5328a", "#d9486f", "#f06c4e", "#fb9b3a", "#fde047"],
-    # Pale to deep cyan-blue: water on the road.
-    "water": ["#16324f", "#1b4f7a", "#1d6fa5", "#2a8fc9", "#4cb0e0", "#7fd0f0", "#b9ebff"],
-    # Yellow to red: risk scores.
-    "risk": ["#3d3a1e", "#6b5a12", "#a67c00", "#d99a00", "#f57c1f", "#e8452c", "#ff1f3d"],
-    # Discrete flood states: dry, wet, flooded.
-    "flood": ["#3b4654", "#2f8fd8", "#ff3b30"],
+    # Counts of people, vehicles, incidents.
+    "heat": _ramp("viridis", 8),
+    # Water on the road.
+    "water": _ramp("cividis", 7),
+    # Risk scores.
+    "risk": _ramp("viridis", 7),
+    # Discrete flood states: dry, wet, flooded (flooded the brightest, see FLOOD_STATES).
+    "flood": ["#2b333d", "#496b86", "#ff5ce1"],
 }
+
+#: Flood states normal, watch, warning, flooded, receding: a categorical palette tested in
+#: tests/unit/test_map_colours.py to stay apart (CIELAB distance >= 20) under simulated
+#: deuteranopia, protanopia and tritanopia, with "flooded" a bright magenta that is lighter
+#: than "watch" for every viewer (a red would turn dark olive for red-green colour blindness).
+FLOOD_STATES: list[str] = ["#2b333d", "#496b86", "#d9a400", "#ff5ce1", "#00b39a"]
+#: Crowd levels of service A (free flow) to F (crush), viridis; the letter is always written too.
+LOS_COLOURS: dict[str, str] = dict(zip("ABCDEF", _ramp("viridis", 6)))
 
 
 @dataclass(frozen=True)
@@ -88,19 +107,20 @@ class HexMapIds:
     draw_mode: str
     drawn: str
     focus: str = ""
+    zones: str = ""
 
 
 def hexmap_ids(id_prefix: str) -> HexMapIds:
     """The ids of the map on the page ``id_prefix``."""
     base = f"{id_prefix}-hexmap"
     return HexMapIds(base, f"{base}-values", f"{base}-view", f"{base}-selected", f"{base}-ack",
-                     f"{base}-draw-mode", f"{base}-drawn", f"{base}-focus")
+                     f"{base}-draw-mode", f"{base}-drawn", f"{base}-focus", f"{base}-zones")
 
 
-def register_hex_map(id_prefix: str, drawing: bool = False) -> None:
-    """Register the clientside callbacks that hand values (and the draw mode) to the renderer.
+def register_hex_map(id_prefix: str, drawing: bool = False, zones: bool = False) -> None:
+    """Register the clientside callbacks that hand values (and the draw mode, and zones) to the renderer.
 
-    Call once per page; ``drawing=True`` only when the page's map was made with ``drawing=True``.
+    Call once per page; ``drawing=True`` / ``zones=True`` only when the page's map was made so.
     """
     ids = hexmap_ids(id_prefix)
     clientside_callback(
@@ -117,6 +137,14 @@ def register_hex_map(id_prefix: str, drawing: bool = False) -> None:
         Input(ids.container, "id"),
         prevent_initial_call=True,
     )
+    if zones:
+        clientside_callback(
+            ClientsideFunction(namespace="hexmap", function_name="setZones"),
+            Output(ids.ack, "data", allow_duplicate=True),
+            Input(ids.zones, "data"),
+            Input(ids.container, "id"),
+            prevent_initial_call=True,
+        )
     if drawing:
         clientside_callback(
             ClientsideFunction(namespace="hexmap", function_name="setDrawing"),
@@ -137,6 +165,8 @@ def hex_map(
     tile_url: str | None = None,
     height: str = "72vh",
     drawing: bool = False,
+    zones: bool = False,
+    tile_attribution: str | None = None,
 ) -> html.Div:
     """The map: a canvas drawn by ``assets/hexmap.js`` plus its stores.
 
@@ -162,6 +192,12 @@ def hex_map(
     drawing : bool
         Let the page switch on a polygon draw mode (``ids.draw_mode`` in,
         ``ids.drawn`` out; see the module docstring).
+    zones : bool
+        Draw the zones a page writes to ``ids.zones`` (``hexops.zones/1`` from
+        :func:`hexops.services.event_zones.map_document`), coloured by level of service.
+    tile_attribution : str, optional
+        Credit shown under raster tiles (default: the ``HEXOPS_TILE_ATTRIBUTION``
+        setting, else the tile server's host name).
     """
     ids = hexmap_ids(id_prefix)
     if initial_resolution is None:
@@ -178,20 +214,61 @@ def hex_map(
         "data-draw": "1" if drawing else "0",
     }
     draw_stores = [dcc.Store(id=ids.draw_mode, data=False), dcc.Store(id=ids.drawn)] if drawing else []
+    zone_stores = [dcc.Store(id=ids.zones)] if zones else []
+    help_id = f"{base_id(id_prefix)}-help"
     return html.Div(
         [
-            html.Canvas(className="hexmap-canvas", role="img",
-                        **{"aria-label": "Map of H3 hexes coloured by value; drag to pan, scroll to zoom"}),
+            html.Canvas(className="hexmap-canvas", role="application",
+                        **{"aria-label": "Map of H3 hexes coloured by value", "aria-describedby": help_id}),
             html.Div(className="hexmap-tooltip"),
+            *_controls(id_prefix),
+            html.P(KEYBOARD_HELP, id=help_id, className="visually-hidden"),
+            # Read out by screen readers as the keyboard moves between hexes.
+            html.Div(className="hexmap-live visually-hidden", role="status", **{"aria-live": "polite"}),
+            *_attribution(tile_url, tile_attribution),
             dcc.Store(id=ids.values),
             dcc.Store(id=ids.view, data={"resolution": initial_resolution}),
             dcc.Store(id=ids.selected),
             dcc.Store(id=ids.ack),
             dcc.Store(id=ids.focus),
             *draw_stores,
+            *zone_stores,
         ],
         id=ids.container,
         className="hexmap",
         style={"height": height},
         **data,
     )
+
+
+#: How to use the map from the keyboard (read by screen readers; also the buttons' titles).
+KEYBOARD_HELP = ("Keyboard: arrow keys move between hexes with data, N and P go to the next and previous "
+                 "by value, Enter opens the selected hex's details, Shift and arrows pan, plus and minus "
+                 "zoom, 0 resets the view, Escape leaves the hex.")
+
+
+def base_id(id_prefix: str) -> str:
+    """The map container's id on the page ``id_prefix``."""
+    return hexmap_ids(id_prefix).container
+
+
+def _controls(id_prefix: str) -> list:
+    """Zoom in, zoom out and reset view (handled in ``assets/hexmap-layers.js``; no callback)."""
+    def button(text: str, cls: str, label: str):
+        return html.Button(text, className=f"hexmap-button {cls}", type="button", title=label,
+                           **{"aria-label": label})
+    return [html.Div([button("+", "hexmap-zoom-in", "Zoom in"), button("\u2212", "hexmap-zoom-out", "Zoom out"),
+                      button("\u27f2", "hexmap-reset", "Reset view: the whole city")],
+                     className="hexmap-buttons", role="group", **{"aria-label": "Map view"})]
+
+
+def _attribution(tile_url: str | None, attribution: str | None) -> list:
+    """The credit under raster tiles, or the offline basemap's own (GSHHG coastline)."""
+    if not tile_url:
+        return [html.Div("Coastline: GSHHG \u00b7 places: hexops gazetteer", className="hexmap-attribution")]
+    if attribution is None:
+        from hexops.dashboard.context import app_context
+        attribution = app_context().settings.tile_attribution
+    if not attribution:
+        attribution = "Map tiles: " + (urlsplit(tile_url).hostname or "tile server")
+    return [html.Div(attribution, className="hexmap-attribution")]

@@ -20,7 +20,7 @@ from hexops.analytics.flood import STATES
 from hexops.dashboard import access, inputs
 from hexops.dashboard.components.alerts import alert_panel, register_alert_actions, render_alerts, selected_ids
 from hexops.dashboard.components.display import hk_time
-from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.components.hexmap import FLOOD_STATES, hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.components.timecontrol import register_time_control, time_control
 from hexops.dashboard.context import app_context
 from hexops.services import alert_handling, flood, flood_views, heatmap, sharing
@@ -42,9 +42,8 @@ register_alert_actions("drainage", "flood", IDS.focus)
 #: Flood alerts of these hours before the time shown are listed.
 ALERT_HOURS = 6
 REFRESH_MS = 5000
-#: normal, watch, warning, flooded, receding.
-STATE_COLOURS = ["#3b4654", "#f2c94c", "#f2994a", "#eb2f2f", "#56ccf2"]
-_SIGNAL_COLOURS = {"amber": "#ffbf00", "red": "#e53935", "black": "#111111"}
+#: normal, watch, warning, flooded, receding: colour-blind-safe (see hexmap.FLOOD_STATES).
+STATE_COLOURS = FLOOD_STATES
 
 
 def _hk(moment) -> str:
@@ -144,8 +143,11 @@ def refresh(_tick, pinned, _acked, ticked):
     alerts = render_alerts("drainage", groups, selected, "No flood alerts in the last hours.")
     values = heatmap.align_values(context.uow(), flood.FLOOD_RESOLUTION,
                                   {h: float(s) for h, s in view.states.items()}, context.cache)
-    values.update(label="flood state", domain=[0, len(STATES) - 1], labels=list(STATES))
-    signal = (html.Span(f"{view.signal.upper()} RAINSTORM", className="signal",
-                        style={"background": _SIGNAL_COLOURS[view.signal]}) if view.signal else "No rainstorm signal")
+    # Flooded cells are outlined as well as coloured, so they stand out among many "watch" hexes.
+    values.update(label="flood state", domain=[0, len(STATES) - 1], labels=list(STATES),
+                  critical=[STATES.index("flooded")])
+    # The HKO signal colour on a light strip (hexmap.css): black rain is never black on the dark theme.
+    signal = (html.Span(f"{view.signal.upper()} RAINSTORM", className=f"signal signal-{view.signal}", role="alert")
+              if view.signal else "No rainstorm signal")
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)})"
     return values, alerts, _rain(view.rain), _crews(view.crews, show_cameras), signal, caption

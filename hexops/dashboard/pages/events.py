@@ -12,7 +12,6 @@ from __future__ import annotations
 
 
 import dash
-import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from hexops.dashboard import access, inputs
@@ -20,6 +19,7 @@ from hexops.errors import InputError
 from hexops.dashboard.components.alerts import alert_panel, register_alert_actions, render_alerts, selected_ids
 from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
+from hexops.dashboard.components import zone_panel
 from hexops.dashboard.components.timecontrol import register_time_control, time_control
 from hexops.dashboard.context import app_context
 from hexops.services import alert_handling, crowd, crowd_zones, heatmap
@@ -34,13 +34,13 @@ dash.register_page(
 )
 
 IDS = hexmap_ids("crowd")
-register_hex_map("crowd", drawing=True)
+register_hex_map("crowd", drawing=True, zones=True)
 register_time_control("crowd")
 register_alert_actions("crowd", "crowd", IDS.focus)
+zone_panel.register_zone_editor("crowd", "crowd-zones-changed")
 #: Alerts open at any time in these hours before the time shown are listed.
 ALERT_HOURS = 6
 REFRESH_MS = 5000
-_LOS_COLOURS = {"A": "#2e7d32", "B": "#558b2f", "C": "#9e9d24", "D": "#f9a825", "E": "#ef6c00", "F": "#c62828"}
 
 
 def _hk(moment) -> str:
@@ -63,9 +63,10 @@ def layout(at: str | None = None, **_query) -> html.Div:
                 [
                     hex_map("crowd", resolutions=(10,), colors="heat", show_districts=True,
                             tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)",
-                            drawing=True),
+                            drawing=True, zones=True),
                     html.Aside(
-                        [html.H2("Zones"), _draw_panel(), html.Div(id="crowd-zones"),
+                        [html.H2("Zones"), _draw_panel(), zone_panel.zone_editor("crowd"),
+                         zone_panel.sort_control("crowd"), html.Div(id="crowd-zones", className="crowd-table-wrap"),
                          alert_panel("crowd", "Alerts")],
                         className="map-side crowd-side",
                     ),
@@ -94,56 +95,35 @@ def _draw_panel() -> html.Div:
     )
 
 
-def _eta(value: float) -> str:
-    if value is None or np.isnan(value) or np.isinf(value):
-        return "\u2013"
-    return "now" if value <= 0 else f"{value:.0f} min"
-
-
-def _zone_table(panel, thresholds: tuple[float, ...]) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("Zone", "People (band)", "of capacity", "p/m\u00b2", "LOS",
-                                         *(f"to {t:g}" for t in thresholds))])
-    rows = []
-    for zone_id, z in panel.iterrows():
-        # Saturated cameras give lower bounds: say so beside the zone, not only in the band.
-        sat = [html.Br(), html.Span(f"{int(z['n_saturated'])} camera(s) saturated", className="saturated")] \
-            if z["n_saturated"] else []
-        rows.append(html.Tr([
-            html.Td([html.Span(z["name"], title=f"{zone_id}: {z['covered_fraction']:.0%} of the zone seen"), *sat]),
-            html.Td(f"{z['people']:,.0f} ({z['people_low']:,.0f}\u2013{z['people_high']:,.0f})"),
-            html.Td(f"{z['occupancy_pct']:.0f}%"),
-            html.Td(f"{z['density']:.2f}" if not np.isnan(z["density"]) else "no data"),
-            html.Td(z["los"], className="los", style={"background": _LOS_COLOURS.get(z["los"], "#555")}),
-            *(html.Td(_eta(z[f"eta_{t:g}"])) for t in thresholds),
-        ], id=f"crowd-zone-{zone_id}"))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="crowd-table")
-
-
 @callback(
     Output(IDS.values, "data"),
     Output("crowd-zones", "children"),
     Output("crowd-alerts", "children"),
     Output("crowd-asof", "children"),
+    Output(IDS.zones, "data"),
     Input("crowd-tick", "n_intervals"),
     Input("crowd-at", "data"),
     Input("crowd-acked", "data"),
     Input("crowd-zones-changed", "data"),
+    Input("crowd-zone-sort", "value"),
     State({"type": "crowd-ack-select", "alert": ALL}, "value"),
 )
-def refresh(_tick, pinned, _acked, _zones_changed, ticked):
+def refresh(_tick, pinned, _acked, _zones_changed, sort, ticked):
     pinned = inputs.optional_time(pinned, "crowd-at.data") and pinned
+    sort = inputs.choice(sort, zone_panel.SORTS, "crowd-zone-sort.value", default="occupancy")
     selected = selected_ids(ticked, "crowd-ack-select.value")
     context = app_context()
     at, mode = time_shown(context.clock().now(), None, pinned)
     view = crowd.event_view(context.uow(), at, context.settings, hours=ALERT_HOURS)
     if view is None:
-        return None, html.P("No detections loaded."), html.P(""), "No data yet"
+        return None, html.P("No detections loaded."), html.P(""), "No data yet", None
     values = heatmap.align_values(context.uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
     values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(view.thresholds)])
     groups = alert_handling.crowd_groups(context.uow(), at, view.thresholds, hours=ALERT_HOURS)
     alerts = render_alerts("crowd", groups, selected, "No crowd alerts in the last hours.")
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(view.latest)})"
-    return values, _zone_table(view.panel, view.thresholds), alerts, caption
+    zones = zone_panel.map_zones(context.uow(), view.panel)
+    return values, zone_panel.zone_table("crowd", view.panel, view.thresholds, sort), alerts, caption, zones
 
 
 def _capacity(value):

@@ -22,8 +22,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.browser import make_driver  # noqa: E402  (after the path is set)
 
-#: (user, page, file): the fireworks peak for the commander, the admin's own page.
+#: (user, page, file): the city map, the fireworks peak on the Events page, the black rain on
+#: the Drainage page, the commander's and the admin's own pages.
 SHOTS = (
+    ("commander", "/", "city-map.png"),
+    ("event-manager", "/events?at=2026-10-01T21:00%2B08:00", "events.png"),
+    ("commander", "/drainage?at=2026-10-02T16:15%2B08:00", "drainage.png"),
     ("commander", "/commander", "commander.png"),
     ("admin", "/admin", "admin.png"),
 )

@@ -9,6 +9,7 @@ between hexes and Enter opens one, as a click does.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -106,6 +107,12 @@ def test_the_map_shows_coast_places_and_zones_and_fits_the_screen(walk, role, vi
         assert side["x"] >= hexmap["right"] - 1 and side["right"] <= width, "the side panel sits beside the map"
         assert side["w"] >= (500 if viewport == "wall" else 300)
     save_screenshot(driver, f"map-{role}-{viewport}")
+    if role == "commander" and viewport == "wall" and os.environ.get("HEXOPS_SCREENSHOT_DIR"):
+        # The README's street-level picture: the harbour front with its place names.
+        driver.execute_script(f"window.hexops.hexmap.maps['{map_id}'].focus({{lat: 22.2985, lon: 114.1745}})")
+        wait.until(lambda d: _data(d, map_id, "resolution") == "10")
+        driver.execute_script("return new Promise(r => setTimeout(r, 3000))")
+        save_screenshot(driver, "map-commander-zoomed")
 
 
 def test_the_keyboard_moves_between_hexes_and_enter_opens_one(walk):

@@ -80,6 +80,21 @@ def test_the_plan_exports_as_csv_and_geojson_to_commanders_only(planned, start_l
     assert other.get(f"{live.base_url}/api/v1/patrol/plans/{plan_id}.csv", timeout=30).status_code == 403
 
 
+def test_the_printable_plan_names_each_stop_by_place_and_tells_officers_what_to_do_in_plain_words(
+        planned, start_live_app):
+    url, plan_id = planned
+    live = start_live_app(url)
+    page = login_session(live.base_url, "cmd").get(f"{live.base_url}/api/v1/patrol/plans/{plan_id}/print", timeout=30)
+    assert page.status_code == 200
+    with psycopg.connect(url) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM places").fetchall()]
+    stops = page.text.count("<tr><td>")
+    named = sum(page.text.count(f"<td>{n}") for n in set(names))
+    assert stops > 0 and named >= stops, "every stop starts with a gazetteer place"
+    assert "What to do" in page.text and "control room" in page.text
+    assert "/api/" not in page.text and "POST" not in page.text
+
+
 def test_units_report_visits_once_each_and_the_dosage_reaches_the_effect_report(planned, start_live_app):
     url, plan_id = planned
     with psycopg.connect(url) as conn:

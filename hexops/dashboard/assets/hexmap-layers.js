@@ -81,7 +81,7 @@
   function drawCritical(m, ctx, k) {
     var doc = m.doc, g = m.shown;
     if (!doc || !doc.critical || !g || !m.values) { return; }
-    var critical = {}, count = 0;
+    var critical = {}, count = 0, rings = [];
     doc.critical.forEach(function (c) { critical[c] = true; });
     ctx.beginPath();
     for (var i = 0; i < g.n; i++) {
@@ -91,7 +91,15 @@
       ctx.moveTo(g.vx[s], g.vy[s]);
       for (var j = s + 1; j < e; j++) { ctx.lineTo(g.vx[j], g.vy[j]); }
       ctx.closePath();
+      rings.push(i);
       count++;
+    }
+    // Zoomed out a hex is a few pixels: ring it so that a handful among hundreds still show.
+    if (Math.abs(g.vx[g.starts[0]] - g.cx[0]) * k < 8) {
+      rings.forEach(function (c) {
+        ctx.moveTo(g.cx[c] + 9 / k, g.cy[c]);
+        ctx.arc(g.cx[c], g.cy[c], 9 / k, 0, 2 * Math.PI);
+      });
     }
     ctx.lineJoin = "round";
     ctx.lineWidth = 5 / k; ctx.strokeStyle = "rgba(0, 0, 0, 0.85)"; ctx.stroke();

@@ -31,8 +31,12 @@ What goes through the stores
   Optional keys drawn by the renderer: ``"label"`` (legend title with
   units), ``"domain": [lo, hi]`` (default: 0 .. 98th percentile),
   ``"colors": [...]`` (overrides the component's scale),
-  ``"labels": [...]`` (discrete values 0, 1, 2... named in the legend) and
+  ``"labels": [...]`` (discrete values 0, 1, 2... named in the legend),
+  ``"critical": [...]`` (discrete values whose cells are outlined) and
   ``"scale": "sqrt"`` (square-root colour scale for heavy-tailed counts).
+- ``ids.zones`` (you write, with ``zones=True``): a ``hexops.zones/1``
+  document (:func:`hexops.services.event_zones.map_document`), drawn as
+  outlines coloured by level of service.
 - ``ids.view`` (the map writes): ``{"resolution": r, "zoom": z}``; with
   several ``resolutions`` the map switches to a coarser one when zoomed out
   and your callback must answer with values of ``resolution``.

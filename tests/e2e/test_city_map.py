@@ -136,6 +136,10 @@ def test_a_configured_tile_server_is_drawn_under_the_hexes(db_url, browser, tmp_
         assert all(p.startswith(f"/{z}/") for p in tiles.paths)
         # Once drawn, a corner of the map away from the hexes shows the green tile.
         WebDriverWait(browser, 30).until(lambda b: _corner_is_green(b))
+        # The tiles replace the offline land layer, and the provider is credited on the map.
+        credit = browser.find_element(By.CSS_SELECTOR, "#map-hexmap .hexmap-attribution").text
+        assert credit == "Map tiles: 127.0.0.1"
+        assert not browser.find_element(By.ID, "map-hexmap").get_attribute("data-land-drawn")
     finally:
         http.shutdown()
         context.close()

@@ -95,3 +95,28 @@ def test_editing_or_deleting_a_zone_that_is_not_there_is_not_found_and_writes_no
         zone_edits.delete_zone(uow, "", actor="em1", at=AT)
     assert info.value.field == "zone"
     assert uow.audit.actions() == [] and "TST" in uow.crowd.zones
+
+
+def test_times_to_threshold_read_as_hours_and_minutes_or_not_within_the_horizon():
+    from hexops.dashboard.components.zone_panel import format_eta
+
+    assert format_eta(0.0) == "now" and format_eta(-3.0) == "now"
+    assert format_eta(45.2) == "45 min"
+    assert format_eta(85.0) == "1 h 25 min" and format_eta(120.0) == "2 h"
+    assert format_eta(84460.0) == "not within 2 h" and format_eta(float("inf")) == "not within 2 h"
+    assert format_eta(float("nan")) == "\u2013"
+
+
+def test_the_zone_panel_sorts_by_each_offered_order_with_zones_without_data_last():
+    import numpy as np
+    import pandas as pd
+
+    from hexops.dashboard.components.zone_panel import SORTS, sort_panel
+
+    panel = pd.DataFrame({"name": ["b", "A", "c"], "occupancy_pct": [50.0, np.nan, 90.0],
+                          "density": [1.0, np.nan, 3.0], "eta_2": [30.0, np.nan, 0.0], "eta_4": [90.0, np.nan, 10.0]},
+                         index=["Z1", "Z2", "Z3"])
+    assert list(sort_panel(panel, (2, 4), "occupancy").index) == ["Z3", "Z1", "Z2"]
+    assert list(sort_panel(panel, (2, 4), "eta").index) == ["Z3", "Z1", "Z2"]
+    assert list(sort_panel(panel, (2, 4), "name").index) == ["Z2", "Z1", "Z3"]
+    assert set(SORTS) == {"occupancy", "density", "eta", "name"}

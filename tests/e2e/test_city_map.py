@@ -152,5 +152,6 @@ def _corner_is_green(browser) -> bool:
 
     canvas = browser.find_element(By.CSS_SELECTOR, "#map-hexmap canvas")
     image = cv2.imdecode(np.frombuffer(canvas.screenshot_as_png, np.uint8), cv2.IMREAD_COLOR)
-    b, g, r = image[image.shape[0] - 8, image.shape[1] - 8].tolist()
+    # The middle of the right edge: the corners carry the buttons, the legend, the scale and the credit.
+    b, g, r = image[image.shape[0] // 2, image.shape[1] - 8].tolist()
     return g > 150 and r < 60 and b < 60

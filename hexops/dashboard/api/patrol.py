@@ -80,7 +80,7 @@ PRINT_TEMPLATE = """<!doctype html>
 <ol class="instructions">
  <li>Go to each stop in the order given; the order is random on purpose, so that patrols cannot be predicted.</li>
  <li>At each stop, stay on foot and walk the streets within about 200 m of the place named, for the time shown
-     (12 to 16 minutes). Be seen, talk to people, look out for anything that needs attention.</li>
+     (12-16 minutes). Be seen, talk to people, look out for anything that needs attention.</li>
  <li>When you arrive at and leave each stop, tell the control room (by radio or the patrol app) your unit number
      and the stop number; they record the visit.</li>
  <li>If you are called away, tell the control room which stops you missed; do not make them up later.</li>

@@ -170,6 +170,13 @@ class Settings:
     metrics_dir : Path or None
         ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable): where
         the web server's processes share their metrics; set by ``hexops serve``.
+    replica_url : str or None
+        ``HEXOPS_REPLICA_URL``: a PostgreSQL streaming replica of the
+        database; the dashboard's reads go there while it is reachable and
+        caught up, ingestion and jobs always use the primary.
+    replica_max_lag_s : float
+        ``HEXOPS_REPLICA_MAX_LAG_S``: a replica further behind than this many
+        seconds is not read from (default 30).
     """
 
     state_dir: Path = _env("HEXOPS_STATE_DIR", _path, default=PROJECT_ROOT / ".hexops")
@@ -204,6 +211,8 @@ class Settings:
     sign_ins_per_minute: int = _env("HEXOPS_SIGN_INS_PER_MINUTE", _int(1, 100_000), default=30)
     nats_url: str | None = _env("HEXOPS_NATS_URL", default=None)
     metrics_dir: Path | None = _env("PROMETHEUS_MULTIPROC_DIR", _path, default=None)
+    replica_url: str | None = _env("HEXOPS_REPLICA_URL", default=None)
+    replica_max_lag_s: float = _env("HEXOPS_REPLICA_MAX_LAG_S", _positive("seconds"), default=30.0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, warn=None) -> "Settings":

@@ -118,42 +118,69 @@ def load_ground_shares(conn: psycopg.Connection, kind: str) -> tuple[pd.DataFram
     return pairs, regions
 
 
+#: Camera-minute rows in ``[start, at)``: the committed ones, and the live preview of a minute a
+#: worker still holds (``detections_camera_latest``) while that (camera, minute) has no committed row,
+#: so nothing is counted twice.  Both sides are bounded by time: partitions are pruned and the BRIN
+#: of each day's partition finds the minutes, so the cost follows cameras x window, never history.
+_MINUTES = """
+    SELECT d.camera_id, d.minute, d.covered_s, d.people_s, d.wet_s, d.flooded_s, d.water_conf_max, d.saturated_n
+    FROM detections_camera_minute d
+    WHERE d.minute >= %(start)s AND d.minute < %(at)s
+    UNION ALL
+    SELECT l.camera_id, l.minute, l.covered_s, l.people_s, l.wet_s, l.flooded_s, l.water_conf_max, l.saturated_n
+    FROM detections_camera_latest l
+    WHERE l.minute >= %(start)s AND l.minute < %(at)s
+      AND NOT EXISTS (SELECT 1 FROM detections_camera_minute c
+                      WHERE c.minute = l.minute AND c.camera_id = l.camera_id
+                        AND c.minute >= %(start)s AND c.minute < %(at)s)
+"""
+
+
 def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedelta) -> pd.DataFrame:
-    """Each camera's summary over the minutes ``[at - window, at)`` from ``detections_camera_minute``.
+    """Each camera's summary over the minutes ``[at - window, at)``.
 
     A minute row is labelled by its start, so these are exactly the minutes
-    that ended by ``at``: nothing observed after ``at`` is read.
+    that ended by ``at``: nothing observed after ``at`` is read.  Minutes a
+    JetStream worker still holds are read from its live preview.
 
     Returns a frame indexed by ``camera_id``: ``people`` (mean visible),
     ``saturated`` (any saturated event), ``covered_s``, ``wet_s``,
     ``flooded_s`` (seconds), ``water_conf_max`` and ``last_unsaturated``
-    (people/m2 of the camera's latest unsaturated minute in the last hour,
-    NaN if none) for saturated cameras.
+    (people/m2 of the camera's latest committed unsaturated minute in the
+    last hour, NaN if none) for saturated cameras.
     """
+    # The starts of the minutes in [at - 1 h, at), newest first.
+    newest = at.replace(second=0, microsecond=0)
+    if newest == at:
+        newest -= timedelta(minutes=1)
+    lookback = [m for m in (newest - timedelta(minutes=k) for k in range(61)) if m >= at - timedelta(hours=1)]
     rows = conn.execute(
         """
         WITH recent AS (
             SELECT d.camera_id, sum(d.people_s) / nullif(sum(d.covered_s), 0) AS people,
                    sum(d.saturated_n) > 0 AS saturated, sum(d.covered_s) AS covered_s,
                    sum(d.wet_s) AS wet_s, sum(d.flooded_s) AS flooded_s, max(d.water_conf_max) AS conf
-            FROM detections_camera_minute d
-            WHERE d.minute >= %(start)s AND d.minute < %(at)s
+            FROM (""" + _MINUTES + """) d
             GROUP BY d.camera_id
             HAVING sum(d.covered_s) > 0
         ), prior AS (
-            SELECT DISTINCT ON (d.camera_id) d.camera_id,
-                   d.people_s / nullif(d.covered_s, 0) / c.fov_area_m2 AS density
-            FROM detections_camera_minute d
-            JOIN recent r ON r.camera_id = d.camera_id AND r.saturated
-            JOIN cameras c ON c.camera_id = d.camera_id
-            WHERE d.minute >= %(lookback)s AND d.minute < %(at)s AND d.saturated_n = 0 AND d.covered_s > 0
-            ORDER BY d.camera_id, d.minute DESC
+            -- Minute by minute through the primary key (minute, camera_id): a handful of
+            -- saturated cameras never scan the hour of every camera.
+            SELECT r.camera_id, p.density
+            FROM recent r JOIN cameras c ON c.camera_id = r.camera_id
+            CROSS JOIN LATERAL (
+                SELECT d.people_s / nullif(d.covered_s, 0) / c.fov_area_m2 AS density
+                FROM detections_camera_minute d
+                WHERE d.minute = ANY(%(lookback)s) AND d.camera_id = r.camera_id
+                  AND d.saturated_n = 0 AND d.covered_s > 0
+                ORDER BY d.minute DESC LIMIT 1) p
+            WHERE r.saturated
         )
         SELECT r.camera_id, r.people, r.saturated, r.covered_s, r.wet_s, r.flooded_s, r.conf, p.density
         FROM recent r LEFT JOIN prior p USING (camera_id)
         ORDER BY r.camera_id
         """,
-        {"start": at - window, "at": at, "lookback": at - timedelta(hours=1)},
+        {"start": at - window, "at": at, "lookback": lookback},
     ).fetchall()
     frame = pd.DataFrame(
         rows,
@@ -175,8 +202,7 @@ def camera_people_windows(conn: psycopg.Connection, at: datetime, window: timede
         """
         SELECT ceil(extract(epoch FROM (%(at)s - d.minute)) / %(w)s)::int - 1 AS k, d.camera_id,
                sum(d.people_s) / nullif(sum(d.covered_s), 0), sum(d.saturated_n) > 0
-        FROM detections_camera_minute d
-        WHERE d.minute >= %(start)s AND d.minute < %(at)s
+        FROM (""" + _MINUTES + """) d
         GROUP BY 1, 2
         HAVING sum(d.covered_s) > 0
         ORDER BY 1, 2
@@ -188,11 +214,29 @@ def camera_people_windows(conn: psycopg.Connection, at: datetime, window: timede
 
 
 def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
-    """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None)."""
+    """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None).
+
+    Read from ``detections_extent``, which every ingest transaction (and
+    each live preview) keeps: one row, whatever the history kept.
+    """
     row = conn.execute(
-        "SELECT min(minute), max(minute) + interval '1 minute' FROM detections_camera_minute"
+        "SELECT first_minute, last_minute + interval '1 minute' FROM detections_extent"
     ).fetchone()
-    return row[0], row[1]
+    return (row[0], row[1]) if row else (None, None)
+
+
+def input_versions(conn: psycopg.Connection) -> tuple:
+    """Versions of what the crowd and flood layouts are built from (cached read models key on it).
+
+    The camera registry's version and those of the ground shares, crowd
+    regions, event zones and low-lying places (bumped by statement triggers).
+    """
+    row = conn.execute(
+        "SELECT (SELECT version FROM camera_registry_version), "
+        "coalesce((SELECT string_agg(table_name || ':' || version, ',' ORDER BY table_name) "
+        "FROM hexops_table_versions), '')"
+    ).fetchone()
+    return (int(row[0]), row[1])
 
 
 def try_job_lock(conn: psycopg.Connection, job: str) -> bool:

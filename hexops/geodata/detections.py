@@ -245,8 +245,10 @@ def trim_extent(conn: psycopg.Connection, earliest: dt.datetime | None) -> None:
     if earliest is None:
         conn.execute("UPDATE detections_extent SET first_minute = NULL, last_minute = NULL")
     else:
-        conn.execute("UPDATE detections_extent SET first_minute = greatest(first_minute, %s), "
-                     "last_minute = greatest(last_minute, %s)", (earliest, earliest))
+        conn.execute(
+            "UPDATE detections_extent SET "
+            "first_minute = CASE WHEN last_minute < %(t)s THEN NULL ELSE greatest(first_minute, %(t)s) END, "
+            "last_minute = CASE WHEN last_minute < %(t)s THEN NULL ELSE last_minute END", {"t": earliest})
 
 
 def upsert_camera_latest(conn: psycopg.Connection, frame: pd.DataFrame) -> int:

@@ -163,9 +163,19 @@ def cell_values_sparse(
     window_s = _check_window(start, end)
     params = {"res": resolution, "start": start, "end": end, "window_s": window_s}
     if metric in _DETECTION_VALUE:
+        # Hours before the oldest 5-minute bucket kept come from the hourly tier
+        # (the 5-minute rows behind them were dropped after 90 days); both tiers
+        # hold the same additive sums, so the value adds up across them.
         query = sql.SQL(
-            "SELECT d.h3, {value} FROM detections_hex_5min d"
-            " WHERE d.resolution = %(res)s AND d.bucket >= %(start)s AND d.bucket < %(end)s"
+            "WITH tier AS (SELECT coalesce(date_trunc('hour', min(bucket)), %(end)s) AS start_5min"
+            "              FROM detections_hex_5min)"
+            " SELECT d.h3, {value} FROM ("
+            "   SELECT h3, people_s, vehicles_s, wet_s, flooded_s, covered_s FROM detections_hex_5min"
+            "   WHERE resolution = %(res)s AND bucket >= %(start)s AND bucket < %(end)s"
+            "   UNION ALL"
+            "   SELECT h3, people_s, vehicles_s, wet_s, flooded_s, covered_s FROM detections_hex_hour"
+            "   WHERE resolution = %(res)s AND bucket >= %(start)s"
+            "     AND bucket < least(%(end)s, (SELECT start_5min FROM tier))) d"
             " GROUP BY d.h3 ORDER BY d.h3"
         ).format(value=_DETECTION_VALUE[metric])
         fill = float("nan")

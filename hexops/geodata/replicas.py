@@ -176,6 +176,24 @@ class ReadRouter:
                                 and (lag is None or lag <= self.max_lag_s)) else "primary"
         return ReplicaStatus(True, reachable, lag, serving, self._detail)
 
+    def readiness(self) -> dict:
+        """The ``replica`` check of /readyz: ok when no replica is configured or it is up and caught up.
+
+        Not critical: with the replica down or behind, reads go to the
+        primary and every page still answers, so a load balancer should keep
+        the process in service and an operator should be told.
+
+        Returns
+        -------
+        dict
+            ``ok``, ``critical`` (False), ``serving`` (replica or primary),
+            ``lag_s`` (None when unknown), ``max_lag_s`` and ``detail``.
+        """
+        status = self.status()
+        ok = (not status.configured) or (status.reachable and (status.lag_s or 0.0) <= self.max_lag_s)
+        return {"ok": ok, "critical": False, "serving": status.serving, "lag_s": status.lag_s,
+                "max_lag_s": self.max_lag_s, "detail": status.detail}
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:

@@ -295,7 +295,9 @@ def load_demo_reference(uow: UnitOfWork, city) -> dict[str, int]:
 
 def demo_step(context, echo) -> None:
     """Load the demo's zones, places, rainfall and crews; calibrate; advance crowd and flood alerts."""
-    loaded = load_demo_reference(context.uow(), build_city())
+    # The city the demo loaded (its size and seed from the settings, as the demo city step builds it).
+    loaded = load_demo_reference(context.uow(), build_city(seed=context.settings.demo_seed,
+                                                           n_cameras=context.settings.demo_cameras))
     echo(f"  loaded {loaded}")
     echo(f"  calibrated {crowd.calibrate(context.uow())}")
     last = crowd.latest_data_time(context.uow())

@@ -153,6 +153,35 @@ class Prepared:
                              "minute_s": (valid["start_ns"] // (60 * aggregate.NS)) * 60,
                              "event_key": valid["key"]})
 
+    def split(self, labels: np.ndarray) -> dict[int, "Prepared"]:
+        """The batch cut into parts by one label per input row (a worker cuts its fetch by minute).
+
+        Each part keeps its rows' outcomes, reasons, valid events and
+        quarantine rows, with row positions renumbered within the part.
+        """
+        labels = np.asarray(labels)
+        out: dict[int, Prepared] = {}
+        valid_pos = self.valid["pos"]
+        first_row = self.report.first_row
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            renumber = np.full(len(labels), -1, dtype=np.int64)
+            renumber[rows] = np.arange(len(rows))
+            report = IngestReport(source=self.report.source, received=len(rows),
+                                  outcomes=self.report.outcomes[rows].copy(), first_row=first_row)
+            report.reasons = {int(renumber[p]): r for p, r in self.report.reasons.items() if labels[p] == label}
+            valid = self.valid.take(labels[valid_pos] == label)
+            valid.columns["pos"] = renumber[valid["pos"]]
+            quarantine = [q for q in self.quarantine_rows
+                          if q[0] is not None and labels[q[0] - first_row] == label]
+            out[int(label)] = Prepared(report, valid, self.registry, self.now, quarantine)
+        return out
+
+    def empty(self) -> "Prepared":
+        """A part of no rows (for batches without events), with this one's registry and time."""
+        return Prepared(IngestReport(source=self.report.source), self.valid.take(np.zeros(len(self.valid), bool)),
+                        self.registry, self.now, [])
+
     def minute_span(self) -> tuple[dt.datetime, dt.datetime] | None:
         """Start of the first and of the last minute the counted events touch (UTC), or None."""
         if len(self.valid) == 0:

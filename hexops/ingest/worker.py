@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
+import numpy as np
 import pandas as pd
 import psycopg
 from nats.js import api
@@ -40,9 +41,9 @@ from nats.js import api
 from hexops.geodata import detections
 from hexops.ingest.core import IngestReport, commit_prepared, merge_prepared, prepare_events
 from hexops.ingest.errors import BatchError
-from hexops.ingest.minutes import HeldGroup, MinuteBuffer
 from hexops.ingest.known_cameras import camera_registry
-from hexops.ingest.schema import parse_batch, parse_many
+from hexops.ingest.minutes import MINUTE_NS, HeldGroup, MinuteBuffer
+from hexops.ingest.schema import parse_batch, parse_many_counted
 from hexops.ingest.stream import DURABLE, PUBLISHED_AT, STREAM, SUBJECT_PREFIX, ensure_stream
 
 _RETRYABLE = (psycopg.OperationalError, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
@@ -58,6 +59,7 @@ class WorkerStats:
     duplicates: int = 0
     rejected: int = 0
     previews: int = 0
+    camera_minute_writes: int = 0
 
 
 class Worker:
@@ -138,20 +140,29 @@ class Worker:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _prepare(self, msgs: list) -> HeldGroup:
-        """Parse, validate and key fetched batches (a whole batch that cannot be parsed is quarantined)."""
-        bodies = [m.data for m in msgs]
+    def _prepare(self, msgs: list) -> list[HeldGroup]:
+        """Parse, validate and key fetched batches, cut by the minute each batch's events end in.
+
+        A fetch often straddles the end of a minute; cut there, each part is
+        written with its own minute, so a camera-minute row is written once.
+        A whole batch that cannot be parsed is quarantined with its reason.
+        """
         broken = []
-        frame = parse_many(bodies)
-        if frame is None:
-            frames = []
+        parsed = parse_many_counted([m.data for m in msgs])
+        if parsed is not None:
+            frame, counts = parsed
+        else:
+            frames, counts = [], []
             for m in msgs:
                 try:
                     frames.append(parse_batch(m.data)[1])
+                    counts.append(len(frames[-1]))
                 except BatchError as exc:
+                    counts.append(0)
                     broken.append((None, None, None, f"batch on {m.subject}: {exc}",
                                    {"body": m.data[:10_000].decode("utf-8", "replace")}))
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            counts = np.asarray(counts, dtype=np.int64)
 
         def prepare(conn: psycopg.Connection):
             registry = camera_registry(conn)
@@ -159,10 +170,21 @@ class Worker:
             return prepare_events(frame, registry, source=self._source)
 
         prepared = self._retrying("fetch", prepare)
-        prepared.events = None  # held for a minute: keep only what will be written
-        prepared.quarantine_rows.extend(broken)
-        return HeldGroup(msgs=list(msgs), prepared=prepared, arrived=time.monotonic(),
-                         seqs=[m.metadata.sequence.stream for m in msgs])
+        msg_of_row = np.repeat(np.arange(len(msgs)), counts)
+        ends = np.zeros(len(msgs), dtype=np.int64)
+        np.maximum.at(ends, msg_of_row[prepared.valid["pos"]], prepared.valid["end_ns"])
+        # Each batch by the minute its latest event ends in (0: no valid event).
+        minute_of_msg = -(-ends // MINUTE_NS)
+        parts = prepared.split(minute_of_msg[msg_of_row]) if len(msg_of_row) else {}
+        if broken or (minute_of_msg == 0).any():
+            part = parts.get(0) or prepared.empty()
+            part.quarantine_rows.extend(broken)
+            parts[0] = part
+        arrived = time.monotonic()
+        return [HeldGroup(msgs=[m for m, k in zip(msgs, minute_of_msg) if k == label], prepared=part,
+                          arrived=arrived, seqs=[m.metadata.sequence.stream for m, k in zip(msgs, minute_of_msg)
+                                                 if k == label])
+                for label, part in sorted(parts.items())]
 
     def _flush_preview(self) -> int:
         """Write the changed cameras' latest held minutes; returns rows written (0 on failure)."""
@@ -219,13 +241,14 @@ class Worker:
                 fresh = [m for m in msgs if not self.buffer.known(m.metadata.sequence.stream, m)]
                 if fresh:
                     idle_since = time.monotonic()
-                    group = await asyncio.to_thread(self._prepare, fresh)
+                    groups = await asyncio.to_thread(self._prepare, fresh)
                     if self.legacy:
                         # Each fetch in its own transaction, as before the minute buffer.
-                        await self._acknowledge([group], await asyncio.to_thread(self._close, [group]))
+                        await self._acknowledge(groups, await asyncio.to_thread(self._close, groups))
                         continue
-                    self.buffer.add(group)
-                    unflushed.append(group)
+                    for group in groups:
+                        self.buffer.add(group)
+                    unflushed.extend(groups)
                 now = time.monotonic()
                 if now - last_flush >= self.flush_s:
                     last_flush = now
@@ -284,6 +307,7 @@ class Worker:
         self.stats.accepted += report.accepted
         self.stats.duplicates += report.duplicates
         self.stats.rejected += report.rejected
+        self.stats.camera_minute_writes += report.camera_minute_rows
         self._write_stats({"kind": "close", "committed": committed, "events": report.received,
                            "accepted": report.accepted, "latencies_s": _latencies(msgs, committed)})
 

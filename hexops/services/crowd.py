@@ -94,7 +94,10 @@ def latest_data_time(uow: UnitOfWork) -> datetime | None:
 
 def region_history(uow: UnitOfWork, layouts, at: datetime, n: int) -> dict[str, list[np.ndarray]]:
     """Region densities in the ``n`` 5-minute windows ending at ``at``, oldest first (one query)."""
-    windows = uow.crowd.camera_people_windows(at, STEP, n)
+    return _region_densities(layouts, uow.crowd.camera_people_windows(at, STEP, n), n)
+
+
+def _region_densities(layouts, windows: pd.DataFrame, n: int) -> dict[str, list[np.ndarray]]:
     out: dict[str, list[np.ndarray]] = {kind: [] for kind in KINDS}
     for k in range(n - 1, -1, -1):
         frame = windows[windows["k"] == k].set_index("camera_id")
@@ -147,8 +150,9 @@ def snapshot(uow: UnitOfWork, at: datetime, thresholds: tuple[float, ...] = DEFA
     """Crowd estimates at ``at`` with the trend over the previous 10 minutes."""
     with uow:
         layouts = layouts or load_layouts(uow, cache)
-        history = region_history(uow, layouts, at - STEP, 2)
-        latest = uow.crowd.latest_camera_counts(at, STEP)
+        # The latest window and the two before it, in one pass over the minutes.
+        latest, windows = uow.crowd.recent_counts(at, STEP, 2)
+    history = _region_densities(layouts, windows, 2)
     out = {}
     for kind in KINDS:
         est, eta = crowd_snapshot(layouts[kind], latest, _HISTORY_MIN, np.column_stack(history[kind]), thresholds)

@@ -86,7 +86,8 @@ def run_stream(root: Path, n_cameras: int, seconds: int, fetch_batch: int = 64, 
         fh.write("\n# bench.scale stream\n" + "\n".join(f"{k} = {v}" for k, v in STREAM_SETTINGS.items()) + "\n")
     cluster.start()
     cameras = synthetic_cameras(n_cameras)
-    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds * 5 + 30)).replace(microsecond=0)
+    # Windows planned a little ahead of the wall clock (preparing 60 s of the city takes about 30 s here).
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds + 60)).replace(microsecond=0)
     days = sorted({(start + dt.timedelta(seconds=s)).date() for s in (0, seconds + 120)})
     out: dict = {"cameras": n_cameras, "seconds": seconds, "rate_events_per_s": n_cameras}
     try:
@@ -104,7 +105,7 @@ def run_stream(root: Path, n_cameras: int, seconds: int, fetch_batch: int = 64, 
                 procs = bench_ingest._workers(2, server, url, stats, mode, fetch_batch, extra)
                 # The same planned seconds each time: publishing follows the wall clock from now.
                 begin = max(start, dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=2))
-                t0 = time.time()
+                t0 = begin.timestamp() + 1  # the first second's batches go out once it has ended
                 try:
                     asyncio.run(bench_ingest.publish_live(server, planned, begin))
                     published = time.time()

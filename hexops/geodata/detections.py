@@ -52,12 +52,13 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_stage_hex (
 TRUNCATE ingest_stage_keys, ingest_stage_cam, ingest_stage_hex;
 """
 
+#: What the live preview keeps of a camera's held minute (what readers add up).
+LATEST_COLUMNS: tuple[str, ...] = ("covered_s", "people_s", "wet_s", "flooded_s", "saturated_n", "water_conf_max")
+
 _LATEST_STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage_latest (
-    camera_id text, minute_s bigint, n_events integer, covered_s double precision,
-    people_s double precision, vehicles_s double precision, wet_s double precision,
-    flooded_s double precision, saturated_n integer, people_max integer,
-    vehicles_max integer, water_conf_max real);
+    camera_id text, minute_s bigint, covered_s double precision, people_s double precision,
+    wet_s double precision, flooded_s double precision, saturated_n integer, water_conf_max real);
 TRUNCATE ingest_stage_latest;
 """
 
@@ -255,7 +256,7 @@ def upsert_camera_latest(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
     """Set cameras' latest held minute in ``detections_camera_latest`` (replacing what was there).
 
     ``frame`` has ``camera_id``, ``minute_s`` (epoch seconds, UTC) and
-    :data:`AGG_COLUMNS`, one row per camera: the sums of the events a
+    :data:`LATEST_COLUMNS`, one row per camera: the sums of the events a
     worker holds for that minute.  A row whose (camera, minute) has been
     committed to ``detections_camera_minute`` is ignored by readers, so
     nothing is counted twice.
@@ -263,9 +264,9 @@ def upsert_camera_latest(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
     if len(frame) == 0:
         return 0
     conn.execute(_LATEST_STAGE_DDL)
-    copy_frame(conn, "ingest_stage_latest", ["camera_id", "minute_s", *AGG_COLUMNS], frame)
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in AGG_COLUMNS)
-    assign = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in AGG_COLUMNS)
+    copy_frame(conn, "ingest_stage_latest", ["camera_id", "minute_s", *LATEST_COLUMNS], frame)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in LATEST_COLUMNS)
+    assign = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in LATEST_COLUMNS)
     statement = sql.SQL(
         "INSERT INTO detections_camera_latest AS t (camera_id, minute, {cols}) "
         "SELECT camera_id, to_timestamp(minute_s), {cols} FROM ingest_stage_latest ORDER BY camera_id "

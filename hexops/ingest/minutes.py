@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hexops.geodata.detections import AGG_COLUMNS, MAX_COLUMNS
+from hexops.geodata.detections import LATEST_COLUMNS, MAX_COLUMNS
 from hexops.ingest import aggregate
 from hexops.ingest.core import Prepared
 
 MINUTE_NS = 60 * aggregate.NS
-_INTEGER_COLUMNS = frozenset({"n_events", "saturated_n", "people_max", "vehicles_max"})
+_INTEGER_COLUMNS = frozenset({"saturated_n"})
 
 
 @dataclass
@@ -69,7 +69,7 @@ class HeldGroup:
 
 
 class LivePreview:
-    """Each camera's latest minute of held events, summed as the camera-minute rows are.
+    """Each camera's latest minute of held events, summed as the camera-minute rows are (what readers use).
 
     Cameras are slots in growing arrays, so a registry change (new cameras)
     only adds slots.  ``dirty`` marks cameras changed since the last flush.
@@ -80,7 +80,7 @@ class LivePreview:
         self._ids: list[str] = []
         self._maps: dict[int, np.ndarray] = {}
         self.minute_s = np.zeros(0, dtype=np.int64)
-        self.sums = {name: np.zeros(0) for name in AGG_COLUMNS}
+        self.sums = {name: np.zeros(0) for name in LATEST_COLUMNS}
         self.dirty = np.zeros(0, dtype=bool)
 
     def _slots(self, registry) -> np.ndarray:
@@ -94,7 +94,7 @@ class LivePreview:
             if grow > 0:
                 self.minute_s = np.concatenate([self.minute_s, np.full(grow, -1, dtype=np.int64)])
                 self.dirty = np.concatenate([self.dirty, np.zeros(grow, dtype=bool)])
-                for name in AGG_COLUMNS:
+                for name in LATEST_COLUMNS:
                     self.sums[name] = np.concatenate([self.sums[name], np.zeros(grow)])
             mapped = self._maps[registry.version] = np.fromiter(
                 (self._slot_of[c] for c in registry.ids), dtype=np.int64, count=len(registry.ids))
@@ -122,7 +122,7 @@ class LivePreview:
         newer = bucket > current
         same = bucket == current
         self.minute_s[slots[newer]] = bucket[newer]
-        for name in AGG_COLUMNS:
+        for name in LATEST_COLUMNS:
             value = pieces[name][last].astype(float)
             column = self.sums[name]
             column[slots[newer]] = value[newer]
@@ -140,7 +140,7 @@ class LivePreview:
         self.dirty[slots] = False
         ids = np.asarray(self._ids, dtype=object)[slots] if len(slots) else np.zeros(0, dtype=object)
         frame = pd.DataFrame({"camera_id": ids, "minute_s": self.minute_s[slots]})
-        for name in AGG_COLUMNS:
+        for name in LATEST_COLUMNS:
             values = self.sums[name][slots]
             frame[name] = np.rint(values).astype(np.int64) if name in _INTEGER_COLUMNS else values
         return frame
@@ -204,10 +204,16 @@ class MinuteBuffer:
         self.groups.append(group)
 
     def take_closable(self, now: float, everything: bool = False) -> list[HeldGroup]:
-        """Remove and return the groups whose minutes are over (or held too long)."""
+        """Remove and return the groups whose minutes are over (or held too long).
+
+        A group held ``hold_s`` takes every group of its minute (and earlier)
+        with it, so a minute that ends the stream is still written at once.
+        """
         cutoff = self.cutoff_ns()
-        ready = [g for g in self.groups
-                 if everything or g.closes_at_ns <= cutoff or now - g.arrived >= self.hold_s]
+        expired = [g.closes_at_ns for g in self.groups if now - g.arrived >= self.hold_s]
+        if expired:
+            cutoff = max(cutoff, -(-max(expired) // MINUTE_NS) * MINUTE_NS)
+        ready = [g for g in self.groups if everything or g.closes_at_ns <= cutoff]
         if ready:
             taken = {id(g) for g in ready}
             self.groups = [g for g in self.groups if id(g) not in taken]

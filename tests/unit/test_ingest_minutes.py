@@ -76,8 +76,8 @@ def test_the_preview_holds_each_cameras_latest_minute_and_replaces_it_when_a_new
     buffer.add(_group(_events(50, {"CAM-A": 4, "CAM-B": 2}), registry, [1]))
     buffer.add(_group(_events(51, {"CAM-A": 6}), registry, [2]))
     rows = buffer.preview.take_dirty().set_index("camera_id")
-    assert rows.loc["CAM-A", "people_s"] == 10 and rows.loc["CAM-A", "n_events"] == 2
-    assert rows.loc["CAM-A", "people_max"] == 6 and rows.loc["CAM-B", "people_s"] == 2
+    assert rows.loc["CAM-A", "people_s"] == 10 and rows.loc["CAM-A", "covered_s"] == 2
+    assert rows.loc["CAM-A", "water_conf_max"] == pytest.approx(0.9) and rows.loc["CAM-B", "people_s"] == 2
     assert rows.loc["CAM-A", "minute_s"] == int(T0.timestamp())
     buffer.add(_group(_events(61, {"CAM-A": 3}), registry, [3]))
     # A late event of the older minute does not go back into the preview.
@@ -160,3 +160,13 @@ def test_a_fetch_cut_by_minute_keeps_every_row_its_outcome_and_reason_once():
     merged = merge_prepared([first, second], registry, source="test")
     assert merged.report.outcomes.tolist() == prepared.report.outcomes.tolist()
     assert merged.minute["people_s"].sum() == prepared.minute["people_s"].sum()
+
+
+def test_a_minute_that_ends_the_stream_is_let_go_whole_when_its_first_group_has_waited_hold_s():
+    registry = _registry()
+    buffer = MinuteBuffer(grace_s=5, hold_s=10)
+    for k, second in enumerate(range(60, 90)):
+        buffer.add(_group(_events(second, {"CAM-A": 1}), registry, [second], arrived=100.0 + k))
+    # No later event moves the minute's end past: only the first group's wait lets it go, with all the others.
+    assert buffer.take_closable(now=109.0) == []
+    assert len(buffer.take_closable(now=110.0)) == 30

@@ -145,18 +145,17 @@ INSERT INTO detections_extent (first_minute, last_minute)
 -- no indexed column changes and half of every page is left free, so the
 -- updates are HOT.
 CREATE TABLE detections_camera_latest (
+    -- Only what readers add up; the columns that change every flush sit together in the
+    -- middle, so each update's WAL record carries little more than them (prefix and
+    -- suffix compression of HOT updates).
     camera_id      text PRIMARY KEY,
     minute         timestamptz NOT NULL,
-    n_events       integer NOT NULL DEFAULT 0,
     covered_s      double precision NOT NULL DEFAULT 0,
     people_s       double precision NOT NULL DEFAULT 0,
-    people_max     integer NOT NULL DEFAULT 0,
-    vehicles_s     double precision NOT NULL DEFAULT 0,
-    vehicles_max   integer NOT NULL DEFAULT 0,
     wet_s          double precision NOT NULL DEFAULT 0,
     flooded_s      double precision NOT NULL DEFAULT 0,
-    water_conf_max real NOT NULL DEFAULT 0,
-    saturated_n    integer NOT NULL DEFAULT 0
+    saturated_n    integer NOT NULL DEFAULT 0,
+    water_conf_max real NOT NULL DEFAULT 0
 ) WITH (fillfactor = 50);
 
 -- Versions of tables whose read models the application caches.

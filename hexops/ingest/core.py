@@ -201,12 +201,15 @@ def prepare_events(
     policy: IngestPolicy | None = None,
     first_row: int = 1,
     owner: str | None = None,
+    aggregated: bool = True,
 ) -> Prepared:
     """The CPU half of ingestion: validate, key and aggregate (no database).
 
     Aggregates assume every valid event is new; :func:`commit_prepared`
     recomputes them in the rare case that some turn out to be duplicates.
-    Parameters are those of :func:`ingest_events`.
+    Parameters are those of :func:`ingest_events`; ``aggregated=False``
+    leaves the aggregates to :func:`merge_prepared` (a worker holding the
+    batch merges it with others before writing).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     policy = policy or IngestPolicy()
@@ -229,7 +232,8 @@ def prepare_events(
     rows = [(first_row + pos, _text_or_none(events, "event_id", pos), _text_or_none(events, "camera_id", pos),
              reason, _payload(events, pos)) for pos, reason in report.reasons.items()]
     prepared = Prepared(report, EventColumns(columns), registry, now, rows, events=events)
-    prepared.aggregate()
+    if aggregated:
+        prepared.aggregate()
     return prepared
 
 

@@ -167,7 +167,7 @@ class Worker:
         def prepare(conn: psycopg.Connection):
             registry = camera_registry(conn)
             conn.rollback()
-            return prepare_events(frame, registry, source=self._source)
+            return prepare_events(frame, registry, source=self._source, aggregated=False)
 
         prepared = self._retrying("fetch", prepare)
         msg_of_row = np.repeat(np.arange(len(msgs)), counts)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hexops.ingest.core import merge_prepared, prepare_events
 from hexops.ingest.minutes import HeldGroup, MinuteBuffer
-from hexops.ingest.registry import CameraRegistry
+from hexops.ingest.known_cameras import CameraRegistry
 
 T0 = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.timezone.utc)
 CAMERAS = ["CAM-A", "CAM-B", "CAM-C"]

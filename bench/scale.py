@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--hours", default="6,24", help="Camera-minute history of the large city, two depths.")
     parser.add_argument("--hex-days", type=float, default=7.0)
     parser.add_argument("--stream-seconds", type=int, default=60)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--skip-stream", action="store_true")
     parser.add_argument("--skip-cities", action="store_true")
     parser.add_argument("--workdir", type=Path, default=None, help="Where to build (default: a temporary directory).")

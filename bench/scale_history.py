@@ -122,10 +122,16 @@ def fill_hex_buckets(url: str, start: dt.datetime, end: dt.datetime, progress=No
 
 
 def analyze(url: str) -> None:
-    """Planner statistics and BRIN summaries after a bulk load (autovacuum gets there within minutes)."""
+    """Settle a bulk load as autovacuum and the checkpointer would, before anything is timed.
+
+    Vacuum (visibility map, BRIN summaries) and statistics of the tables
+    read by the pages, then a checkpoint so that writing out the load's
+    dirty pages does not compete with the first measurements.
+    """
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class c "
-                     "ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'brin'")
         for table in ("detections_camera_minute", "detections_hex_5min", "cameras", "camera_ground_shares",
                       "crowd_regions", "detections_camera_latest"):
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+        conn.execute("SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class c "
+                     "ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'brin'")
+        conn.execute("CHECKPOINT")

@@ -59,6 +59,8 @@ def roll_up(uow: UnitOfWork, now: dt.datetime, *, max_hours: int = MAX_HOURS_PER
                 return 0
             cursor = _hour(first)
         while cursor < until and done < max_hours:
+            # A backfill or a demo replaying October rolls up months no job made a partition for.
+            uow.detections.ensure_partitions("detections_hex_hour", [cursor.date()])
             uow.storage.roll_up_hours(cursor, cursor + HOUR)
             cursor += HOUR
             uow.storage.set_rollup_done_until(cursor)

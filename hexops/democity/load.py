@@ -20,6 +20,7 @@ evenings are about nine million events).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Callable, Iterator
@@ -152,7 +153,8 @@ def load_detections(uow, city: DemoCity, start: datetime = scenarios.DEMO_START,
     A chunk whose span already holds camera-minute rows is skipped (chunks
     are committed whole, so a loaded chunk is complete), so a window can be
     loaded in parts and re-run cheaply.  Each chunk is simulated only when
-    it is needed: memory follows the chunk, not the window.
+    it is needed (the next one while this one is written): memory follows
+    two chunks, not the window.
 
     Returns
     -------
@@ -165,12 +167,16 @@ def load_detections(uow, city: DemoCity, start: datetime = scenarios.DEMO_START,
     chunk = chunk or chunk_length(len(city.cameras), window_s)
     accepted = 0
     steps = _chunk_bounds(start, end, chunk)
-    with uow:
-        for a, b in tqdm(steps, desc="detections", unit="chunk", disable=not show_progress):
-            if uow.reference.any_between("detections_camera_minute", "minute", a, b):
-                uow.rollback()
-                continue
-            events = simulate_detections(city, a, b, window_s=window_s, seed=city.seed if seed is None else seed)
+    seed = city.seed if seed is None else seed
+    # The next chunk is simulated (NumPy, mostly outside the GIL) while this one is written.
+    with uow, ThreadPoolExecutor(max_workers=1, thread_name_prefix="democity-simulate") as pool:
+        todo = [(a, b) for a, b in steps if not uow.reference.any_between("detections_camera_minute", "minute", a, b)]
+        uow.rollback()
+        pending = pool.submit(simulate_detections, city, *todo[0], window_s=window_s, seed=seed) if todo else None
+        for k, (a, b) in enumerate(tqdm(todo, desc="detections", unit="chunk", disable=not show_progress)):
+            events = pending.result()
+            pending = (pool.submit(simulate_detections, city, *todo[k + 1], window_s=window_s, seed=seed)
+                       if k + 1 < len(todo) else None)
             # As if each chunk arrived live: its events are judged against the
             # chunk's end, well within the ingest policy's late-event window.
             report = ingest_events(uow.conn, events, source="simulator", now=b.to_pydatetime())

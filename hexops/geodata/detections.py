@@ -120,8 +120,14 @@ def ensure_partitions(conn: psycopg.Connection, table: str, days: Iterable[dt.da
 
 
 def prepare_staging(conn: psycopg.Connection) -> None:
-    """Create (once per session) and empty the temporary staging tables."""
+    """Create (once per session) and empty the temporary staging tables.
+
+    The merges sort a minute of a city's rows (1.7 M camera-minute pieces for
+    a demo chunk of 5-minute windows at 60,000 cameras): sorted in memory
+    rather than in files on disk, for the rest of the transaction.
+    """
     conn.execute(_STAGING_DDL)
+    conn.execute("SET LOCAL work_mem = '256MB'")
 
 
 def claim_event_keys(conn: psycopg.Connection, keys: pd.DataFrame, max_rounds: int = 20) -> pd.DataFrame:
@@ -150,7 +156,7 @@ def claim_event_keys(conn: psycopg.Connection, keys: pd.DataFrame, max_rounds: i
             written = conn.execute(
                 "INSERT INTO ingest_event_keys AS t (camera_id, minute, keys) "
                 "SELECT camera_id, to_timestamp(minute_s), array_agg(event_key) FROM ingest_stage_keys "
-                "GROUP BY minute_s, camera_id ORDER BY minute_s, camera_id "
+                "GROUP BY minute_s, camera_id ORDER BY minute_s, camera_id COLLATE \"C\" "
                 "ON CONFLICT (minute, camera_id) DO UPDATE SET keys = t.keys || excluded.keys "
                 "WHERE NOT (t.keys && excluded.keys)"
             ).rowcount
@@ -198,7 +204,7 @@ def upsert_camera_minute(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
     statement = sql.SQL(
         "INSERT INTO detections_camera_minute AS t (camera_id, minute, {cols}) "
         "SELECT camera_id, to_timestamp(minute_s), {cols} FROM ingest_stage_cam "
-        "ORDER BY minute_s, camera_id "
+        "ORDER BY minute_s, camera_id COLLATE \"C\" "
         "ON CONFLICT (minute, camera_id) DO UPDATE SET {merge}"
     ).format(cols=cols, merge=_merge_set(AGG_COLUMNS))
     return conn.execute(statement).rowcount
@@ -269,7 +275,8 @@ def upsert_camera_latest(conn: psycopg.Connection, frame: pd.DataFrame) -> int:
     assign = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in LATEST_COLUMNS)
     statement = sql.SQL(
         "INSERT INTO detections_camera_latest AS t (camera_id, minute, {cols}) "
-        "SELECT camera_id, to_timestamp(minute_s), {cols} FROM ingest_stage_latest ORDER BY camera_id "
+        "SELECT camera_id, to_timestamp(minute_s), {cols} FROM ingest_stage_latest "
+        "ORDER BY camera_id COLLATE \"C\" "
         "ON CONFLICT (camera_id) DO UPDATE SET minute = excluded.minute, {assign} "
         "WHERE t.minute <= excluded.minute"
     ).format(cols=cols, assign=assign)

@@ -73,9 +73,15 @@ END $$;
 
 -- Time first (see 2. above).  The ingest merges name these columns in their
 -- ON CONFLICT clauses, which any column order of the same key satisfies.
+-- Camera ids compare byte by byte ("C"): the keys' B-trees and the merges' sorts compare
+-- millions of ids a minute at 60,000 cameras, and the database's C.UTF-8 collation goes
+-- through the C library's collation for each comparison (measured: a minute-ordered insert of
+-- 1.7 M rows 3.8 s against 2.6 s).  Ids are ASCII codes, so the order is the same.
 ALTER TABLE detections_camera_minute DROP CONSTRAINT detections_camera_minute_pkey;
+ALTER TABLE detections_camera_minute ALTER COLUMN camera_id TYPE text COLLATE "C";
 ALTER TABLE detections_camera_minute ADD PRIMARY KEY (minute, camera_id);
 ALTER TABLE ingest_event_keys DROP CONSTRAINT ingest_event_keys_pkey;
+ALTER TABLE ingest_event_keys ALTER COLUMN camera_id TYPE text COLLATE "C";
 ALTER TABLE ingest_event_keys ADD PRIMARY KEY (minute, camera_id);
 ALTER TABLE detections_hex_5min DROP CONSTRAINT detections_hex_5min_pkey;
 ALTER TABLE detections_hex_5min ADD PRIMARY KEY (bucket, h3);
@@ -148,7 +154,7 @@ CREATE TABLE detections_camera_latest (
     -- Only what readers add up; the columns that change every flush sit together in the
     -- middle, so each update's WAL record carries little more than them (prefix and
     -- suffix compression of HOT updates).
-    camera_id      text PRIMARY KEY,
+    camera_id      text COLLATE "C" PRIMARY KEY,
     minute         timestamptz NOT NULL,
     covered_s      double precision NOT NULL DEFAULT 0,
     people_s       double precision NOT NULL DEFAULT 0,

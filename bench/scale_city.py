@@ -26,7 +26,7 @@ STEP = stepping.STEP
 
 
 def prepare_city(url: str, n_cameras: int, end: dt.datetime, camera_hours: float, hex_days: float,
-                 say=print) -> dict:
+                 say=print, super_url: str | None = None) -> dict:
     """Load and fill one city (see the module docstring); returns what was written and how long it took."""
     started = time.perf_counter()
     city = build_city(seed=7, n_cameras=n_cameras)
@@ -42,19 +42,20 @@ def prepare_city(url: str, n_cameras: int, end: dt.datetime, camera_hours: float
                                               progress=lambda line: say(f"    {line}"))
     minute_rows = scale_history.fill_camera_minutes(url, end - dt.timedelta(hours=camera_hours), end,
                                                     progress=lambda line: say(f"    {line}"))
-    scale_history.analyze(url)
+    scale_history.analyze(url, super_url)
     clock.set_scenario(UnitOfWork.for_url(url), end, stop_at=end, actor="bench")
     return {"cameras": len(city.cameras), "camera_minute_rows": minute_rows, "hex_rows": hex_rows,
             "reference": reference, "calibrate_s": round(calibrate_s, 1),
             "prepare_s": round(time.perf_counter() - started, 1)}
 
 
-def deepen(url: str, end: dt.datetime, from_hours: float, to_hours: float, say=print) -> int:
+def deepen(url: str, end: dt.datetime, from_hours: float, to_hours: float, say=print,
+           super_url: str | None = None) -> int:
     """More camera-minute history before what is there: ``[end - to_hours, end - from_hours)``."""
     rows = scale_history.fill_camera_minutes(url, end - dt.timedelta(hours=to_hours),
                                              end - dt.timedelta(hours=from_hours),
                                              progress=lambda line: say(f"    {line}"))
-    scale_history.analyze(url)
+    scale_history.analyze(url, super_url)
     return rows
 
 

@@ -121,7 +121,7 @@ def fill_hex_buckets(url: str, start: dt.datetime, end: dt.datetime, progress=No
     return total
 
 
-def analyze(url: str) -> None:
+def analyze(url: str, super_url: str | None = None) -> None:
     """Settle a bulk load as autovacuum and the checkpointer would, before anything is timed.
 
     Vacuum (visibility map, BRIN summaries) and statistics of the tables
@@ -134,4 +134,6 @@ def analyze(url: str) -> None:
             conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
         conn.execute("SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class c "
                      "ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'brin'")
-        conn.execute("CHECKPOINT")
+    if super_url:
+        with psycopg.connect(super_url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")

@@ -48,14 +48,11 @@ class ServedApp:
         self.context.close()
 
 
-def create_admin(database_url: str, username: str) -> None:
-    """A signed-in-able admin (every page) in the bench database."""
-    import psycopg
-
+def create_admin(app: ServedApp, username: str) -> None:
+    """A signed-in-able admin (every page) in the served database (audited with the app's key)."""
     from hexops.services import accounts
 
-    with psycopg.connect(database_url) as conn:
-        accounts.create_user(conn, username, "admin", PASSWORD, None, actor="bench")
+    accounts.create_user(app.context.uow(), username, "admin", PASSWORD, None, actor="bench")
 
 
 def sign_in(base_url: str, username: str) -> requests.Session:

@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from bench import ingest as bench_ingest
 from hexops.geodata import detections, migrate
@@ -43,9 +42,7 @@ MODES = {"combined": (), "today": ("--hold-s", "0")}
 
 
 def _database(cluster: PrivateCluster, name: str, cameras, days: list[dt.date]) -> str:
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = cluster.url(name)
+    url = cluster.create_database(name)
     migrate.apply_all(url)
     with psycopg.connect(url) as conn:
         copy_cameras(conn, cameras)
@@ -100,8 +97,9 @@ def run_stream(root: Path, n_cameras: int, seconds: int, fetch_batch: int = 64, 
             nats_root = root / f"nats-{mode}"
             nats_proc, server = bench_ingest._start_nats(nats_root)
             url = urls[mode]
+            super_url = cluster.url(f"stream_{mode}", role="super")
             try:
-                since = _wal_lsn(url, checkpoint=True)
+                since = _wal_lsn(super_url, checkpoint=True)
                 procs = bench_ingest._workers(2, server, url, stats, mode, fetch_batch, extra)
                 # The same planned seconds each time: publishing follows the wall clock from now.
                 begin = max(start, dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=2))
@@ -114,7 +112,7 @@ def run_stream(root: Path, n_cameras: int, seconds: int, fetch_batch: int = 64, 
                     durable = time.time()
                 finally:
                     bench_ingest._stop(procs)
-                wal = _wal_bytes(url, since)
+                wal = _wal_bytes(super_url, since)
             finally:
                 nats_proc.terminate()
                 nats_proc.wait(timeout=10)

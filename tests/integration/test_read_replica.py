@@ -4,10 +4,10 @@ The dashboard's reads go to the replica while it is up and caught up; when
 the replica lags too far or dies, they fall back to the primary, and the
 pages keep answering.  Ingestion-side writes always go to the primary.
 
-The clusters are the private cluster's own (``hexops.geodata.cluster``);
-``start_standby`` takes a replication conninfo, so when the private cluster
-moves to password authentication and an application role, the test passes
-a replication role's conninfo and nothing else changes.
+The clusters are the private cluster's own (``hexops.geodata.cluster``),
+with password authentication and its three roles: the app and the pages
+connect as the application's role on both servers, replication as the
+cluster's superuser.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 from hexops.geodata import migrate
 from hexops.geodata.cluster import PrivateCluster
+from hexops.geodata.cluster_auth import APP
 from hexops.geodata.db import Database
 from hexops.geodata.replicas import ReadRouter, replica_lag_s
 from hexops.geodata.standby import enable_replication, start_standby, wait_caught_up
@@ -39,14 +40,14 @@ def clusters():
     root = Path(tempfile.mkdtemp(prefix="hexops-replica-"))
     primary = PrivateCluster(root / "primary", throwaway=True)
     enable_replication(primary)
-    primary_url = primary.start()
+    owner_url = primary.start()
     standby = None
     try:
-        migrate.apply_all(primary_url)
-        insert_map_fixture(primary_url)
-        create_user(primary_url, "replica-commander", "commander")
+        migrate.apply_all(owner_url, app_role=APP)
+        insert_map_fixture(owner_url)
+        create_user(primary.url(role="app"), "replica-commander", "commander")
         standby = start_standby(primary, root / "standby")
-        wait_caught_up(primary_url, standby.url())
+        wait_caught_up(owner_url, standby.url())
         yield primary, standby
     finally:
         if standby is not None:
@@ -72,25 +73,26 @@ def _values(app: LiveApp, session) -> dict:
 
 def test_a_replica_made_by_pg_basebackup_is_a_hot_standby_that_follows_the_primary(clusters):
     primary, standby = clusters
-    with psycopg.connect(standby.url()) as conn:
+    with psycopg.connect(standby.url(role="app")) as conn:
         assert replica_lag_s(conn) is not None
         (rows,) = conn.execute("SELECT count(*) FROM detections_hex_5min").fetchone()
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("DELETE FROM detections_hex_5min")
-    with psycopg.connect(primary.url()) as conn:
+    with psycopg.connect(primary.url(role="app")) as conn:
         assert replica_lag_s(conn) is None
         assert conn.execute("SELECT count(*) FROM detections_hex_5min").fetchone()[0] == rows
 
 
 def test_the_map_reads_the_replica_and_falls_back_to_the_primary_when_the_replica_dies(clusters, tmp_path):
     primary, standby = clusters
-    app = LiveApp(primary.url(), tmp_path, replica_url=standby.url(), replica_max_lag_s=3600.0)
+    app = LiveApp(primary.url(role="app"), tmp_path, replica_url=standby.url(role="app"),
+                  replica_max_lag_s=3600.0)
     try:
         commander = login_session(app.base_url, "replica-commander")
         assert _values(app, commander) == {0: 0.5, 1: 0.75}
         # Freeze the replica's replay and write on the primary: a read that does not
         # see the new row was served by the replica.
-        with psycopg.connect(standby.url(), autocommit=True) as conn:
+        with psycopg.connect(standby.url(role="super"), autocommit=True) as conn:
             conn.execute("SELECT pg_wal_replay_pause()")
         _add_people(primary.url(), 300 * 36.0)
         assert 2 not in _values(app, commander)
@@ -113,17 +115,17 @@ def test_the_map_reads_the_replica_and_falls_back_to_the_primary_when_the_replic
     finally:
         app.stop()
         standby.start()
-        with psycopg.connect(standby.url(), autocommit=True) as conn:
+        with psycopg.connect(standby.url(role="super"), autocommit=True) as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
 
 
 def test_a_replica_further_behind_than_allowed_is_not_read(clusters):
     primary, standby = clusters
     wait_caught_up(primary.url(), standby.url())
-    database = Database(primary.url(), min_size=1, max_size=2).open()
-    router = ReadRouter(database, standby.url(), max_lag_s=1.0, lag_every_s=0.0)
+    database = Database(primary.url(role="app"), min_size=1, max_size=2).open()
+    router = ReadRouter(database, standby.url(role="app"), max_lag_s=1.0, lag_every_s=0.0)
     try:
-        with psycopg.connect(standby.url(), autocommit=True) as conn:
+        with psycopg.connect(standby.url(role="super"), autocommit=True) as conn:
             conn.execute("SELECT pg_wal_replay_pause()")
         _add_people(primary.url(), 300 * 48.0)
         time.sleep(2.5)
@@ -138,7 +140,7 @@ def test_a_replica_further_behind_than_allowed_is_not_read(clusters):
         assert status.serving == "primary" and status.lag_s > 1.0
         assert router.readiness()["ok"] is False
     finally:
-        with psycopg.connect(standby.url(), autocommit=True) as conn:
+        with psycopg.connect(standby.url(role="super"), autocommit=True) as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
         router.close()
         database.close()

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from hexops.geodata import heatmap
-from hexops.geodata.ingest_retention import day_partitions
+from hexops.geodata.ingest_retention import day_partitions, drop_partition
 from hexops.geodata.uow import UnitOfWork
 from hexops.ingest.core import ingest_events
 from hexops.ingest.errors import IngestError
@@ -60,7 +60,7 @@ def test_the_map_reads_hours_whose_5_minute_rows_were_dropped_from_the_hourly_ti
     window = (T0, T0 + dt.timedelta(hours=2))
     with psycopg.connect(cameras_db_url) as conn:
         before = heatmap.cell_values_sparse(conn, "people", 9, *window)
-        conn.execute("DROP TABLE detections_hex_5min_p20260314")
+        drop_partition(conn, "detections_hex_5min_p20260314")  # as retention does, past 90 days
         after = heatmap.cell_values_sparse(conn, "people", 9, *window)
         newer = heatmap.cell_values_sparse(conn, "people", 9, T0 + dt.timedelta(days=1),
                                            T0 + dt.timedelta(days=1, hours=1))

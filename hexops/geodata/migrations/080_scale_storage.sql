@@ -31,8 +31,11 @@ ALTER TABLE hexops_partitioned_tables
 -- a range not yet summarised matches every query, so without it the
 -- newest rows of a day, which every page reads, were read with all of the
 -- day's unsummarised pages.
+--
+-- As before (migration 035), it runs with its owner's rights (the application
+-- role owns no table), for registered tables only, with a fixed search_path.
 CREATE OR REPLACE FUNCTION hexops_ensure_day_partitions(parent text, first_day date, last_day date)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     t record;
     d date;

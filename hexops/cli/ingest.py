@@ -191,10 +191,11 @@ def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: s
     from hexops.ingest.worker import Worker
 
     context = get_context(ctx)
+    # Events are judged against the product's clock (a demo replay's scenario time).
     worker = Worker(_servers(nats_urls), context.database_url(), durable=durable,
                     subjects=[s.strip() for s in subjects.split(",") if s.strip()],
                     fetch_batch=fetch_batch, ack_wait_s=ack_wait, flush_s=flush_s, hold_s=hold_s,
-                    stats_file=stats_file)
+                    stats_file=stats_file, now=lambda: context.clock().now())
     click.echo(f"worker {durable} on {subjects}: consuming", err=True)
     try:
         stats = asyncio.run(worker.run(idle_exit_s=idle_exit))

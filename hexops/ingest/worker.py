@@ -92,12 +92,16 @@ class Worker:
     stats_file : Path, optional
         Append one JSON line per commit (``kind`` ``preview`` or ``close``,
         events, publish-to-commit latencies).
+    now : callable, optional
+        The product clock (``now() -> datetime``, UTC) a fetch's events are
+        judged against (too far ahead, too old); default wall-clock time.  A
+        demo replay passes its scenario clock.
     """
 
     def __init__(self, servers: list[str], database_url: str, *, durable: str = DURABLE,
                  subjects: str | list[str] = f"{SUBJECT_PREFIX}.>", fetch_batch: int = 64,
                  ack_wait_s: float = 150.0, flush_s: float = 1.0, hold_s: float = 75.0, grace_s: float = 5.0,
-                 stats_file: Path | None = None, log=None):
+                 stats_file: Path | None = None, log=None, now=None):
         self.servers = servers
         self.database_url = database_url
         self.durable = durable
@@ -112,6 +116,7 @@ class Worker:
         self._conns: dict[str, psycopg.Connection] = {}
         self._log = log or (lambda text: print(text, file=sys.stderr, flush=True))
         self._source = f"nats:{','.join(self.subjects)}"
+        self._now = now
 
     def _connection(self, role: str) -> psycopg.Connection:
         """The connection of one role: ``fetch`` (registry, previews) or ``close`` (the writes)."""
@@ -167,7 +172,8 @@ class Worker:
         def prepare(conn: psycopg.Connection):
             registry = camera_registry(conn)
             conn.rollback()
-            return prepare_events(frame, registry, source=self._source, aggregated=False)
+            now = self._now() if self._now is not None else None
+            return prepare_events(frame, registry, source=self._source, now=now, aggregated=False)
 
         prepared = self._retrying("fetch", prepare)
         msg_of_row = np.repeat(np.arange(len(msgs)), counts)

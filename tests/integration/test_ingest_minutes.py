@@ -120,3 +120,25 @@ def test_a_held_minute_is_read_from_the_preview_and_counted_once_after_it_is_wri
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM detections_camera_minute").fetchone()[0] == len(cameras)
         assert conn.execute("SELECT count(*) FROM detections_camera_latest").fetchone()[0] == len(cameras)
+
+
+@pytest.mark.timeout(150)
+def test_a_worker_judges_events_against_the_product_clock_it_is_given(db_url, nats_nodes):
+    from hexops.ingest.validate import IngestPolicy
+
+    server = nats_nodes.start_single()
+    wait_for_jetstream([server])
+    cameras = _city(db_url)
+    # A replay's scenario: two days ago by the wall clock, far beyond the late-event window.
+    scenario_start = START - dt.timedelta(days=2)
+    assert dt.datetime.now(dt.timezone.utc) - scenario_start > dt.timedelta(seconds=IngestPolicy().max_late_s)
+    frames = list(stream_frames(cameras, StreamSpec(scenario_start, seconds=60, period_s=1)))
+    asyncio.run(publish_batches([server], _batches(cameras, frames)))
+    scenario_now = scenario_start + dt.timedelta(minutes=2)
+    worker = Worker([server], db_url, fetch_batch=16, flush_s=0.2, hold_s=60.0, ack_wait_s=150.0,
+                    log=lambda _t: None, now=lambda: scenario_now)
+    stats = asyncio.run(worker.run(idle_exit_s=3.0))
+    assert stats.rejected == 0
+    assert stats.accepted == len(frames) * len(cameras)
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM detections_camera_minute").fetchone()[0] == len(cameras)

@@ -117,3 +117,27 @@ def test_the_maintenance_job_reports_each_tier_and_the_panel_shows_their_sizes(c
 
     panel = str(render(sizes, "admin"))
     assert "detections_hex_hour" in panel and "admin-storage-table" in panel
+
+
+def test_a_live_demo_rewind_takes_the_scale_tiers_back_to_its_cut(cameras_db_url):
+    from hexops.geodata import demo, detections
+
+    _ingest(cameras_db_url, T0, 3)
+    partitions.roll_up(UnitOfWork.for_url(cameras_db_url), T0 + dt.timedelta(hours=10))
+    cut = T0 + dt.timedelta(hours=1, minutes=30)
+    with psycopg.connect(cameras_db_url) as conn:
+        # A held minute's preview from after the cut, as a replay stopped mid-way leaves it.
+        conn.execute("INSERT INTO detections_camera_latest (camera_id, minute, covered_s, people_s) "
+                     "VALUES ('CAM-A', %s, 60, 600)", (T0 + dt.timedelta(hours=2, minutes=50),))
+        assert detections.extent(conn)[1] == T0 + dt.timedelta(hours=2, minutes=59)
+        deleted = demo.rewind(conn, cut, T0)
+        conn.commit()
+        extent = detections.extent(conn)
+        hours = [r[0] for r in conn.execute("SELECT DISTINCT bucket FROM detections_hex_hour ORDER BY 1")]
+        previews = conn.execute("SELECT count(*) FROM detections_camera_latest").fetchone()[0]
+        cursor = conn.execute("SELECT done_until FROM hexops_rollup_cursors").fetchone()[0]
+    # The alert jobs step no further than the extent: it ends where the kept detections end.
+    assert extent == (T0, cut - dt.timedelta(minutes=1))
+    assert deleted["detections_camera_latest"] == 1 and previews == 0
+    # The hour holding the cut is rolled up again once the replay has brought it.
+    assert hours == [T0] and cursor == T0 + dt.timedelta(hours=1)

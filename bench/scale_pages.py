@@ -92,13 +92,23 @@ class Callbacks:
         raise KeyError(f"no callback has the output {output!r}")
 
     def call(self, output: str, values: dict[str, object], changed: str) -> requests.Response:
-        """Post the callback of ``output`` with input/state ``values`` (``id.property`` -> value)."""
+        """Post the callback of ``output`` with input/state ``values`` (``id.property`` -> value).
+
+        A wildcard (``ALL``) dependency, such as the alert lists' tick boxes, is
+        sent as the browser sends it when nothing matches: an empty list.
+        """
         spec = self.find(output)
+
+        def entry(dep: dict):
+            if dep["id"].startswith("{"):
+                return []
+            return dict(dep, value=values.get(f"{dep['id']}.{dep['property']}"))
+
         body = {
             "output": spec["output"],
             "outputs": _outputs(spec["output"]) if spec["output"].startswith("..") else _outputs(spec["output"])[0],
-            "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}")) for i in spec["inputs"]],
-            "state": [dict(s, value=values.get(f"{s['id']}.{s['property']}")) for s in spec["state"]],
+            "inputs": [entry(i) for i in spec["inputs"]],
+            "state": [entry(s) for s in spec["state"]],
             "changedPropIds": [changed],
         }
         response = self.http.post(self.base_url + "/_dash-update-component", data=json.dumps(body),
@@ -129,11 +139,12 @@ def measure_pages(app: ServedApp, username: str, repeats: int = 5) -> dict:
 
     http = sign_in(app.base_url, username)
     callbacks = Callbacks(app.base_url, http)
+    # The pages as a browser ticks them at the product clock (no time pinned: ``*-at.data`` None).
     events = timed(lambda: callbacks.call(
-        "crowd-zones.children", {"crowd-tick.n_intervals": 1, "crowd-replay.value": 0}, "crowd-tick.n_intervals"),
+        "crowd-zones.children", {"crowd-tick.n_intervals": 1, "crowd-at.data": None}, "crowd-tick.n_intervals"),
         repeats)
     drainage = timed(lambda: callbacks.call(
-        "drainage-alerts.children", {"drainage-tick.n_intervals": 1, "drainage-replay.value": 0},
+        "drainage-alerts.children", {"drainage-tick.n_intervals": 1, "drainage-at.data": None},
         "drainage-tick.n_intervals"), repeats)
     map_spec = next(s for s in callbacks.specs if any(i["id"] == "map-window-length" for i in s["inputs"]))
     map_output = map_spec["output"].strip(".").split("...")[0]

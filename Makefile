@@ -8,7 +8,8 @@ HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
 .PHONY: demo demo-static demo-deps test setup system-deps web-test-deps venv serve db-up db-down clean \
-        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging
+        bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging \
+        bench-scale
 
 setup: system-deps venv
 
@@ -31,16 +32,19 @@ $(STAMP): pyproject.toml
 # The live demo: the scenario replayed from FROM at SPEED times real time (see README, "make demo").
 FROM ?= 2026-10-01T19:00+08:00
 SPEED ?= 10
+# make demo CAMERAS=60000 replays the 2028-size city (same seed, any size); make demo-static too.
+CAMERAS ?=
+DEMO_CITY = $(if $(CAMERAS),--cameras $(CAMERAS))
 
 demo-deps:
 	@bash scripts/ensure_system_deps.sh --for demo
 
 demo: demo-deps venv
-	$(HEXOPS) demo live --from $(FROM) --speed $(SPEED)
+	$(HEXOPS) demo live --from $(FROM) --speed $(SPEED) $(DEMO_CITY)
 
 # Everything loaded at once and held at the end of the data (no replay).
 demo-static: demo-deps venv
-	$(HEXOPS) demo
+	$(HEXOPS) demo $(DEMO_CITY)
 
 serve: venv
 	$(HEXOPS) serve
@@ -82,6 +86,10 @@ bench-audit: setup
 
 bench-paging: setup
 	$(PY) -m bench.paging
+
+# The 5,200- and 60,000-camera cities side by side (needs about 40 GB free; see docs/scaling.md).
+bench-scale: setup
+	$(PY) -m bench.scale
 
 clean:
 	-$(HEXOPS) db down

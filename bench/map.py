@@ -47,6 +47,7 @@ def prepare_database(workdir: Path):
     from hexops.geodata.cluster import PrivateCluster
     from hexops.democity import build_city, scenarios
     from hexops.democity.load import load_city, load_detections
+    from hexops.geodata.uow import UnitOfWork
 
     cluster = PrivateCluster(workdir / "pg", throwaway=True)
     cluster.start()
@@ -55,11 +56,11 @@ def prepare_database(workdir: Path):
     steps = tqdm(total=3, desc="demo city", unit="step")
     city = build_city(seed=7, n_cameras=5200)
     steps.update()
-    load_city(url, city, progress=lambda line: steps.set_postfix_str(line[:40]))
+    load_city(UnitOfWork.for_url(url), city, progress=lambda line: steps.set_postfix_str(line[:40]))
     steps.update()
     # The fireworks evening: enough detections for the map to show a real pattern.
     end = scenarios.DEMO_START + timedelta(hours=21)
-    load_detections(url, city, end - timedelta(hours=3), end, show_progress=False)
+    load_detections(UnitOfWork.for_url(url), city, end - timedelta(hours=3), end)
     steps.update()
     steps.close()
     return cluster, url

@@ -19,6 +19,7 @@ from hexops.clock import Clock
 from hexops.geodata import audit
 from hexops.geodata.cluster import PrivateCluster
 from hexops.geodata.db import Database
+from hexops.geodata.replicas import ReadRouter
 from hexops.geodata.uow import UnitOfWork
 from hexops.services import clock as clock_service
 from hexops.services.cache import ReadCache
@@ -45,6 +46,7 @@ class AppContext:
     _lock: Lock = field(default_factory=Lock)
     cache: ReadCache = field(default_factory=ReadCache)
     _clock: tuple[float, Clock] | None = None
+    _reads: ReadRouter | None = None
 
     def _resolve_urls(self) -> None:
         if self._database_url is not None:
@@ -115,6 +117,20 @@ class AppContext:
         """A new unit of work on the pool, for one service call."""
         return UnitOfWork(lambda: self.db.connection())
 
+    @property
+    def reads(self) -> ReadRouter:
+        """Where read-only work connects: the replica (``HEXOPS_REPLICA_URL``) if usable, else the primary."""
+        primary = self.db
+        with self._lock:
+            if self._reads is None:
+                self._reads = ReadRouter(primary, self.settings.replica_url,
+                                         max_lag_s=self.settings.replica_max_lag_s)
+            return self._reads
+
+    def read_uow(self) -> UnitOfWork:
+        """A read-only unit of work for a page's or API's reads (replica or primary; it cannot write)."""
+        return UnitOfWork(self.reads.connection)
+
     def clock(self) -> Clock:
         """The product's one clock (scenario or wall), re-read from the database every few seconds."""
         cached = self._clock
@@ -123,6 +139,9 @@ class AppContext:
         return cached[1]
 
     def close(self) -> None:
+        if self._reads is not None:
+            self._reads.close()
+            self._reads = None
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -174,6 +174,17 @@ class Settings:
     metrics_dir : Path or None
         ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable): where
         the web server's processes share their metrics; set by ``hexops serve``.
+    replica_url : str or None
+        ``HEXOPS_REPLICA_URL``: a PostgreSQL streaming replica of the
+        database; the dashboard's reads go there while it is reachable and
+        caught up, ingestion and jobs always use the primary.
+    replica_max_lag_s : float
+        ``HEXOPS_REPLICA_MAX_LAG_S``: a replica further behind than this many
+        seconds is not read from (default 30).
+    demo_cameras, demo_seed : int
+        ``HEXOPS_DEMO_CAMERAS``, ``HEXOPS_DEMO_SEED``: the size (default 5,200
+        cameras, at least 100) and seed (default 7) of the city ``hexops
+        demo`` loads.
     """
 
     state_dir: Path = _env("HEXOPS_STATE_DIR", _path, default=PROJECT_ROOT / ".hexops")
@@ -209,6 +220,10 @@ class Settings:
     sign_ins_per_minute: int = _env("HEXOPS_SIGN_INS_PER_MINUTE", _int(1, 100_000), default=30)
     nats_url: str | None = _env("HEXOPS_NATS_URL", default=None)
     metrics_dir: Path | None = _env("PROMETHEUS_MULTIPROC_DIR", _path, default=None)
+    replica_url: str | None = _env("HEXOPS_REPLICA_URL", default=None)
+    replica_max_lag_s: float = _env("HEXOPS_REPLICA_MAX_LAG_S", _positive("seconds"), default=30.0)
+    demo_cameras: int = _env("HEXOPS_DEMO_CAMERAS", _int(100, 200_000), default=5200)
+    demo_seed: int = _env("HEXOPS_DEMO_SEED", _int(0), default=7)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, warn=None) -> "Settings":

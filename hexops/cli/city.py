@@ -20,12 +20,19 @@ def city() -> None:
 
 @city.command("load")
 @click.option("--full", is_flag=True, help="Detections for the whole 48-hour demo window (several minutes).")
+@click.option("--cameras", "n_cameras", type=click.IntRange(100, 200_000), default=None,
+              help="Cameras, scenario cameras included (default HEXOPS_DEMO_CAMERAS or 5200).")
+@click.option("--seed", type=click.IntRange(0), default=None, help="City seed (default HEXOPS_DEMO_SEED or 7).")
 @click.pass_context
-def load(ctx: click.Context, full: bool) -> None:
+def load(ctx: click.Context, full: bool, n_cameras: int | None, seed: int | None) -> None:
     """Load the demo city and its detections (what ``make demo`` does); skips what is there."""
     from hexops.services.democity import load_demo_city
 
-    load_demo_city(get_context(ctx).database_url(), click.echo, full=full)
+    app_ctx = get_context(ctx)
+    settings = app_ctx.settings
+    load_demo_city(app_ctx.uow(), click.echo, full=full, show_progress=True,
+                   n_cameras=n_cameras or settings.demo_cameras,
+                   seed=settings.demo_seed if seed is None else seed)
 
 
 @city.command("generate")

@@ -6,10 +6,17 @@ the detection stream from a chosen moment through NATS JetStream, with every
 process under one supervisor (see :mod:`hexops.services.demo_live`).
 ``demo publish`` and ``demo receiver`` are the replay's own processes,
 started by the supervisor.
+
+Both build the demo city of the same size and seed: ``--cameras N`` and
+``--seed S`` (on ``demo`` or on ``demo live``; ``make demo CAMERAS=N``), by
+default ``HEXOPS_DEMO_CAMERAS`` and ``HEXOPS_DEMO_SEED`` (5,200 cameras, seed
+7).  ``hexops demo --cameras 60000`` loads the 2028-size city whole;
+``hexops demo live --cameras 60000`` replays it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import time
@@ -28,6 +35,27 @@ def register(root: click.Group) -> None:
     root.add_command(demo)
 
 
+def city_options(command):
+    """``--cameras`` and ``--seed``: the demo city's size and seed, on ``demo`` and ``demo live`` alike."""
+    command = click.option("--seed", type=click.IntRange(0), default=None,
+                           help="Demo city seed (default HEXOPS_DEMO_SEED or 7).")(command)
+    return click.option("--cameras", "n_cameras", type=click.IntRange(100, 200_000), default=None,
+                        help="Cameras of the demo city, the 80 scenario cameras included (default "
+                             "HEXOPS_DEMO_CAMERAS or 5,200; 60000 for the 2028 network); a smaller city is "
+                             "quicker.")(command)
+
+
+def use_city(ctx: click.Context, n_cameras: int | None, seed: int | None) -> None:
+    """Make the settings' demo city (``demo_cameras``, ``demo_seed``) the one the options ask for."""
+    if n_cameras is None and seed is None:
+        return
+    app_ctx = get_context(ctx)
+    settings = app_ctx.settings
+    app_ctx.settings = dataclasses.replace(
+        settings, demo_cameras=settings.demo_cameras if n_cameras is None else n_cameras,
+        demo_seed=settings.demo_seed if seed is None else seed)
+
+
 def _exit_on_sigterm() -> None:
     # The supervisor stops its children with SIGTERM: leave as cleanly as from Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -35,12 +63,15 @@ def _exit_on_sigterm() -> None:
 
 @click.group(invoke_without_command=True)
 @click.option("--no-serve", is_flag=True, help="Prepare everything, then exit.")
+@city_options
 @click.pass_context
-def demo(ctx: click.Context, no_serve: bool) -> None:
+def demo(ctx: click.Context, no_serve: bool, n_cameras: int | None, seed: int | None) -> None:
     """Start the private cluster, migrate, load the demo city and serve the dashboard.
 
-    ``hexops demo live`` replays the scenario live instead (what ``make demo`` runs).
+    ``hexops demo live`` replays the scenario live instead (what ``make demo`` runs);
+    ``--cameras``/``--seed`` given here apply to it too.
     """
+    use_city(ctx, n_cameras, seed)
     if ctx.invoked_subcommand is not None:
         return
     from hexops.cli.serve import demo_steps, serve
@@ -67,8 +98,7 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
 @click.option("--port", default=None, type=int, help="Dashboard port (default HEXOPS_PORT or 8050).")
 @click.option("--job-workers", default=2, show_default=True, type=click.IntRange(1, 8),
               help="Background job workers.")
-@click.option("--cameras", default=None, type=click.IntRange(80, 100_000),
-              help="Cameras of the demo city replayed (default: make demo's 5,200); a smaller city is quicker.")
+@city_options
 @click.option("--no-web", is_flag=True, help="Run everything but the dashboard (a headless replay).")
 @click.option("--no-serve", is_flag=True, help="Prepare the replay (rewind, history, clock held at --from), then exit.")
 @click.option("--allow-any-database", is_flag=True,
@@ -76,18 +106,23 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
                    "(the replay deletes its detections from --from on and every alert).")
 @click.pass_context
 def live(ctx: click.Context, start_text: str, speed: float, history_text: str, port: int | None,
-         job_workers: int, cameras: int | None, no_web: bool, no_serve: bool, allow_any_database: bool) -> None:
-    """Replay the demo city's detections live from --from at --speed, through JetStream, with every process supervised."""
+         job_workers: int, n_cameras: int | None, seed: int | None, no_web: bool, no_serve: bool,
+         allow_any_database: bool) -> None:
+    """Replay the demo city's detections live from --from at --speed, through JetStream, with every process supervised.
+
+    The city is the one ``hexops demo`` would load (``--cameras``, ``--seed``, default the settings').
+    """
     from hexops.cli.serve import child_env, demo_steps, web_and_workers
     from hexops.geodata.cluster import free_port
     from hexops.geodata.uow import UnitOfWork
     from hexops.jobs.supervisor import Supervisor
     from hexops.services import clock, demo_live
-    from hexops.services.democity import DEMO_CAMERAS, DEMO_SEED
     from hexops.times import parse_duration, parse_instant
 
+    use_city(ctx, n_cameras, seed)
     app_ctx = get_context(ctx)
     settings = app_ctx.settings
+    city = (settings.demo_seed, settings.demo_cameras)
     no_history = history_text.strip() in ("0", "0s", "0m", "0h")
     history = timedelta(0) if no_history else parse_duration(history_text, "--history")
     plan = demo_live.plan_replay(parse_instant(start_text, "--from"), speed, history)
@@ -107,7 +142,7 @@ def live(ctx: click.Context, start_text: str, speed: float, history_text: str, p
     for order, label, step in demo_steps():
         click.echo(f"[{order:02d}] {label}")
         if order == 10:
-            demo_live.load_history(url, plan, click.echo, cameras=cameras)
+            demo_live.load_history(app_ctx.uow(), plan, click.echo, city=city)
         else:
             step(app_ctx, click.echo)
     click.echo(f"replay ready in {time.monotonic() - started:.1f} s")
@@ -119,7 +154,7 @@ def live(ctx: click.Context, start_text: str, speed: float, history_text: str, p
     receiver_port, nats_port = free_port(), free_port()
     receiver_url = f"http://127.0.0.1:{receiver_port}{demo_live.RECEIVER_PATH}"
     replay_id, secret = demo_live.start_replay(app_ctx.uow(), plan, receiver_url, actor="system:demo",
-                                               city=(DEMO_SEED, cameras or DEMO_CAMERAS))
+                                               city=city)
     demo_dir = settings.state_dir / "demo"
     secret_file = _write_secret(demo_dir / "receiver.secret", secret)
     nats_url = f"nats://127.0.0.1:{nats_port}"

@@ -171,26 +171,31 @@ def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | N
               help="Subject filter(s), comma-separated, e.g. hexops.detections.HKPF.> for one owner's pool, "
                    "or hexops.detections.*.YTM,hexops.detections.*.KC for a worker's districts.")
 @click.option("--fetch-batch", type=click.IntRange(1, 1_000), default=64, show_default=True,
-              help="Batches per transaction.")
-@click.option("--ack-wait", type=float, default=30.0, show_default=True,
-              help="Seconds before an unacked batch is redelivered.")
+              help="Batches per fetch.")
+@click.option("--ack-wait", type=click.FloatRange(min=0.5), default=150.0, show_default=True,
+              help="Seconds before an unacked batch is redelivered (batches are held at most half of it).")
+@click.option("--flush-s", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between writes of the cameras' latest held minutes (what pages see live).")
+@click.option("--hold-s", type=click.FloatRange(min=0.0), default=75.0, show_default=True,
+              help="Longest a batch is held before it is written; 0 writes every fetch at once.")
 @click.option("--idle-exit", type=float, default=None, help="Exit after this many idle seconds.")
 @click.option("--stats-file", type=click.Path(path_type=Path), default=None,
               help="Append one JSON line per commit (events, latencies): for benchmarks.")
 @click.pass_context
 def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: str, fetch_batch: int,
-                   ack_wait: float, idle_exit: float | None, stats_file: Path | None) -> None:
-    """Run an ingest worker: durable JetStream pull consumer, ack after commit."""
+                   ack_wait: float, flush_s: float, hold_s: float, idle_exit: float | None,
+                   stats_file: Path | None) -> None:
+    """Run an ingest worker: durable JetStream pull consumer, each camera-minute written once, ack after commit."""
     import asyncio
 
-    from hexops.ingest.stream import Worker
+    from hexops.ingest.worker import Worker
 
     context = get_context(ctx)
     # Events are judged against the product's clock (a demo replay's scenario time).
     worker = Worker(_servers(nats_urls), context.database_url(), durable=durable,
                     subjects=[s.strip() for s in subjects.split(",") if s.strip()],
-                    fetch_batch=fetch_batch, ack_wait_s=ack_wait, stats_file=stats_file,
-                    now=lambda: context.clock().now())
+                    fetch_batch=fetch_batch, ack_wait_s=ack_wait, flush_s=flush_s, hold_s=hold_s,
+                    stats_file=stats_file, now=lambda: context.clock().now())
     click.echo(f"worker {durable} on {subjects}: consuming", err=True)
     try:
         stats = asyncio.run(worker.run(idle_exit_s=idle_exit))

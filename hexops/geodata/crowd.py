@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+
+from hexops.geodata import crowd_counts
 
 
 def unknown_cameras(conn: psycopg.Connection, camera_ids: Iterable[str]) -> set[str]:
@@ -119,49 +122,52 @@ def load_ground_shares(conn: psycopg.Connection, kind: str) -> tuple[pd.DataFram
 
 
 def latest_camera_counts(conn: psycopg.Connection, at: datetime, window: timedelta) -> pd.DataFrame:
-    """Each camera's summary over the minutes ``[at - window, at)`` from ``detections_camera_minute``.
+    """Each camera's summary over the minutes ``[at - window, at)``.
 
     A minute row is labelled by its start, so these are exactly the minutes
-    that ended by ``at``: nothing observed after ``at`` is read.
+    that ended by ``at``: nothing observed after ``at`` is read.  Minutes a
+    JetStream worker still holds are read from its live preview (see
+    :mod:`hexops.geodata.crowd_counts`).
 
-    Returns a frame indexed by ``camera_id``: ``people`` (mean visible),
+    Returns a frame indexed by ``camera_id`` (in no particular order): ``people`` (mean visible),
     ``saturated`` (any saturated event), ``covered_s``, ``wet_s``,
     ``flooded_s`` (seconds), ``water_conf_max`` and ``last_unsaturated``
-    (people/m2 of the camera's latest unsaturated minute in the last hour,
-    NaN if none) for saturated cameras.
+    (people/m2 of the camera's latest committed unsaturated minute in the
+    last hour, NaN if none) for saturated cameras.
     """
-    rows = conn.execute(
-        """
-        WITH recent AS (
-            SELECT d.camera_id, sum(d.people_s) / nullif(sum(d.covered_s), 0) AS people,
-                   sum(d.saturated_n) > 0 AS saturated, sum(d.covered_s) AS covered_s,
-                   sum(d.wet_s) AS wet_s, sum(d.flooded_s) AS flooded_s, max(d.water_conf_max) AS conf
-            FROM detections_camera_minute d
-            WHERE d.minute >= %(start)s AND d.minute < %(at)s
-            GROUP BY d.camera_id
-            HAVING sum(d.covered_s) > 0
-        ), prior AS (
-            SELECT DISTINCT ON (d.camera_id) d.camera_id,
-                   d.people_s / nullif(d.covered_s, 0) / c.fov_area_m2 AS density
-            FROM detections_camera_minute d
-            JOIN recent r ON r.camera_id = d.camera_id AND r.saturated
-            JOIN cameras c ON c.camera_id = d.camera_id
-            WHERE d.minute >= %(lookback)s AND d.minute < %(at)s AND d.saturated_n = 0 AND d.covered_s > 0
-            ORDER BY d.camera_id, d.minute DESC
-        )
-        SELECT r.camera_id, r.people, r.saturated, r.covered_s, r.wet_s, r.flooded_s, r.conf, p.density
-        FROM recent r LEFT JOIN prior p USING (camera_id)
-        ORDER BY r.camera_id
-        """,
-        {"start": at - window, "at": at, "lookback": at - timedelta(hours=1)},
-    ).fetchall()
-    frame = pd.DataFrame(
-        rows,
-        columns=["camera_id", "people", "saturated", "covered_s", "wet_s", "flooded_s", "water_conf_max",
-                 "last_unsaturated"],
-    ).set_index("camera_id")
+    return latest_from_windows(conn, at, crowd_counts.camera_windows(conn, at, window, 1, water=True))
+
+
+def latest_from_windows(conn: psycopg.Connection, at: datetime, windows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`latest_camera_counts`' frame from window 0 of :func:`crowd_counts.camera_windows` (``water=True``)."""
+    seen = windows[windows["covered_s_0"] > 0]
+    frame = pd.DataFrame({
+        "people": seen["people_s_0"] / seen["covered_s_0"], "saturated": seen["saturated_0"].astype(bool),
+        "covered_s": seen["covered_s_0"], "wet_s": seen["wet_s"], "flooded_s": seen["flooded_s"],
+        "water_conf_max": seen["water_conf_max"], "last_unsaturated": np.nan,
+    }, index=seen.index)
+    saturated = frame.index[frame["saturated"].to_numpy()].tolist()
+    if saturated:
+        frame.loc[saturated, "last_unsaturated"] = crowd_counts.last_unsaturated(conn, at, saturated).reindex(
+            saturated).to_numpy()
     return frame.astype({"people": float, "saturated": bool, "covered_s": float, "wet_s": float,
                          "flooded_s": float, "water_conf_max": float, "last_unsaturated": float})
+
+
+def people_from_windows(windows: pd.DataFrame, n: int, first: int = 0) -> pd.DataFrame:
+    """:func:`camera_people_windows`' long frame from windows ``first .. first + n - 1``, renumbered from 0."""
+    parts = []
+    for k in range(n):
+        column = first + k
+        covered = windows[f"covered_s_{column}"].to_numpy()
+        seen = covered > 0
+        parts.append(pd.DataFrame({
+            "k": k, "camera_id": windows.index[seen],
+            "people": windows[f"people_s_{column}"].to_numpy()[seen] / covered[seen],
+            "saturated": windows[f"saturated_{column}"].to_numpy()[seen]}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["k", "camera_id", "people",
+                                                                                  "saturated"])
+    return out.astype({"k": int, "people": float, "saturated": bool})
 
 
 def camera_people_windows(conn: psycopg.Connection, at: datetime, window: timedelta, n: int) -> pd.DataFrame:
@@ -169,30 +175,47 @@ def camera_people_windows(conn: psycopg.Connection, at: datetime, window: timede
 
     Window ``k`` (0 = the latest) holds the minutes ``[at - (k+1)*window, at - k*window)``.
     Returns ``k``, ``camera_id``, ``people``, ``saturated`` (the trend's history:
-    no saturation prior is applied here).
+    no saturation prior is applied here), by window, cameras in no particular order.
     """
-    rows = conn.execute(
-        """
-        SELECT ceil(extract(epoch FROM (%(at)s - d.minute)) / %(w)s)::int - 1 AS k, d.camera_id,
-               sum(d.people_s) / nullif(sum(d.covered_s), 0), sum(d.saturated_n) > 0
-        FROM detections_camera_minute d
-        WHERE d.minute >= %(start)s AND d.minute < %(at)s
-        GROUP BY 1, 2
-        HAVING sum(d.covered_s) > 0
-        ORDER BY 1, 2
-        """,
-        {"at": at, "w": window.total_seconds(), "start": at - n * window},
-    ).fetchall()
-    frame = pd.DataFrame(rows, columns=["k", "camera_id", "people", "saturated"])
-    return frame.astype({"k": int, "people": float, "saturated": bool})
+    return people_from_windows(crowd_counts.camera_windows(conn, at, window, n), n)
+
+
+def recent_counts(conn: psycopg.Connection, at: datetime, window: timedelta,
+                  n_history: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a crowd snapshot at ``at`` reads, in one pass: the latest counts and the history before them.
+
+    Returns ``(latest, history)``: :func:`latest_camera_counts` over
+    ``[at - window, at)`` and :func:`camera_people_windows` over the
+    ``n_history`` windows before that.
+    """
+    windows = crowd_counts.camera_windows(conn, at, window, n_history + 1, water=True)
+    return latest_from_windows(conn, at, windows), people_from_windows(windows, n_history, first=1)
 
 
 def detection_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
-    """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None)."""
+    """Start of the first minute and end of the last minute with camera detections (UTC), or (None, None).
+
+    Read from ``detections_extent``, which every ingest transaction (and
+    each live preview) keeps: one row, whatever the history kept.
+    """
     row = conn.execute(
-        "SELECT min(minute), max(minute) + interval '1 minute' FROM detections_camera_minute"
+        "SELECT first_minute, last_minute + interval '1 minute' FROM detections_extent"
     ).fetchone()
-    return row[0], row[1]
+    return (row[0], row[1]) if row else (None, None)
+
+
+def input_versions(conn: psycopg.Connection) -> tuple:
+    """Versions of what the crowd and flood layouts are built from (cached read models key on it).
+
+    The camera registry's version and those of the ground shares, crowd
+    regions, event zones and low-lying places (bumped by statement triggers).
+    """
+    row = conn.execute(
+        "SELECT (SELECT version FROM camera_registry_version), "
+        "coalesce((SELECT string_agg(table_name || ':' || version, ',' ORDER BY table_name) "
+        "FROM hexops_table_versions), '')"
+    ).fetchone()
+    return (int(row[0]), row[1])
 
 
 def try_job_lock(conn: psycopg.Connection, job: str) -> bool:

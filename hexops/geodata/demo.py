@@ -49,12 +49,37 @@ def rewind(conn: psycopg.Connection, cut: datetime, machines_from: datetime,
         cur = conn.execute(sql.SQL("DELETE FROM {} WHERE {} >= %s").format(
             sql.Identifier(table), sql.Identifier(column)), (cut,))
         deleted[table] = cur.rowcount
+    _rewind_scale_tiers(conn, cut, deleted)
     for table in ("crowd_alerts", "flood_transitions", "flood_hex_states", "crew_plans"):
         deleted[table] = conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table))).rowcount
     conn.execute("DELETE FROM alert_cursors")
     for machine in machines:
         conn.execute("INSERT INTO alert_cursors (job, as_of) VALUES (%s, %s)", (machine, machines_from))
     return deleted
+
+
+def _rewind_scale_tiers(conn: psycopg.Connection, cut: datetime, deleted: dict[str, int]) -> None:
+    """The storage tiers of migration 080 as they were at ``cut`` (part of :func:`rewind`).
+
+    - ``detections_camera_latest``: the live previews of held minutes go
+      (a preview at or after the cut would be read as data from the future,
+      and a later preview blocks earlier ones from replacing it);
+    - ``detections_hex_hour``: the hour holding the cut and every later one
+      go, and the roll-up's cursor moves back to that hour, so the hours are
+      rolled up again once the replay has brought their detections;
+    - ``detections_extent``: its latest minute becomes the latest one kept
+      (the alert jobs step no further than it, so they wait for the replay).
+    """
+    hour = conn.execute("SELECT date_trunc('hour', %s::timestamptz)", (cut,)).fetchone()[0]
+    deleted["detections_camera_latest"] = conn.execute(
+        "DELETE FROM detections_camera_latest WHERE minute >= %s", (cut,)).rowcount
+    deleted["detections_hex_hour"] = conn.execute(
+        "DELETE FROM detections_hex_hour WHERE bucket >= %s", (hour,)).rowcount
+    conn.execute("UPDATE hexops_rollup_cursors SET done_until = %s WHERE done_until > %s", (hour, hour))
+    conn.execute(
+        "UPDATE detections_extent SET last_minute = kept.last, "
+        "first_minute = CASE WHEN kept.last IS NULL THEN NULL ELSE first_minute END "
+        "FROM (SELECT max(minute) AS last FROM detections_camera_minute) AS kept")
 
 
 def retire_endpoints(conn: psycopg.Connection) -> int:

@@ -163,9 +163,19 @@ def cell_values_sparse(
     window_s = _check_window(start, end)
     params = {"res": resolution, "start": start, "end": end, "window_s": window_s}
     if metric in _DETECTION_VALUE:
+        # Hours before the oldest 5-minute bucket kept come from the hourly tier
+        # (the 5-minute rows behind them were dropped after 90 days); both tiers
+        # hold the same additive sums, so the value adds up across them.
         query = sql.SQL(
-            "SELECT d.h3, {value} FROM detections_hex_5min d"
-            " WHERE d.resolution = %(res)s AND d.bucket >= %(start)s AND d.bucket < %(end)s"
+            "WITH tier AS (SELECT coalesce(date_trunc('hour', min(bucket)), %(end)s) AS start_5min"
+            "              FROM detections_hex_5min)"
+            " SELECT d.h3, {value} FROM ("
+            "   SELECT h3, people_s, vehicles_s, wet_s, flooded_s, covered_s FROM detections_hex_5min"
+            "   WHERE resolution = %(res)s AND bucket >= %(start)s AND bucket < %(end)s"
+            "   UNION ALL"
+            "   SELECT h3, people_s, vehicles_s, wet_s, flooded_s, covered_s FROM detections_hex_hour"
+            "   WHERE resolution = %(res)s AND bucket >= %(start)s"
+            "     AND bucket < least(%(end)s, (SELECT start_5min FROM tier))) d"
             " GROUP BY d.h3 ORDER BY d.h3"
         ).format(value=_DETECTION_VALUE[metric])
         fill = float("nan")
@@ -178,6 +188,9 @@ def cell_values_sparse(
         fill = 0.0
     else:
         raise HeatmapQueryError(f"metric: expected one of {sorted(METRICS)}, got {metric!r}")
+    # At 60,000 cameras a 3-hour window's plan costs enough to be JIT-compiled, which takes
+    # longer (tens of ms) than the aggregate it would speed up.
+    conn.execute("SET LOCAL jit = off")
     rows = conn.execute(query, params).fetchall()
     cells = np.array([r[0] for r in rows], dtype=np.int64)
     values = np.array([np.nan if r[1] is None else float(r[1]) for r in rows], dtype=float)
@@ -211,7 +224,12 @@ def cell_values(
 
 
 def data_time_range(conn: psycopg.Connection) -> tuple[datetime | None, datetime | None]:
-    """First and last 5-minute bucket holding detections (UTC), or (None, None)."""
+    """First and last 5-minute bucket holding detections (UTC), or (None, None).
+
+    Each partition's primary key leads with ``bucket`` (migration 080), so
+    min() and max() read the two ends of each partition's index rather than
+    every row: the cost follows the number of partitions kept, not the rows.
+    """
     row = conn.execute("SELECT min(bucket), max(bucket) FROM detections_hex_5min").fetchone()
     return row[0], row[1]
 

@@ -17,6 +17,12 @@ def keep_days(conn: psycopg.Connection) -> dict[str, int]:
     return {name: int(days) for name, days in rows}
 
 
+def periods(conn: psycopg.Connection) -> dict[str, str]:
+    """Partition period (``day`` or ``month``) of every registered partitioned table."""
+    return {name: period for name, period in conn.execute(
+        "SELECT table_name, period FROM hexops_partitioned_tables").fetchall()}
+
+
 def set_keep_days(conn: psycopg.Connection, table: str, days: int) -> None:
     """Change a registered table's retention (days > 0)."""
     cur = conn.execute(

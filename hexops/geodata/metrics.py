@@ -21,13 +21,19 @@ def ping(conn: psycopg.Connection) -> bool:
 
 def ingest_window(conn: psycopg.Connection, end: datetime, window: timedelta) -> dict[str, Any]:
     """Camera-minutes with detections in ``[end - window, end)``, the cameras among them, and the end
-    of the latest minute with detections."""
+    of the latest minute with detections.
+
+    The counts are of committed camera-minute rows; the end is read from
+    ``detections_extent``, as the pages read it, so it includes the minutes
+    ingest workers still hold (their live previews).
+    """
     row = conn.execute(
         "SELECT count(*), count(DISTINCT camera_id) FROM detections_camera_minute "
         "WHERE minute >= %s AND minute < %s",
         (end - window, end),
     ).fetchone()
-    latest = conn.execute("SELECT max(minute) + interval '1 minute' FROM detections_camera_minute").fetchone()[0]
+    extent = conn.execute("SELECT last_minute + interval '1 minute' FROM detections_extent").fetchone()
+    latest = extent[0] if extent else None
     return {"camera_minutes": int(row[0]), "cameras": int(row[1]), "data_end": latest}
 
 

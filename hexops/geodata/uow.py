@@ -38,7 +38,7 @@ import psycopg
 #: functions take the connection as their first argument.
 QUERY_MODULES: tuple[str, ...] = (
     "accounts", "audit", "crowd", "detections", "flood", "grants", "heatmap", "incidents", "jobs",
-    "rainfall", "reference", "risk", "sharing", "vault", "webhooks", "cors_origins",
+    "rainfall", "reference", "risk", "sharing", "storage", "vault", "webhooks", "cors_origins",
     # Issue 13: the live demo, the places that name alerts, the figures behind /metrics.
     "demo", "alert_handling", "metrics",
     # Issue 14: named places, camera location names, the basemap's land.

@@ -11,9 +11,8 @@ same batch is safe.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -24,66 +23,8 @@ import psycopg
 from hexops.geodata import detections
 from hexops.ingest import aggregate
 from hexops.ingest.known_cameras import CameraRegistry, camera_registry
+from hexops.ingest.report import ACCEPTED, DUPLICATE, REJECTED, IngestReport  # noqa: F401 (re-exported)
 from hexops.ingest.validate import EventColumns, IngestPolicy, validate
-
-ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
-
-
-@dataclass
-class IngestReport:
-    """What happened to one batch.
-
-    Attributes
-    ----------
-    source : str
-        Where the batch came from (``file:/path``, ``http:<user>``, ``nats:<subject>``).
-    received, accepted, duplicates, rejected : int
-        Event counts; ``accepted + duplicates + rejected == received``.
-    outcomes : numpy.ndarray of str
-        Per input row: ``accepted``, ``duplicate`` or ``rejected``.
-    reasons : dict
-        Input row position (0-based) -> reason text, each reason starting
-        with the field it is about (``people: must be >= 0, got -3``).
-    camera_minute_rows, hex_rows : int
-        Aggregate rows inserted or updated.
-    first_row : int
-        Source row number of the batch's first event.
-    """
-
-    source: str
-    received: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    outcomes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    reasons: dict[int, str] = field(default_factory=dict)
-    camera_minute_rows: int = 0
-    hex_rows: int = 0
-    first_row: int = 1
-
-    def reason_counts(self) -> Counter:
-        """How many rejections each field had (``{"people": 3, "camera_id": 1}``)."""
-        counts: Counter = Counter()
-        for text in self.reasons.values():
-            for part in text.split("; "):
-                counts[part.split(":", 1)[0]] += 1
-        return counts
-
-    def merge(self, other: "IngestReport", row_offset: int | None = None) -> None:
-        """Add ``other``'s counts (a file ingested chunk by chunk, a worker's batches).
-
-        ``other``'s reasons are re-keyed by ``row_offset`` (default: the rows
-        received so far, so positions continue).
-        """
-        offset = self.received if row_offset is None else row_offset
-        self.received += other.received
-        self.accepted += other.accepted
-        self.duplicates += other.duplicates
-        self.rejected += other.rejected
-        self.camera_minute_rows += other.camera_minute_rows
-        self.hex_rows += other.hex_rows
-        self.reasons.update({offset + k: v for k, v in other.reasons.items()})
-        self.outcomes = np.concatenate([self.outcomes, other.outcomes])
 
 
 def event_keys(event_ids: np.ndarray) -> np.ndarray:
@@ -166,15 +107,34 @@ def _span_days(valid: EventColumns) -> list[dt.date]:
 
 @dataclass
 class Prepared:
-    """A batch validated and aggregated in memory, not yet written (see :func:`prepare_events`)."""
+    """A batch validated and aggregated in memory, not yet written (see :func:`prepare_events`).
 
-    events: pd.DataFrame
+    Attributes
+    ----------
+    report : IngestReport
+        Outcomes so far (rejections and in-batch duplicates are final).
+    valid : EventColumns
+        The events still to be counted: the validated columns without the
+        event id, plus ``key`` (its 64-bit idempotency hash).
+    registry : CameraRegistry
+        What ``valid["camera_idx"]`` indexes.
+    now : datetime
+        The reference time of validation (UTC).
+    quarantine_rows : list of tuple
+        ``(row_number, event_id, camera_id, reason, payload)`` of each
+        rejected event, ready for :func:`hexops.geodata.detections.quarantine`.
+    events : DataFrame or None
+        The input, kept only where a registry change may ask for the batch to
+        be prepared again (:func:`ingest_pipelined`); a worker holding a
+        minute of batches drops it.
+    """
+
     report: IngestReport
     valid: EventColumns
-    keys: pd.DataFrame
     registry: CameraRegistry
     now: dt.datetime
-    first_row: int
+    quarantine_rows: list[tuple]
+    events: pd.DataFrame | None = None
     minute: pd.DataFrame | None = None
     hexes: pd.DataFrame | None = None
 
@@ -186,6 +146,51 @@ class Prepared:
         else:
             self.minute = self.hexes = None
 
+    def keys(self) -> pd.DataFrame:
+        """Idempotency keys of the events still counted: ``camera_id``, ``minute_s``, ``event_key``."""
+        valid = self.valid
+        return pd.DataFrame({"camera_id": self.registry.ids.to_numpy()[valid["camera_idx"]],
+                             "minute_s": (valid["start_ns"] // (60 * aggregate.NS)) * 60,
+                             "event_key": valid["key"]})
+
+    def split(self, labels: np.ndarray) -> dict[int, "Prepared"]:
+        """The batch cut into parts by one label per input row (a worker cuts its fetch by minute).
+
+        Each part keeps its rows' outcomes, reasons, valid events and
+        quarantine rows, with row positions renumbered within the part.
+        """
+        labels = np.asarray(labels)
+        out: dict[int, Prepared] = {}
+        valid_pos = self.valid["pos"]
+        first_row = self.report.first_row
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            renumber = np.full(len(labels), -1, dtype=np.int64)
+            renumber[rows] = np.arange(len(rows))
+            report = IngestReport(source=self.report.source, received=len(rows),
+                                  outcomes=self.report.outcomes[rows].copy(), first_row=first_row)
+            report.reasons = {int(renumber[p]): r for p, r in self.report.reasons.items() if labels[p] == label}
+            valid = self.valid.take(labels[valid_pos] == label)
+            valid.columns["pos"] = renumber[valid["pos"]]
+            quarantine = [q for q in self.quarantine_rows
+                          if q[0] is not None and labels[q[0] - first_row] == label]
+            out[int(label)] = Prepared(report, valid, self.registry, self.now, quarantine)
+        return out
+
+    def empty(self) -> "Prepared":
+        """A part of no rows (for batches without events), with this one's registry and time."""
+        return Prepared(IngestReport(source=self.report.source), self.valid.take(np.zeros(len(self.valid), bool)),
+                        self.registry, self.now, [])
+
+    def minute_span(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """Start of the first and of the last minute the counted events touch (UTC), or None."""
+        if len(self.valid) == 0:
+            return None
+        minute_ns = 60 * aggregate.NS
+        first = int(self.valid["start_ns"].min()) // minute_ns * 60
+        last = (int(self.valid["end_ns"].max()) - 1) // minute_ns * 60
+        return (dt.datetime.fromtimestamp(first, dt.timezone.utc), dt.datetime.fromtimestamp(last, dt.timezone.utc))
+
 
 def prepare_events(
     events: pd.DataFrame,
@@ -196,12 +201,15 @@ def prepare_events(
     policy: IngestPolicy | None = None,
     first_row: int = 1,
     owner: str | None = None,
+    aggregated: bool = True,
 ) -> Prepared:
     """The CPU half of ingestion: validate, key and aggregate (no database).
 
     Aggregates assume every valid event is new; :func:`commit_prepared`
     recomputes them in the rare case that some turn out to be duplicates.
-    Parameters are those of :func:`ingest_events`.
+    Parameters are those of :func:`ingest_events`; ``aggregated=False``
+    leaves the aggregates to :func:`merge_prepared` (a worker holding the
+    batch merges it with others before writing).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     policy = policy or IngestPolicy()
@@ -215,25 +223,69 @@ def prepare_events(
     for pos, reasons in checked.reasons.items():
         report.outcomes[pos] = REJECTED
         report.reasons[pos] = "; ".join(reasons)
-    camera_idx = valid["camera_idx"]
     minute_s = (valid["start_ns"] // (60 * aggregate.NS)) * 60
     key = event_keys(valid["event_id"])
-    first_seen = _first_occurrences(camera_idx, minute_s, key)
-    keys = pd.DataFrame({"camera_id": registry.ids.to_numpy()[camera_idx], "minute_s": minute_s,
-                         "event_key": key})
+    first_seen = _first_occurrences(valid["camera_idx"], minute_s, key)
     report.outcomes[valid["pos"][~first_seen]] = DUPLICATE
-    prepared = Prepared(events, report, valid.take(first_seen), keys[first_seen], registry, now, first_row)
+    columns = {k: v[first_seen] for k, v in valid.columns.items() if k != "event_id"}
+    columns["key"] = key[first_seen]
+    rows = [(first_row + pos, _text_or_none(events, "event_id", pos), _text_or_none(events, "camera_id", pos),
+             reason, _payload(events, pos)) for pos, reason in report.reasons.items()]
+    prepared = Prepared(report, EventColumns(columns), registry, now, rows, events=events)
+    if aggregated:
+        prepared.aggregate()
+    return prepared
+
+
+def merge_prepared(parts: list[Prepared], registry: CameraRegistry, *, source: str) -> Prepared:
+    """Several prepared batches as one, their cameras re-indexed to ``registry`` (usually the newest).
+
+    A worker combines the batches of a minute this way and writes them in one
+    transaction.  An event repeated across the batches counts once; an event
+    whose camera left the registry while it was held is rejected.
+    """
+    offsets = np.cumsum([0] + [p.report.received for p in parts])
+    report = IngestReport(source=source, received=int(offsets[-1]),
+                          outcomes=np.concatenate([p.report.outcomes for p in parts]) if parts
+                          else np.zeros(0, dtype=object))
+    columns: dict[str, list[np.ndarray]] = {}
+    rows: list[tuple] = []
+    for part, offset in zip(parts, offsets[:-1]):
+        report.reasons.update({int(offset) + k: v for k, v in part.report.reasons.items()})
+        rows.extend(part.quarantine_rows)
+        valid = part.valid
+        idx = valid["camera_idx"]
+        if part.registry is not registry and len(idx):
+            idx = registry.lookup(part.registry.ids.to_numpy()[idx])
+        for name, values in valid.columns.items():
+            columns.setdefault(name, []).append(values)
+        columns["camera_idx"][-1] = idx
+        columns["pos"][-1] = valid["pos"] + int(offset)
+    if not columns:
+        return Prepared(report, EventColumns({"pos": np.zeros(0, dtype=np.int64)}), registry,
+                        dt.datetime.now(dt.timezone.utc), rows)
+    merged = EventColumns({name: np.concatenate(values) for name, values in columns.items()})
+    gone = merged["camera_idx"] < 0
+    for pos in merged["pos"][gone]:
+        report.outcomes[pos] = REJECTED
+        report.reasons[int(pos)] = "camera_id: the camera left the registry while its event was held"
+    merged = merged.take(~gone)
+    minute_s = (merged["start_ns"] // (60 * aggregate.NS)) * 60
+    first_seen = _first_occurrences(merged["camera_idx"], minute_s, merged["key"])
+    report.outcomes[merged["pos"][~first_seen]] = DUPLICATE
+    prepared = Prepared(report, merged.take(first_seen), registry, max(p.now for p in parts), rows)
     prepared.aggregate()
     return prepared
 
 
-def commit_prepared(conn: psycopg.Connection, prepared: Prepared) -> IngestReport:
+def commit_prepared(conn: psycopg.Connection, prepared: Prepared, *, extend_extent: bool = True) -> IngestReport:
     """The database half: claim keys, add aggregates, quarantine rejects -- atomically.
 
     Runs as its own transaction, or a savepoint inside the caller's.
+    ``extend_extent`` moves ``detections_extent`` last, as every writer does
+    (a caller writing more rows afterwards passes False and moves it itself).
     """
-    report, valid, keys, now = prepared.report, prepared.valid, prepared.keys, prepared.now
-    events = prepared.events
+    report, valid, now = prepared.report, prepared.valid, prepared.now
     with conn.transaction():
         # Every partition is made before the first insert, so a worker never
         # waits for a parent-table lock while holding row locks of its own.
@@ -243,7 +295,8 @@ def commit_prepared(conn: psycopg.Connection, prepared: Prepared) -> IngestRepor
         if report.reasons:
             detections.ensure_partitions(conn, "ingest_quarantine", [now.astimezone(dt.timezone.utc).date()])
         detections.prepare_staging(conn)
-        if len(keys):
+        if len(valid):
+            keys = prepared.keys()
             seen = detections.claim_event_keys(conn, keys)
             if len(seen):
                 is_seen = (keys.merge(seen, how="left", on=["camera_id", "minute_s", "event_key"],
@@ -254,13 +307,11 @@ def commit_prepared(conn: psycopg.Connection, prepared: Prepared) -> IngestRepor
         if prepared.minute is not None:
             report.camera_minute_rows = detections.upsert_camera_minute(conn, prepared.minute)
             report.hex_rows = detections.upsert_hex_5min(conn, prepared.hexes)
-        if report.reasons:
-            detections.quarantine(
-                conn, received_at=now, source=report.source,
-                rows=((prepared.first_row + pos, _text_or_none(events, "event_id", pos),
-                       _text_or_none(events, "camera_id", pos), reason, _payload(events, pos))
-                      for pos, reason in report.reasons.items()),
-            )
+        if prepared.quarantine_rows:
+            detections.quarantine(conn, received_at=now, source=report.source, rows=prepared.quarantine_rows)
+        span = prepared.minute_span()
+        if extend_extent and span is not None:
+            detections.extend_extent(conn, *span)
     report.accepted = int((report.outcomes == ACCEPTED).sum())
     report.duplicates = int((report.outcomes == DUPLICATE).sum())
     report.rejected = int((report.outcomes == REJECTED).sum())
@@ -356,6 +407,6 @@ def ingest_pipelined(
                 if fresh.version != prepared.registry.version:
                     registry = fresh
                     prepared = prepare_events(prepared.events, fresh, source=source, now=now, policy=policy,
-                                              first_row=prepared.first_row)
+                                              first_row=prepared.report.first_row)
                 report = commit_prepared(conn, prepared)
             yield report

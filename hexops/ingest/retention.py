@@ -7,19 +7,25 @@ from typing import Iterable
 
 import psycopg
 
-from hexops.geodata import audit, ingest_retention
+from hexops.geodata import audit, detections, ingest_retention
 from hexops.geodata.detections import INGEST_TABLES
 from hexops.ingest.errors import IngestError
 
 
 def check_policy(days: dict[str, int]) -> None:
-    """Rollups must outlive camera-minute rows (the heatmap history reads them)."""
-    minute = days.get("detections_camera_minute")
-    rollup = days.get("detections_hex_5min")
-    if minute is not None and rollup is not None and rollup < minute:
-        raise IngestError(
-            f"keep_days: detections_hex_5min ({rollup}) must be at least detections_camera_minute ({minute})"
-        )
+    """Each tier must outlive the finer one it is read in place of (the heatmap history reads them)."""
+    for finer, coarser in (("detections_camera_minute", "detections_hex_5min"),
+                           ("detections_hex_5min", "detections_hex_hour")):
+        short, long_ = days.get(finer), days.get(coarser)
+        if short is not None and long_ is not None and long_ < short:
+            raise IngestError(f"keep_days: {coarser} ({long_}) must be at least {finer} ({short})")
+
+
+def _partition_end(first_day: dt.date, period: str) -> dt.date:
+    """The day after a partition's last day (it holds ``[first_day, end)``)."""
+    if period == "month":
+        return (first_day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first_day + dt.timedelta(days=1)
 
 
 def run_retention(
@@ -48,18 +54,24 @@ def run_retention(
     dropped: dict[str, list[dt.date]] = {}
     with conn.transaction():
         days = ingest_retention.keep_days(conn)
+        period = ingest_retention.periods(conn)
         check_policy(days)
         for table in tables:
             if table not in days:
                 raise IngestError(f"table: {table!r} is not a registered day-partitioned table")
-            # Day d holds [d, d+1): it may go once d+1 <= now - keep_days.
+            # A partition holds [first day, end): it may go once end <= now - keep_days.
             cutoff = (now - dt.timedelta(days=days[table])).date()
             gone = []
             for name, day in ingest_retention.day_partitions(conn, table):
-                if day < cutoff:
+                if _partition_end(day, period.get(table, "day")) <= cutoff:
                     ingest_retention.drop_partition(conn, name)
                     gone.append(day)
             dropped[table] = gone
+            if gone and table == "detections_camera_minute":
+                remaining = ingest_retention.day_partitions(conn, table)
+                earliest = (dt.datetime.combine(remaining[0][1], dt.time(), dt.timezone.utc) if remaining
+                            else None)
+                detections.trim_extent(conn, earliest)
             if gone:
                 audit.record(conn, actor=actor, action="retention.run", target=table,
                              reason=f"older than {days[table]} days",

@@ -13,6 +13,7 @@ from typing import Any
 
 import io
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -175,6 +176,12 @@ def parse_many(bodies: list[bytes]) -> pd.DataFrame | None:
     type, another schema) sends the caller to :func:`parse_batch` body by
     body, which names the problem.
     """
+    parsed = parse_many_counted(bodies)
+    return None if parsed is None else parsed[0]
+
+
+def parse_many_counted(bodies: list[bytes]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """:func:`parse_many`, with the number of events of each body (their rows follow body order)."""
     if not bodies or any(b"\n" in body or not _is_object_text(body) for body in bodies):
         return None
     parsed = _columnar(b"\n".join(bodies), len(bodies))
@@ -184,7 +191,8 @@ def parse_many(bodies: list[bytes]) -> pd.DataFrame | None:
     schemas = table.column("schema")
     if schemas.null_count or not pc.all(pc.equal(schemas, SCHEMA)).as_py():
         return None
-    return frame
+    counts = pc.list_value_length(table.column("events")).to_numpy(zero_copy_only=False)
+    return frame, np.asarray(counts, dtype=np.int64)
 
 
 def parse_batch(body: bytes | str) -> tuple[dict, pd.DataFrame]:

@@ -27,12 +27,14 @@ from hexops.analytics.crowd import (
 )
 from hexops.geodata.h3cells import cell_polygon
 from hexops.geodata.uow import UnitOfWork
+from hexops.services.cache import NoCache, ReadCache
 from hexops.services.stepping import STEP
 
 CROWD_RESOLUTION = 10
 KINDS = ("zone", "hex")
 #: Minutes of the two trend points before ``at`` (the last two 5-minute windows).
 _HISTORY_MIN = np.array([-2 * STEP.total_seconds() / 60, -STEP.total_seconds() / 60])
+_NO_CACHE = NoCache()
 
 
 def calibrate(uow: UnitOfWork) -> dict[str, int]:
@@ -66,14 +68,22 @@ def calibrate_zones(uow: UnitOfWork, cams: pd.DataFrame | None = None, fovs_m=No
     return len(zones)
 
 
-def load_layouts(uow: UnitOfWork) -> dict[str, CrowdLayout]:
-    """The stored calibration as positional layouts, per region kind (inside an open unit of work)."""
-    cams = uow.crowd.cameras_with_fov()
-    out = {}
-    for kind in KINDS:
-        pairs, regions = uow.crowd.load_ground_shares(kind)
-        out[kind] = CrowdLayout.from_shares(cams["camera_id"], cams["fov_area_m2"], GroundShares(pairs, regions))
-    return out
+def load_layouts(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict[str, CrowdLayout]:
+    """The stored calibration as positional layouts, per region kind (inside an open unit of work).
+
+    Built once per version of its inputs (camera registry, ground shares,
+    regions, zones): at 60,000 cameras reading every field of view costs
+    about half a second, which a page refresh must not pay.
+    """
+    def build() -> dict[str, CrowdLayout]:
+        cams = uow.crowd.cameras_with_fov()
+        out = {}
+        for kind in KINDS:
+            pairs, regions = uow.crowd.load_ground_shares(kind)
+            out[kind] = CrowdLayout.from_shares(cams["camera_id"], cams["fov_area_m2"],
+                                                GroundShares(pairs, regions))
+        return out
+    return cache.document(("crowd_layouts", uow.crowd.input_versions()), build)
 
 
 def latest_data_time(uow: UnitOfWork) -> datetime | None:
@@ -84,7 +94,10 @@ def latest_data_time(uow: UnitOfWork) -> datetime | None:
 
 def region_history(uow: UnitOfWork, layouts, at: datetime, n: int) -> dict[str, list[np.ndarray]]:
     """Region densities in the ``n`` 5-minute windows ending at ``at``, oldest first (one query)."""
-    windows = uow.crowd.camera_people_windows(at, STEP, n)
+    return _region_densities(layouts, uow.crowd.camera_people_windows(at, STEP, n), n)
+
+
+def _region_densities(layouts, windows: pd.DataFrame, n: int) -> dict[str, list[np.ndarray]]:
     out: dict[str, list[np.ndarray]] = {kind: [] for kind in KINDS}
     for k in range(n - 1, -1, -1):
         frame = windows[windows["k"] == k].set_index("camera_id")
@@ -133,12 +146,13 @@ def alert_settings(settings) -> AlertSettings:
 
 
 def snapshot(uow: UnitOfWork, at: datetime, thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
-             layouts: dict[str, CrowdLayout] | None = None) -> Snapshot:
+             layouts: dict[str, CrowdLayout] | None = None, cache: ReadCache = _NO_CACHE) -> Snapshot:
     """Crowd estimates at ``at`` with the trend over the previous 10 minutes."""
     with uow:
-        layouts = layouts or load_layouts(uow)
-        history = region_history(uow, layouts, at - STEP, 2)
-        latest = uow.crowd.latest_camera_counts(at, STEP)
+        layouts = layouts or load_layouts(uow, cache)
+        # The latest window and the two before it, in one pass over the minutes.
+        latest, windows = uow.crowd.recent_counts(at, STEP, 2)
+    history = _region_densities(layouts, windows, 2)
     out = {}
     for kind in KINDS:
         est, eta = crowd_snapshot(layouts[kind], latest, _HISTORY_MIN, np.column_stack(history[kind]), thresholds)
@@ -208,14 +222,15 @@ class EventView:
     thresholds: tuple[float, ...]
 
 
-def event_view(uow: UnitOfWork, at: datetime, settings, hours: float = 6.0) -> EventView | None:
+def event_view(uow: UnitOfWork, at: datetime, settings, hours: float = 6.0,
+               cache: ReadCache = _NO_CACHE) -> EventView | None:
     """The Events page's figures at ``at`` (None when no detections were ever loaded)."""
     configured = alert_settings(settings)
     with uow:
         latest = uow.crowd.detection_time_range()[1]
         if latest is None:
             return None
-        snap = snapshot(uow, at, configured.thresholds)
+        snap = snapshot(uow, at, configured.thresholds, cache=cache)
         panel = zone_panel(uow, snap)
         recent = alerts(uow, at, hours=hours)
     hexes = snap.estimates["hex"]["density"].dropna()

@@ -135,20 +135,20 @@ def demo_city(seed: int | None = None, n_cameras: int | None = None):
     return build_city(seed=DEMO_SEED if seed is None else seed, n_cameras=n_cameras or DEMO_CAMERAS)
 
 
-def load_history(database_url: str, plan: ReplayPlan, echo: Callable[[str], None],
-                 cameras: int | None = None) -> int:
-    """The demo city (of ``cameras`` cameras, default ``make demo``'s) and its detections from
-    :attr:`ReplayPlan.history_start` to the cut.
+def load_history(uow: UnitOfWork, plan: ReplayPlan, echo: Callable[[str], None],
+                 city: tuple[int, int] | None = None) -> int:
+    """The demo city (``city`` is its ``(seed, cameras)``, default ``make demo``'s) and its detections
+    from :attr:`ReplayPlan.history_start` to the cut.
 
     Window by window, so a window already present (an earlier run) is
-    skipped and one deleted by :func:`rewind` is loaded again.  Returns the
-    events ingested now.
+    skipped and one deleted by :func:`rewind` is loaded again; each window is
+    committed in ``uow`` on its own.  Returns the events ingested now.
     """
     from hexops.democity.load import load_city, load_detections
 
-    city = demo_city(n_cameras=cameras)
-    load_city(database_url, city, progress=lambda line: echo(f"  {line}"))
-    accepted = load_detections(database_url, city, plan.history_start, plan.cut, chunk=WINDOW, show_progress=False)
+    built = demo_city(*city) if city else demo_city()
+    load_city(uow, built, progress=lambda line: echo(f"  {line}"))
+    accepted = load_detections(uow, built, plan.history_start, plan.cut, chunk=WINDOW, show_progress=False)
     echo(f"  history: {accepted} detection events ingested for {plan.history_start:%Y-%m-%d %H:%M} to "
          f"{plan.cut:%H:%M} UTC" if accepted else "  history: present, skipped")
     return accepted

@@ -32,11 +32,13 @@ from hexops.democity.simulator import simulate_rainfall
 from hexops.services import clock, crowd, stepping
 from hexops.services.crowd_alerts import advance_alerts
 from hexops.ingest.reference_files import read_crews_csv, read_low_lying, read_rainfall_csv
+from hexops.services.cache import NoCache, ReadCache
 from hexops.services.stepping import STEP
 from hexops.services.webhooks import enqueue_flood_alert
 
 FLOOD_RESOLUTION = 9
 RAIN_LOOKBACK = timedelta(minutes=30)
+_NO_CACHE = NoCache()
 DEMO_STEP = (30, "crowds and floods: zones, low-lying places, rainfall, calibration, alerts, crews")
 
 
@@ -74,8 +76,15 @@ class FloodLayout:
     low_lying: np.ndarray
 
 
-def flood_layout(uow: UnitOfWork) -> FloodLayout:
-    """Hexes watched for floods (cameras' and low-lying places' cells), inside an open unit of work."""
+def flood_layout(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> FloodLayout:
+    """Hexes watched for floods (cameras' and low-lying places' cells), inside an open unit of work.
+
+    Built once per version of the camera registry and the low-lying places.
+    """
+    return cache.document(("flood_layout", uow.crowd.input_versions()), lambda: _build_flood_layout(uow))
+
+
+def _build_flood_layout(uow: UnitOfWork) -> FloodLayout:
     cams = uow.flood.camera_cells()
     low = set()
     for geom in uow.flood.list_low_lying()["geometry"]:
@@ -286,7 +295,9 @@ def load_demo_reference(uow: UnitOfWork, city) -> dict[str, int]:
 
 def demo_step(context, echo) -> None:
     """Load the demo's zones, places, rainfall and crews; calibrate; advance crowd and flood alerts."""
-    loaded = load_demo_reference(context.uow(), build_city())
+    # The city the demo loaded (its size and seed from the settings, as the demo city step builds it).
+    loaded = load_demo_reference(context.uow(), build_city(seed=context.settings.demo_seed,
+                                                           n_cameras=context.settings.demo_cameras))
     echo(f"  loaded {loaded}")
     echo(f"  calibrated {crowd.calibrate(context.uow())}")
     last = crowd.latest_data_time(context.uow())

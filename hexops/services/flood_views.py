@@ -17,7 +17,10 @@ import pandas as pd
 from hexops.analytics.flood import STATES, rainstorm_level
 from hexops.geodata.uow import UnitOfWork
 from hexops.services import gazetteer
+from hexops.services.cache import NoCache, ReadCache
 from hexops.services.flood import flood_layout
+
+_NO_CACHE = NoCache()
 
 
 @dataclass
@@ -56,11 +59,12 @@ def data_end(uow: UnitOfWork) -> datetime | None:
     return max(ends) if ends else None
 
 
-def drainage_view(uow: UnitOfWork, at: datetime, hours: float = 6.0) -> DrainageView:
+def drainage_view(uow: UnitOfWork, at: datetime, hours: float = 6.0,
+                  cache: ReadCache = _NO_CACHE) -> DrainageView:
     """Flood states, recent transitions, rain and crews as of ``at`` (a read model: it changes nothing)."""
     with uow:
         states = uow.flood.states_at(at)
-        codes = {int(h): 0 for h in flood_layout(uow).hexes}
+        codes = {int(h): 0 for h in flood_layout(uow, cache).hexes}
         codes.update({int(h): STATES.index(s) for h, s in zip(states["h3"], states["state"])})
         alerts = uow.flood.list_transitions(at - timedelta(hours=hours), at).sort_values("at", ascending=False)
         rain = uow.rainfall.latest_readings(at, timedelta(minutes=30)).sort_values("mm_per_h", ascending=False)

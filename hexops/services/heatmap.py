@@ -204,7 +204,14 @@ def outlines_document(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict:
 
 
 def cameras_document(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict:
-    """Camera positions (``hexops.cameras/1``: quantised lon/lat, delta-coded) with ids and owner codes."""
+    """Camera positions (``hexops.cameras/1``: quantised lon/lat, delta-coded) with ids and owner codes.
+
+    Built once per camera-registry version (a tiny query tells it): at 60,000
+    cameras the build takes most of a second, which no refresh should pay.
+    """
+    with uow:
+        registry = uow.detections.registry_version()
+
     def build() -> dict:
         with uow:
             ids, xy, owners = uow.heatmap.camera_points()
@@ -212,7 +219,7 @@ def cameras_document(uow: UnitOfWork, cache: ReadCache = _NO_CACHE) -> dict:
         deltas = np.diff(quantised, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
         return _versioned({"schema": "hexops.cameras/1", "scale": SCALE, "ids": ids, "owners": owners,
                            "points": deltas.ravel().tolist()})
-    return cache.fact(("cameras",), build)
+    return cache.document(("cameras", registry), build)
 
 
 #: Legend titles (with units) of the built-in metrics.

@@ -7,6 +7,7 @@ import psycopg
 from hexops.geodata import hexgrid, reference
 from hexops.democity import scenarios
 from hexops.democity.load import load_city
+from hexops.geodata.uow import UnitOfWork
 
 
 def test_the_loaded_city_has_its_districts_cameras_and_hexes(loaded_small_city_db, small_city):
@@ -53,7 +54,7 @@ def test_the_gazetteer_and_the_basemap_land_are_loaded_with_the_city(loaded_smal
 
 
 def test_loading_the_city_again_writes_nothing(loaded_small_city_db, small_city):
-    written = load_city(loaded_small_city_db, small_city)
+    written = load_city(UnitOfWork.for_url(loaded_small_city_db), small_city)
     assert written == {"districts": 0, "hex_cells": 0, "cameras": 0, "incidents": 0}
 
 
@@ -85,5 +86,5 @@ def test_the_demo_step_run_again_ingests_nothing(small_city_db):
     from hexops.services.democity import load_demo_city
 
     lines: list[str] = []
-    assert load_demo_city(small_city_db, lines.append, n_cameras=300) == 0
+    assert load_demo_city(UnitOfWork.for_url(small_city_db), lines.append, n_cameras=300) == 0
     assert any("skipped" in line for line in lines)

@@ -65,6 +65,13 @@ def _flood_cursor(url: str):
     return row[0] if row else None
 
 
+def _running_worker(url: str) -> str | None:
+    """The worker of the job run in progress, if one is."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT worker FROM job_runs WHERE outcome = 'running'").fetchone()
+    return row[0] if row else None
+
+
 def test_with_no_page_open_the_workers_raise_the_storms_flood_alert_and_push_it_to_the_partner(
         storm_db, receiver, tmp_path):
     endpoint = receiver(failures=0)
@@ -101,10 +108,10 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_machine_resumes_where_its_
     try:
         _wait(lambda: (c := _flood_cursor(storm_db)) is not None and c >= start + timedelta(minutes=15),
               120, "the flood machine starting to step", proc)
-        with psycopg.connect(storm_db) as conn:
-            owner = conn.execute("SELECT worker FROM job_runs WHERE outcome = 'running'").fetchone()
-        assert owner is not None, "the kill must land while a run is in progress"
-        os.kill(int(owner[0].rsplit(":", 1)[1]), signal.SIGKILL)
+        # A run comes every 10 s and may take only a second or two of them: the kill must land while
+        # one is in progress, so wait for one.
+        owner = _wait(lambda: _running_worker(storm_db), 60, "a flood run in progress", proc)
+        os.kill(int(owner.rsplit(":", 1)[1]), signal.SIGKILL)
         _wait(lambda: (c := _flood_cursor(storm_db)) is not None and c >= end - timedelta(minutes=20),
               240, "the restarted worker finishing the storm", proc)
     finally:

@@ -82,7 +82,7 @@ def _bad_request(message: str) -> Response:
 def cells(resolution: int) -> Response:
     ctx = app_context()
     try:
-        payload = _encoded(f"cells-{resolution}", heatmap.geometry_document(ctx.uow(), resolution, ctx.cache))
+        payload = _encoded(f"cells-{resolution}", heatmap.geometry_document(ctx.read_uow(), resolution, ctx.cache))
     except HeatmapQueryError as exc:
         return _bad_request(str(exc))
     return _serve(payload, immutable=request.args.get("v") == payload.version)
@@ -92,7 +92,7 @@ def cells(resolution: int) -> Response:
 @access.allow(*_MAP_ROLES, scope=MAP_SCOPE)
 def districts() -> Response:
     ctx = app_context()
-    return _serve(_encoded("outlines", heatmap.outlines_document(ctx.uow(), ctx.cache)), immutable=False)
+    return _serve(_encoded("outlines", heatmap.outlines_document(ctx.read_uow(), ctx.cache)), immutable=False)
 
 
 @blueprint.get("/land")
@@ -113,7 +113,7 @@ def places() -> Response:
 @access.allow(*_MAP_ROLES, layer="camera_positions", scope=MAP_SCOPE)
 def cameras() -> Response:
     ctx = app_context()
-    return _serve(_encoded("cameras", heatmap.cameras_document(ctx.uow(), ctx.cache)), immutable=False)
+    return _serve(_encoded("cameras", heatmap.cameras_document(ctx.read_uow(), ctx.cache)), immutable=False)
 
 
 def _parse_time(name: str) -> datetime:
@@ -138,7 +138,7 @@ def values() -> Response:
         metric = request.args.get("metric", "people")
         start, end = _parse_time("start"), _parse_time("end")
         ctx = app_context()
-        document = heatmap.metric_values(ctx.uow(), metric, resolution, start, end, ctx.cache)
+        document = heatmap.metric_values(ctx.read_uow(), metric, resolution, start, end, ctx.cache)
     except ValueError as exc:
         return _bad_request(str(exc))
     return jsonify(document)

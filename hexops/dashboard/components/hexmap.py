@@ -17,7 +17,7 @@ In a page module (``id_prefix="drainage"``)::
         resolution = (view or {}).get("resolution", 9)
         ctx = app_context()
         # {H3 cell (int64): value} from your own service, aligned to the map's order:
-        return heatmap.align_values(ctx.uow(), resolution, my_values_by_cell, ctx.cache)
+        return heatmap.align_values(ctx.read_uow(), resolution, my_values_by_cell, ctx.cache)
 
     @callback(Output("drainage-detail", "children"), Input(ids.selected, "data"))
     def show(cell):                       # cell: H3 id string of the clicked hex, or None

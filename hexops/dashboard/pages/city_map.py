@@ -103,7 +103,7 @@ def show_metric(metric: str, window: str, day: str | None, hour: int | None, vie
     resolution = inputs.choice(inputs.mapping(view, f"{IDS.view}.data").get("resolution"), (8, 9, 10),
                                f"{IDS.view}.data", default=9)
     ctx = app_context()
-    shown = heatmap.city_map_view(ctx.uow(), metric, resolution, _WINDOWS[window],
+    shown = heatmap.city_map_view(ctx.read_uow(), metric, resolution, _WINDOWS[window],
                                   heatmap.window_end_local(picked.isoformat() if picked else None, hour), ctx.cache)
     if metric == "water":
         shown.values["colors"] = SCALES["water"]
@@ -124,7 +124,7 @@ def show_cell(cell: str | None):
     cell = inputs.optional_cell(cell, f"{IDS.selected}.data")
     if not cell:
         return "Click a hex to see its district and cameras."
-    summary = heatmap.selected_cell(app_context().uow(), cell)
+    summary = heatmap.selected_cell(app_context().read_uow(), cell)
     if summary is None:
         return f"{cell}: not a land hex"
     return html.Dl([

@@ -127,21 +127,22 @@ def refresh(_tick, pinned, _acked, ticked):
     pinned = inputs.optional_time(pinned, "drainage-at.data") and pinned
     selected = selected_ids(ticked, "drainage-ack-select.value")
     context = app_context()
-    latest = flood_views.data_end(context.uow())
+    latest = flood_views.data_end(context.read_uow())
     if latest is None:
         return None, html.P("No data yet."), "", "", "", "No data yet"
     now = context.clock().now()
     at, mode = time_shown(now, None, pinned)
     # Rain readings may be known ahead (a demo loads them up front): never show past the clock.
     latest = min(latest, now)
-    view = flood_views.drainage_view(context.uow(), at)
-    # A partner's read of the flood picture is on record (a moment shown at a time).
+    view = flood_views.drainage_view(context.read_uow(), at, cache=context.cache)
+    # A partner's read of the flood picture is on record (a moment shown at a time): written on the primary.
     sharing.record_view_read(context.uow(), access.current_user(), "/drainage", pinned, cache=context.cache)
     # Camera counts and positions only for readers who may know where cameras are (issue 10).
     show_cameras = sharing.reveals_cameras(access.current_user())
+    # Alerts and their acknowledgements from the primary: an acknowledgement just made must show at once.
     groups = alert_handling.flood_groups(context.uow(), at, hours=ALERT_HOURS, reveal_cameras=show_cameras)
     alerts = render_alerts("drainage", groups, selected, "No flood alerts in the last hours.")
-    values = heatmap.align_values(context.uow(), flood.FLOOD_RESOLUTION,
+    values = heatmap.align_values(context.read_uow(), flood.FLOOD_RESOLUTION,
                                   {h: float(s) for h, s in view.states.items()}, context.cache)
     # Flooded cells are outlined as well as coloured, so they stand out among many "watch" hexes.
     values.update(label="flood state", domain=[0, len(STATES) - 1], labels=list(STATES),

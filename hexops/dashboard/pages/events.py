@@ -114,11 +114,12 @@ def refresh(_tick, pinned, _acked, _zones_changed, sort, ticked):
     selected = selected_ids(ticked, "crowd-ack-select.value")
     context = app_context()
     at, mode = time_shown(context.clock().now(), None, pinned)
-    view = crowd.event_view(context.uow(), at, context.settings, hours=ALERT_HOURS)
+    view = crowd.event_view(context.read_uow(), at, context.settings, hours=ALERT_HOURS, cache=context.cache)
     if view is None:
         return None, html.P("No detections loaded."), html.P(""), "No data yet", None
-    values = heatmap.align_values(context.uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
+    values = heatmap.align_values(context.read_uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
     values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(view.thresholds)])
+    # Alerts and their acknowledgements from the primary: an acknowledgement just made must show at once.
     groups = alert_handling.crowd_groups(context.uow(), at, view.thresholds, hours=ALERT_HOURS)
     alerts = render_alerts("crowd", groups, selected, "No crowd alerts in the last hours.")
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(view.latest)})"

@@ -17,6 +17,7 @@ default ``HEXOPS_DEMO_CAMERAS`` and ``HEXOPS_DEMO_SEED`` (5,200 cameras, seed
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import signal
 import sys
 import time
@@ -27,6 +28,7 @@ from pathlib import Path
 import click
 
 from hexops.cli import CliError, get_context
+from hexops.cli.ingest import NATS_HELP, nats_servers
 
 DEFAULT_FROM_TEXT = "2026-10-01T19:00+08:00"
 
@@ -157,13 +159,16 @@ def live(ctx: click.Context, start_text: str, speed: float, history_text: str, p
                                                city=city)
     demo_dir = settings.state_dir / "demo"
     secret_file = _write_secret(demo_dir / "receiver.secret", secret)
-    nats_url = f"nats://127.0.0.1:{nats_port}"
-    nats_conf = nats_config(demo_dir / "nats", nats_port)
+    # The broker takes a password (an outside probe, as a local user with no
+    # account, read and forged detections on an open one); it travels to the
+    # children in their environment, never on a command line others can list.
+    nats_password = secrets.token_urlsafe(24)
+    nats_url = f"nats://{NATS_USER}:{nats_password}@127.0.0.1:{nats_port}"
+    nats_conf = nats_config(demo_dir / "nats", nats_port, nats_password)
     # The pool's threads must not be running when the supervisor forks its children.
     app_ctx.close()
     env = child_env(url, settings.state_dir, HEXOPS_NATS_URL=nats_url)
-    children = replay_children(nats_server, nats_conf, nats_port, receiver_port, replay_id, secret_file,
-                                nats_url, env)
+    children = replay_children(nats_server, nats_conf, nats_port, receiver_port, replay_id, secret_file, env)
     served = web_and_workers(settings.host, port, 2, job_workers, env)
     children[2:2] = served[1:] if no_web else served
 
@@ -199,22 +204,33 @@ def _write_secret(path: Path, secret: str) -> Path:
     return path
 
 
-def nats_config(root: Path, port: int) -> Path:
-    """A private nats-server with JetStream on loopback; its store starts empty each replay
-    (messages of an earlier replay must not arrive in this one)."""
+#: The demo broker's one account (the publisher and the ingest worker).
+NATS_USER = "hexops"
+
+
+def nats_config(root: Path, port: int, password: str) -> Path:
+    """A private nats-server with JetStream on loopback, answering only ``NATS_USER`` with ``password``.
+
+    Its store starts empty each replay (messages of an earlier replay must not
+    arrive in this one); the directory and the file are the owner's alone.
+    """
     import shutil
 
     store = root / "jetstream"
     shutil.rmtree(store, ignore_errors=True)
     store.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
     config = root / "nats.conf"
+    config.touch(mode=0o600)
+    config.chmod(0o600)
     config.write_text(f'server_name: hexops-demo\nlisten: 127.0.0.1:{port}\nlog_file: "{root / "nats.log"}"\n'
+                      f'authorization {{ user: "{NATS_USER}", password: "{password}" }}\n'
                       f'jetstream {{ store_dir: "{store}", max_file_store: 2GB, max_memory_store: 64MB }}\n')
     return config
 
 
 def replay_children(nats_server: str, nats_conf: Path, nats_port: int, receiver_port: int, replay_id: int,
-                     secret_file: Path, nats_url: str, env: dict[str, str]) -> list:
+                     secret_file: Path, env: dict[str, str]) -> list:
     """The broker and the receiver first (the web and job workers go in between), then ingest and publisher."""
     from hexops.jobs.supervisor import Child, port_open
 
@@ -223,21 +239,22 @@ def replay_children(nats_server: str, nats_conf: Path, nats_port: int, receiver_
         Child("nats", [nats_server, "-c", str(nats_conf)], env=env, ready=port_open(nats_port)),
         Child("receiver", [*hexops, "demo", "receiver", "--replay-id", str(replay_id), "--port", str(receiver_port),
                            "--secret-file", str(secret_file)], env=env, ready=port_open(receiver_port)),
-        Child("ingest", [*hexops, "ingest", "worker", "--nats", nats_url, "--fetch-batch", "64"], env=env),
-        Child("publisher", [*hexops, "demo", "publish", "--replay-id", str(replay_id), "--nats", nats_url], env=env),
+        # Both find the broker (and its password) in HEXOPS_NATS_URL.
+        Child("ingest", [*hexops, "ingest", "worker", "--fetch-batch", "64"], env=env),
+        Child("publisher", [*hexops, "demo", "publish", "--replay-id", str(replay_id)], env=env),
     ]
 
 
 @demo.command("publish")
 @click.option("--replay-id", required=True, type=int, help="The replay (recorded by 'hexops demo live').")
-@click.option("--nats", "nats_urls", required=True, help="NATS server URL(s), comma-separated.")
+@click.option("--nats", "nats_urls", default=None, help=NATS_HELP)
 @click.pass_context
-def publish(ctx: click.Context, replay_id: int, nats_urls: str) -> None:
+def publish(ctx: click.Context, replay_id: int, nats_urls: str | None) -> None:
     """The replay's publisher: each 5-minute window on the stream when the scenario clock passes its end."""
     from hexops.services import demo_live
 
     _exit_on_sigterm()
-    servers = [s.strip() for s in nats_urls.split(",") if s.strip()]
+    servers = nats_servers(ctx, nats_urls)
     windows = demo_live.run_publisher(get_context(ctx), replay_id, servers)
     click.echo(f"publisher: the scenario's end is published ({windows} windows); idle until stopped", err=True)
     # Exiting would make the supervisor restart it; there is nothing left to publish.

@@ -108,16 +108,27 @@ def retention_command(ctx: click.Context, now_text: str | None, keep: tuple[str,
         click.echo(f"{table} (keep {days[table]} days): dropped {shown}")
 
 
+#: The broker when neither --nats nor HEXOPS_NATS_URL names one.
+DEFAULT_NATS = "nats://127.0.0.1:4222"
+NATS_HELP = ("NATS server URL(s), comma-separated (default: HEXOPS_NATS_URL, else " + DEFAULT_NATS + "); "
+             "put credentials in HEXOPS_NATS_URL, not here, where other local users can read them")
+
+
 def _servers(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
+def nats_servers(ctx: click.Context, given: str | None) -> list[str]:
+    """--nats, else the settings' HEXOPS_NATS_URL, else :data:`DEFAULT_NATS`."""
+    return _servers(given or get_context(ctx).settings.nats_url or DEFAULT_NATS)
+
+
 @ingest.command("stream")
-@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True,
-              help="NATS server URL(s), comma-separated.")
+@click.option("--nats", "nats_urls", default=None, help=NATS_HELP)
 @click.option("--replicas", type=click.IntRange(1, 5), default=1, show_default=True,
               help="Stream replicas (3 on a 3-node JetStream cluster).")
-def stream_command(nats_urls: str, replicas: int) -> None:
+@click.pass_context
+def stream_command(ctx: click.Context, nats_urls: str | None, replicas: int) -> None:
     """Create the detections stream (hexops.detections.<owner>.<district>) if missing."""
     import asyncio
 
@@ -125,8 +136,10 @@ def stream_command(nats_urls: str, replicas: int) -> None:
 
     from hexops.ingest.stream import ensure_stream
 
+    servers = nats_servers(ctx, nats_urls)
+
     async def create():
-        nc = await nats.connect(servers=_servers(nats_urls))
+        nc = await nats.connect(servers=servers)
         try:
             return await ensure_stream(nc.jetstream(), replicas=replicas)
         finally:
@@ -139,12 +152,12 @@ def stream_command(nats_urls: str, replicas: int) -> None:
 
 @ingest.command("publish")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True)
+@click.option("--nats", "nats_urls", default=None, help=NATS_HELP)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None)
 @click.option("--batch-events", type=click.IntRange(1, 5_000), default=1_000, show_default=True,
               help="Events per published batch (stay under NATS's 1 MB message limit).")
 @click.pass_context
-def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | None, batch_events: int) -> None:
+def publish_command(ctx: click.Context, path: Path, nats_urls: str | None, fmt: str | None, batch_events: int) -> None:
     """Publish a file's events to the stream as gateway batches, by owner and district."""
     import asyncio
 
@@ -157,14 +170,14 @@ def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | N
     with connect(get_context(ctx).database_url()) as conn:
         registry = camera_registry(conn)
     try:
-        n = asyncio.run(publish_batches(_servers(nats_urls), file_batches(path, fmt, registry, batch_events)))
+        n = asyncio.run(publish_batches(nats_servers(ctx, nats_urls), file_batches(path, fmt, registry, batch_events)))
     except IngestError as exc:
         raise CliError(str(exc)) from exc
     click.echo(f"{path}: published {n} batches")
 
 
 @ingest.command("worker")
-@click.option("--nats", "nats_urls", default="nats://127.0.0.1:4222", show_default=True)
+@click.option("--nats", "nats_urls", default=None, help=NATS_HELP)
 @click.option("--durable", default="hexops-ingest", show_default=True,
               help="Consumer name; workers with the same name share the load.")
 @click.option("--subjects", default="hexops.detections.>", show_default=True,
@@ -182,7 +195,7 @@ def publish_command(ctx: click.Context, path: Path, nats_urls: str, fmt: str | N
 @click.option("--stats-file", type=click.Path(path_type=Path), default=None,
               help="Append one JSON line per commit (events, latencies): for benchmarks.")
 @click.pass_context
-def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: str, fetch_batch: int,
+def worker_command(ctx: click.Context, nats_urls: str | None, durable: str, subjects: str, fetch_batch: int,
                    ack_wait: float, flush_s: float, hold_s: float, idle_exit: float | None,
                    stats_file: Path | None) -> None:
     """Run an ingest worker: durable JetStream pull consumer, each camera-minute written once, ack after commit."""
@@ -192,7 +205,7 @@ def worker_command(ctx: click.Context, nats_urls: str, durable: str, subjects: s
 
     context = get_context(ctx)
     # Events are judged against the product's clock (a demo replay's scenario time).
-    worker = Worker(_servers(nats_urls), context.database_url(), durable=durable,
+    worker = Worker(nats_servers(ctx, nats_urls), context.database_url(), durable=durable,
                     subjects=[s.strip() for s in subjects.split(",") if s.strip()],
                     fetch_batch=fetch_batch, ack_wait_s=ack_wait, flush_s=flush_s, hold_s=hold_s,
                     stats_file=stats_file, now=lambda: context.clock().now())

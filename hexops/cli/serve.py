@@ -47,6 +47,8 @@ def child_env(database_url: str, state_dir: Path, **extra: str) -> dict[str, str
     metrics = state_dir / "metrics"
     shutil.rmtree(metrics, ignore_errors=True)
     metrics.mkdir(parents=True, exist_ok=True)
+    # Request statistics are for admins (/metrics): the files are not for other local users.
+    metrics.chmod(0o700)
     return child_environment(HEXOPS_DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics), **extra)
 
 

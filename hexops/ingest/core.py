@@ -200,7 +200,7 @@ def prepare_events(
     now: dt.datetime | None = None,
     policy: IngestPolicy | None = None,
     first_row: int = 1,
-    owner: str | None = None,
+    owner: str | np.ndarray | None = None,
     aggregated: bool = True,
 ) -> Prepared:
     """The CPU half of ingestion: validate, key and aggregate (no database).

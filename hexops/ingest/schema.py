@@ -9,6 +9,8 @@ rejected event is quarantined exactly as it arrived.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import io
@@ -223,3 +225,8 @@ def nest_event(row: dict[str, Any]) -> dict[str, Any]:
     out["water"] = {"state": row.get("water_state"), "confidence": row.get("water_confidence")}
     out["model"] = {"name": row.get("model_name"), "version": row.get("model_version")}
     return out
+
+
+def subject_token(text: str | None) -> str:
+    """``text`` as one NATS subject token (an owner or district code): unusable characters become ``_``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text or "none") or "none"

@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from typing import Iterable
 
 import nats
 from nats.js import api
 from nats.js.errors import NotFoundError
+
+from hexops.ingest.schema import subject_token
 
 
 STREAM = "HEXOPS_DETECTIONS"
@@ -29,10 +30,13 @@ PUBLISHED_AT = "Hexops-Published-At"
 
 def subject_for(owner: str, district: str | None) -> str:
     """``hexops.detections.<owner>.<district>``; unusable characters become ``_``."""
-    def token(text: str | None) -> str:
-        return re.sub(r"[^A-Za-z0-9_-]", "_", text or "none") or "none"
+    return f"{SUBJECT_PREFIX}.{subject_token(owner)}.{subject_token(district)}"
 
-    return f"{SUBJECT_PREFIX}.{token(owner)}.{token(district)}"
+
+def owner_of_subject(subject: str) -> str | None:
+    """The owner token of a detections subject (None when the subject is not one)."""
+    parts = subject.split(".")
+    return parts[2] if len(parts) >= 4 and ".".join(parts[:2]) == SUBJECT_PREFIX else None
 
 
 async def ensure_stream(js, *, replicas: int = 1, max_age_s: float = 7 * 86400.0,

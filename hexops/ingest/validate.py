@@ -9,6 +9,7 @@ that is where wrong types hide.
 
 from __future__ import annotations
 
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 
 from hexops.ingest.columns import EventColumns
 from hexops.ingest.known_cameras import CameraRegistry
-from hexops.ingest.schema import COLUMNS, WATER_STATES
+from hexops.ingest.schema import COLUMNS, WATER_STATES, subject_token
 
 NS = 1_000_000_000
 
@@ -303,7 +304,7 @@ def _arrow_times(col: pd.Series) -> np.ndarray | None:
 
 def validate(
     frame: pd.DataFrame, registry: CameraRegistry, now: dt.datetime, policy: IngestPolicy,
-    owner: str | None = None,
+    owner: str | np.ndarray | None = None,
 ) -> Validated:
     """Check every event of ``frame`` against the schema, the registry and the clock.
 
@@ -317,9 +318,11 @@ def validate(
         Known cameras.
     now : datetime
         The reference time (timezone-aware, UTC).
-    owner : str, optional
+    owner : str or ndarray of object, optional
         A device's department: its events may only name cameras that
-        department owns.
+        department owns. An array gives each event's department (a stream
+        worker: the owner token of the subject each batch came on), compared
+        with each camera's owner as a subject token.
     """
     n = len(frame)
     out = _Collector(n)
@@ -355,7 +358,14 @@ def validate(
     retired = (camera_idx >= 0) & registry.retired_mask(camera_idx)
     field_out.add(retired, "camera_id", lambda v: f"camera {_short(v)} is retired", camera_id)
 
-    if owner is not None:
+    if isinstance(owner, np.ndarray):
+        camera_owner = registry.owners[np.maximum(camera_idx, 0)]
+        as_token = {o: subject_token(o) for o in set(camera_owner)}
+        foreign = (camera_idx >= 0) & (np.array([as_token[o] for o in camera_owner], dtype=object) != owner)
+        field_out.add(foreign, "camera_id",
+                      lambda v: f"camera {_short(v)} is not owned by the department its batch was published for",
+                      camera_id)
+    elif owner is not None:
         foreign = (camera_idx >= 0) & (registry.owners[np.maximum(camera_idx, 0)] != owner)
         field_out.add(foreign, "camera_id", lambda v: f"camera {_short(v)} is not owned by {owner}", camera_id)
 

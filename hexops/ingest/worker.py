@@ -44,7 +44,7 @@ from hexops.ingest.errors import BatchError
 from hexops.ingest.known_cameras import camera_registry
 from hexops.ingest.minutes import MINUTE_NS, HeldGroup, MinuteBuffer
 from hexops.ingest.schema import parse_batch, parse_many_counted
-from hexops.ingest.stream import DURABLE, PUBLISHED_AT, STREAM, SUBJECT_PREFIX, ensure_stream
+from hexops.ingest.stream import DURABLE, PUBLISHED_AT, STREAM, SUBJECT_PREFIX, ensure_stream, owner_of_subject
 
 _RETRYABLE = (psycopg.OperationalError, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
@@ -169,14 +169,19 @@ class Worker:
             frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
             counts = np.asarray(counts, dtype=np.int64)
 
+        msg_of_row = np.repeat(np.arange(len(msgs)), counts)
+        # A batch may only name cameras of the department its subject names:
+        # whoever can publish on one department's subjects writes no other's.
+        subject_owner = np.array([owner_of_subject(m.subject) or "" for m in msgs], dtype=object)
+
         def prepare(conn: psycopg.Connection):
             registry = camera_registry(conn)
             conn.rollback()
             now = self._now() if self._now is not None else None
-            return prepare_events(frame, registry, source=self._source, now=now, aggregated=False)
+            return prepare_events(frame, registry, source=self._source, now=now, aggregated=False,
+                                  owner=subject_owner[msg_of_row])
 
         prepared = self._retrying("fetch", prepare)
-        msg_of_row = np.repeat(np.arange(len(msgs)), counts)
         ends = np.zeros(len(msgs), dtype=np.int64)
         np.maximum.at(ends, msg_of_row[prepared.valid["pos"]], prepared.valid["end_ns"])
         # Each batch by the minute its latest event ends in (0: no valid event).

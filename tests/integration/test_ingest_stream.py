@@ -191,3 +191,33 @@ def test_a_three_node_cluster_losing_a_node_keeps_the_replicated_stream_whole(db
 
     asyncio.run(consume_while_failing())
     _assert_exact(db_url, frames)
+
+
+@pytest.mark.timeout(120)
+def test_a_batch_on_one_departments_subject_naming_anothers_cameras_is_rejected(db_url, nats_nodes):
+    """An outside probe published forged 'flooded' events for police cameras on an open broker.
+
+    Whoever may publish on a department's subjects writes no other department's
+    cameras: each event is checked against the owner token of its subject.
+    """
+    server = nats_nodes.start_single()
+    wait_for_jetstream([server])
+    cameras, frames = _city(db_url)
+    honest = _batches(cameras, frames[:1])
+    owners = {subject.split(".")[2] for subject, _, _ in honest}
+    victim = next(iter(sorted(owners)))
+    forger = next(o for o in ("DSD", "HyD", "TD") if o != victim)
+    forged = [(subject.replace(f".{victim}.", f".{forger}.", 1), body, batch_id + "-forged")
+              for subject, body, batch_id in honest if subject.split(".")[2] == victim]
+    asyncio.run(publish_batches([server], forged))
+    asyncio.run(_workers([server], db_url, 1))
+    with psycopg.connect(db_url) as conn:
+        written = conn.execute("SELECT count(*) FROM detections_camera_minute").fetchone()[0]
+        reasons = [r[0] for r in conn.execute("SELECT reason FROM ingest_quarantine").fetchall()]
+    forged_events = sum(len(__import__("json").loads(body)["events"]) for _, body, _ in forged)
+    assert written == 0 and len(reasons) == forged_events > 0
+    assert all("not owned by the department its batch was published for" in r for r in reasons)
+    # The same batches on their own department's subject are written.
+    asyncio.run(publish_batches([server], honest))
+    asyncio.run(_workers([server], db_url, 1))
+    assert _events_in(db_url) == sum(len(f) for f in frames[:1])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -44,3 +46,12 @@ def test_without_options_the_city_is_the_settings_default():
     ctx = _context({})
     demo_cli.use_city(ctx, None, None)
     assert (ctx.obj.settings.demo_cameras, ctx.obj.settings.demo_seed) == (5200, 7)
+
+
+def test_the_shared_metrics_directory_is_the_owners_alone(tmp_path):
+    import stat
+
+    from hexops.cli.serve import child_env
+
+    env = child_env("postgresql:///x", tmp_path)
+    assert stat.S_IMODE(Path(env["PROMETHEUS_MULTIPROC_DIR"]).stat().st_mode) == 0o700

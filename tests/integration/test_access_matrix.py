@@ -193,6 +193,9 @@ def test_a_token_acts_only_within_its_scopes(matrix_app):
     assert _denied(callers.open("admin", TOKEN, "/api/v1/patrol/plans/1.csv"))
     assert not _denied(callers.open("admin", TOKEN, "/api/v1/audit.csv"))
     assert not _denied(callers.open("admin", TOKEN, "/ogcapi/collections"))
+    # The product clock is no secret: any valid token reads it, as a page does.
+    assert not _denied(callers.open("partner", TOKEN, "/api/v1/clock"))
+    assert _denied(callers.open(GUEST, TOKEN, "/api/v1/clock"))
     # A commander's token holds audit:read nowhere and the role could not use it anyway.
     assert _denied(callers.open("commander", TOKEN, "/api/v1/audit.csv"))
     # The same admin signed in with a password acts with the role's full powers.

@@ -3,7 +3,8 @@
 ``{"now": ISO-8601 UTC, "now_ms": ..., "local": "Thu 01 Oct 2026 19:23:05", "time_zone": ...,
 "label": "demo replay x10" | "live", "scenario": bool, "speed": ..., "stop_ms": ...}``.
 The page header polls it to stay in step with a replay; API clients use it
-to ask "as of now" the same way the pages do.  Any signed-in user or token.
+to ask "as of now" the same way the pages do.  Any signed-in user, or any valid
+token (the time is no secret; scripts need it as pages do).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ blueprint = Blueprint("clock", __name__, url_prefix="/api/v1")
 
 
 @blueprint.get("/clock")
-@access.allow(*ROLES)
+@access.allow(*ROLES, scope=access.ANY_SCOPE)
 def clock():
     context = app_context()
     body = describe(context.clock(), context.city.tz) | {"time_zone": context.city.time_zone}

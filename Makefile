@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HEXOPS := $(VENV)/bin/hexops
 STAMP := $(VENV)/.hexops-installed
 
-.PHONY: demo demo-static demo-deps test setup system-deps web-test-deps venv serve db-up db-down clean \
+.PHONY: demo demo-static demo-deps test setup system-deps web-test-deps web-assets venv serve db-up db-down clean \
         bench bench-map bench-ingest bench-risk bench-alerts bench-video bench-democity bench-audit bench-paging \
         bench-scale
 
@@ -18,9 +18,13 @@ system-deps:
 
 venv: $(STAMP)
 
-# The browser tests' partner web page (MapLibre GL from npm, by its lock file; served locally by the test).
+# The browser tests' npm packages (MapLibre GL for the partner web page, axe-core), by their lock files.
 web-test-deps:
 	@bash scripts/ensure_web_test_deps.sh
+
+# The pages' own files: the Chinese font (npm, by web/package-lock.json) and the compiled message catalogue.
+web-assets: venv
+	@bash scripts/ensure_web_assets.sh
 
 # Reinstall only when the dependency list changes.
 $(STAMP): pyproject.toml
@@ -39,14 +43,14 @@ DEMO_CITY = $(if $(CAMERAS),--cameras $(CAMERAS))
 demo-deps:
 	@bash scripts/ensure_system_deps.sh --for demo
 
-demo: demo-deps venv
+demo: demo-deps venv web-assets
 	$(HEXOPS) demo live --from $(FROM) --speed $(SPEED) $(DEMO_CITY)
 
 # Everything loaded at once and held at the end of the data (no replay).
-demo-static: demo-deps venv
+demo-static: demo-deps venv web-assets
 	$(HEXOPS) demo $(DEMO_CITY)
 
-serve: venv
+serve: venv web-assets
 	$(HEXOPS) serve
 
 db-up: venv
@@ -56,7 +60,7 @@ db-down: venv
 	$(HEXOPS) db down
 
 # The whole suite against a throwaway PostGIS cluster the tests start themselves.
-test: setup web-test-deps
+test: setup web-test-deps web-assets
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: bench-map bench-ingest bench-risk bench-alerts bench-video bench-audit bench-paging

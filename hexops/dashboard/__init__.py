@@ -30,7 +30,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from hexops.dashboard import access, busy, cors, errors, headers, limits, router
+from hexops.dashboard import access, busy, cors, errors, headers, i18n, limits, router
 
 
 def _register_blueprints(server: Flask) -> None:
@@ -43,6 +43,16 @@ def _register_blueprints(server: Flask) -> None:
         blueprint = getattr(module, "blueprint", None)
         if blueprint is not None:
             server.register_blueprint(blueprint)
+
+
+def _set_page_language(app: dash.Dash) -> None:
+    """Dash writes ``<html>`` without ``lang``: give every page load the request's language."""
+    render = app.interpolate_index
+
+    def interpolate_index(**parts):
+        return render(**parts).replace("<html>", f'<html lang="{i18n.current_tag()}">', 1)
+
+    app.interpolate_index = interpolate_index
 
 
 def create_app(context) -> dash.Dash:
@@ -73,6 +83,8 @@ def create_app(context) -> dash.Dash:
     from hexops.dashboard.shell import layout
 
     app.layout = layout
+    i18n.install(server)
+    _set_page_language(app)
     router.register(app)
     errors.install(server)
     # CORS first: a preflight carries no credentials and must be answered before the access check.

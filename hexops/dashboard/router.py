@@ -108,3 +108,6 @@ def register(app: dash.Dash) -> None:
     # The title is set in the browser by a function in assets/shell.js: no inline script.
     app.clientside_callback(ClientsideFunction(namespace="hexops_shell", function_name="setTitle"),
                             Output(TITLE_SET, "data"), Input(TITLE, "data"))
+    # The language buttons return to the page shown (in the header, outside the router's content).
+    app.clientside_callback(ClientsideFunction(namespace="hexops_shell", function_name="languageNext"),
+                            Output("shell-lang-next", "value"), Input(LOCATION, "pathname"), Input(LOCATION, "search"))

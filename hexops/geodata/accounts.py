@@ -91,6 +91,18 @@ def set_disabled(conn: psycopg.Connection, username: str, disabled: bool) -> boo
     return cur.rowcount == 1
 
 
+def user_language(conn: psycopg.Connection, username: str) -> str | None:
+    """The user's chosen page language (``en``, ``zh-Hant``), or None (follow the browser)."""
+    row = conn.execute("SELECT language FROM users WHERE username = %s", (username,)).fetchone()
+    return row[0] if row else None
+
+
+def set_user_language(conn: psycopg.Connection, username: str, language: str | None) -> bool:
+    """Store the user's page language (None: follow the browser); False when there is no such user."""
+    cur = conn.execute("UPDATE users SET language = %s WHERE username = %s", (language, username))
+    return cur.rowcount == 1
+
+
 def list_users(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Every user, without password hashes, by name."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -19,6 +19,7 @@ from hexops.city import HONG_KONG
 from hexops.errors import InputError
 from hexops.geodata.errors import LoadError
 from hexops.geodata.uow import UnitOfWork
+from hexops.services import validation
 from hexops.services.crowd import calibrate, calibrate_zones
 from hexops.ingest.reference_files import areas_m2, read_calibration, read_zones
 
@@ -111,19 +112,11 @@ def save_drawn_zone(uow: UnitOfWork, name: str, capacity, ring_lonlat, actor: st
     from HK1980 Grid, EPSG:2326), then the zones' ground shares are
     recomputed (hex shares do not depend on zones, so they are left alone).
     """
-    name = str(name or "").strip()
-    if not name:
-        raise ZoneInputError("name", "required")
-    if len(name) > 200:
-        raise ZoneInputError("name", "at most 200 characters")
-    if capacity is None or str(capacity).strip() == "":
-        raise ZoneInputError("capacity", "required (a whole number of people)")
     try:
-        cap_f = float(str(capacity).strip())
-    except (TypeError, ValueError):
-        raise ZoneInputError("capacity", f"{capacity!r} is not a number of people") from None
-    if not (np.isfinite(cap_f) and cap_f == int(cap_f) and cap_f > 0):
-        raise ZoneInputError("capacity", "must be a whole number of people above 0")
+        name = validation.zone_name(name)
+        cap_f = validation.zone_capacity(capacity)
+    except validation.FieldError as exc:
+        raise validation.carry(exc, ZoneInputError(exc.field, exc.sentence)) from None
     poly = _drawn_polygon(ring_lonlat)
     # A readable id from the name, plus a random suffix so that two zones of the same name never collide.
     slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "zone"

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hexops.errors import InputError
+from hexops.services import validation
 
 
 class GrantError(InputError):
@@ -19,6 +20,11 @@ def grant_layer(uow, department: str, layer: str, expires_at: datetime, *, actor
         raise GrantError("expires_at: give a timezone-aware time", field="expires_at")
     if expires_at <= datetime.now(timezone.utc):
         raise GrantError("expires_at: must be in the future", field="expires_at")
+    try:
+        validation.grant_end(expires_at, "expires_at", now=datetime.now(timezone.utc))
+        reason = validation.text(reason, "reason")
+    except validation.FieldError as exc:
+        raise validation.carry(exc, GrantError(str(exc), field=exc.field)) from None
     with uow:
         if department not in uow.grants.department_codes():
             raise GrantError(f"department: no department {department!r}", field="department")
@@ -33,6 +39,11 @@ def grant_layer(uow, department: str, layer: str, expires_at: datetime, *, actor
 
 def revoke_grant(uow, grant_id: int, *, actor: str, reason: str | None = None) -> None:
     """Revoke an open grant by id; audited."""
+    try:
+        grant_id = validation.record_id(grant_id, "grant_id")
+        reason = validation.text(reason, "reason")
+    except validation.FieldError as exc:
+        raise validation.carry(exc, GrantError(str(exc), field=exc.field)) from None
     with uow:
         revoked = uow.grants.revoke(grant_id, actor)
         if revoked is None:

@@ -24,7 +24,7 @@ from hexops.city import HONG_KONG
 from hexops.errors import ConflictError, NotFoundError
 from hexops.geodata.h3cells import cell_polygon, cell_to_str
 from hexops.geodata.uow import UnitOfWork
-from hexops.services import gazetteer
+from hexops.services import gazetteer, validation
 
 #: Candidate hexes per plan (the riskiest in the district).
 MAX_CANDIDATES = 2000
@@ -70,7 +70,18 @@ def create_plan(uow: UnitOfWork, *, district: str | None, units: int, shift_star
     that replaces ``created_by``'s earlier draft for the same district and
     shift (audited ``patrol.draft``); :func:`issue_plan` puts it in force.
     Returns the plan id.
+
+    Raises
+    ------
+    PatrolInputError
+        ``units`` is not a whole number from 1 to
+        :data:`hexops.services.validation.MAX_PATROL_UNITS` (naming ``units``),
+        or no forecast covers the district.
     """
+    try:
+        units = validation.patrol_units(units)
+    except validation.FieldError as exc:
+        raise validation.carry(exc, PatrolInputError(str(exc), field=exc.field)) from None
     with uow:
         plan_id = _draft(uow, district=district, units=units, shift_start=shift_start, shift_hours=shift_hours,
                          created_by=created_by, resolution=resolution, settings=settings)
@@ -286,10 +297,14 @@ def effect(uow: UnitOfWork, plan_ids: list[int], resolution: int = 9) -> dict:
 def draft_next_shift(uow: UnitOfWork, *, district: str | None, units: int, created_by: str,
                      resolution: int = 9) -> int:
     """Draft a plan for the shift of the newest shift forecast (or the next day's), as the commander's page does."""
+    try:
+        units = validation.patrol_units(units)
+    except validation.FieldError as exc:
+        raise validation.carry(exc, PatrolInputError(str(exc), field=exc.field)) from None
     with uow:
         run = uow.risk.latest_run(resolution, "shift", None) or uow.risk.latest_run(resolution, "1d", None)
     if run is None:
-        raise PatrolInputError("no forecast yet: the risk.forecast job makes one (or run "
-                               "`hexops risk forecast --horizon shift`)")
+        raise PatrolInputError("no forecast yet: the forecast job makes one every few minutes; "
+                               "try again shortly, or ask an administrator to check the System page")
     return create_plan(uow, district=district, units=units, shift_start=run["window_start"],
                        created_by=created_by, resolution=resolution)

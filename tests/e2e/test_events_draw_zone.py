@@ -46,7 +46,7 @@ def test_an_event_manager_draws_a_triangle_names_it_and_sees_it_in_the_zone_pane
 
     # Saving before anything is drawn names the missing polygon.
     browser.find_element(By.ID, "crowd-draw-save").click()
-    wait.until(lambda b: _text(b, "crowd-draw-status").startswith("polygon:"))
+    wait.until(lambda b: "Draw the zone on the map first" in _text(b, "crowd-draw-polygon-error"))
 
     browser.find_element(By.ID, "crowd-draw-toggle").click()
     wait.until(lambda b: _map(b).get_attribute("data-drawing") == "1")
@@ -58,11 +58,11 @@ def test_an_event_manager_draws_a_triangle_names_it_and_sees_it_in_the_zone_pane
     wait.until(lambda b: _map(b).get_attribute("data-draw-closed") == "1")
     save_screenshot(browser, "events-draw")
 
-    # A bad capacity is refused with the field named; the drawing is kept for a second try.
+    # A bad capacity is refused beside the field, saying what is allowed; the drawing is kept for a second try.
     browser.find_element(By.ID, "crowd-draw-name").send_keys("Harbour steps")
     browser.find_element(By.ID, "crowd-draw-capacity").send_keys("0")
     browser.find_element(By.ID, "crowd-draw-save").click()
-    wait.until(lambda b: _text(b, "crowd-draw-status").startswith("capacity:"))
+    wait.until(lambda b: "at least 1" in _text(b, "crowd-draw-capacity-error"))
     capacity = browser.find_element(By.ID, "crowd-draw-capacity")
     capacity.clear()
     capacity.send_keys("2500")

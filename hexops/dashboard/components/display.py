@@ -21,10 +21,31 @@ def hk_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return str(value)
 
 
-def record_table(rows: list[dict], columns: list[str], table_id: str) -> html.Table:
-    """An admin-style table of ``rows`` (dicts), one column per name, times in Hong Kong time."""
-    head = html.Thead(html.Tr([html.Th(c) for c in columns]))
-    body = html.Tbody([html.Tr([html.Td(hk_time(row.get(c))) for c in columns]) for row in rows])
+def cell_text(value) -> str:
+    """A stored value as a person reads it: times in Hong Kong time, yes/no, ``key: value`` pairs for objects."""
+    from hexops.dashboard.i18n import _
+
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {cell_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell_text(v) for v in value)
+    return hk_time(value)
+
+
+def record_table(rows: list[dict], columns: list, table_id: str, *, empty: str | None = None) -> html.Table | html.P:
+    """An admin-style table of ``rows`` (dicts), times in Hong Kong time.
+
+    ``columns`` are ``(key, heading)`` pairs (headings already in the reader's
+    language); a bare key is shown with its underscores as spaces.  With no
+    rows and an ``empty`` sentence, that sentence is shown instead of an empty table.
+    """
+    if not rows and empty:
+        return html.P(empty, id=table_id, className="muted empty-state")
+    pairs = [c if isinstance(c, tuple) else (c, c.replace("_", " ").capitalize()) for c in columns]
+    head = html.Thead(html.Tr([html.Th(heading, scope="col") for _, heading in pairs]))
+    body = html.Tbody([html.Tr([html.Td(cell_text(row.get(key))) for key, _ in pairs]) for row in rows])
     return html.Table([head, body], id=table_id, className="admin-table")
 
 

@@ -66,7 +66,7 @@ def plain_words(found: Verdict | None, *, district_label: str | None = None) -> 
     area = "the district" if found is not None and found.district else "the city"
     if found is None:
         return ["This forecast was stored before hexops compared every forecast with counting last year's "
-                "incidents: make a new one (hexops risk forecast) to see how it does."]
+                "incidents: the next forecast the forecast job makes will say how it does."]
     span = _days(found.days)
     if found.hit_rate is None or found.reference_hit_rate is None:
         where = f"in {district_label or area}"

@@ -15,6 +15,7 @@ from hexops.dashboard import inputs
 from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import SCALES, hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import N_, _
 from hexops.services import heatmap
 
 dash.register_page(
@@ -31,10 +32,10 @@ register_hex_map("map")
 _WINDOWS = {"1h": timedelta(hours=1), "3h": timedelta(hours=3), "24h": timedelta(hours=24),
             "7d": timedelta(days=7)}
 _METRIC_CHOICES = [
-    {"label": "People", "value": "people"},
-    {"label": "Vehicles", "value": "vehicles"},
-    {"label": "Water", "value": "water"},
-    {"label": "Incidents", "value": "incidents"},
+    {"label": N_("People"), "value": "people"},
+    {"label": N_("Vehicles"), "value": "vehicles"},
+    {"label": N_("Water"), "value": "water"},
+    {"label": N_("Incidents"), "value": "incidents"},
 ]
 
 
@@ -48,18 +49,18 @@ def layout(**_query) -> html.Div:
         [
             html.Div(
                 [
-                    _control("Metric", dcc.RadioItems(
-                        _METRIC_CHOICES, "people", id="map-metric", className="segmented",
+                    _control(_("Metric"), dcc.RadioItems(
+                        [{"label": _(c["label"]), "value": c["value"]} for c in _METRIC_CHOICES], "people", id="map-metric", className="segmented",
                         inputClassName="segmented-input", labelClassName="segmented-label")),
-                    _control("Window", dcc.RadioItems(
+                    _control(_("Window"), dcc.RadioItems(
                         [{"label": k, "value": k} for k in _WINDOWS], "3h", id="map-window-length",
                         className="segmented", inputClassName="segmented-input",
                         labelClassName="segmented-label")),
-                    _control("Ending (Hong Kong time)", html.Div([
-                        dcc.DatePickerSingle(id="map-end-date", placeholder="latest data",
+                    _control(_("Ending (Hong Kong time)"), html.Div([
+                        dcc.DatePickerSingle(id="map-end-date", placeholder=_("latest data"),
                                              display_format="YYYY-MM-DD", clearable=True),
                         dcc.Dropdown([{"label": f"{h:02d}:00", "value": h} for h in range(24)],
-                                     None, id="map-end-hour", placeholder="hour",
+                                     None, id="map-end-hour", placeholder=_("hour"),
                                      className="hour-dropdown"),
                     ], className="control-row")),
                     html.Div(id="map-window", className="window-label"),
@@ -71,8 +72,8 @@ def layout(**_query) -> html.Div:
                     hex_map("map", resolutions=(8, 9, 10), colors="heat", show_districts=True,
                             show_cameras=True, tile_url=tile_url, height="calc(100vh - 235px)"),
                     html.Aside(
-                        [html.H2("Selected hex"),
-                         html.Div("Click a hex to see its district and cameras.", id="map-cell")],
+                        [html.H2(_("Selected hex")),
+                         html.Div(_("Click a hex to see its district and cameras."), id="map-cell")],
                         className="map-side",
                     ),
                 ],

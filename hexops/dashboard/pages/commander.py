@@ -20,6 +20,10 @@ from dash import Input, Output, State, callback, dcc, html
 
 from hexops.dashboard import access, inputs
 from hexops.dashboard.components.forecast_panel import forecast_panel
+from hexops.dashboard.components.forms import error_outputs, field, lands_on_form, messages, refused, text_input
+from hexops.dashboard.i18n import N_, _
+from hexops.errors import InputError
+from hexops.services import validation
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.context import app_context
 from hexops.geodata import incidents as incident_sql
@@ -41,9 +45,11 @@ dash.register_page(
 IDS = hexmap_ids("commander")
 register_hex_map("commander")
 RESOLUTION = 9
+PLAN_FIELDS = ["commander-plan-units"]
+PLAN_ALIASES = {"units": "commander-plan-units"}
 ALL = "__all__"
-HORIZONS = [{"label": "Next shift", "value": "shift"}, {"label": "Next day", "value": "1d"},
-            {"label": "Next week", "value": "7d"}]
+HORIZONS = [{"label": N_("Next shift"), "value": "shift"}, {"label": N_("Next day"), "value": "1d"},
+            {"label": N_("Next week"), "value": "7d"}]
 
 
 def _hk(ts) -> str:
@@ -58,16 +64,16 @@ def layout(**_query) -> html.Div:
     with app_context().db.connection() as conn:
         districts = risk_sql.districts(conn)
         types = incident_sql.incident_types(conn)
-    district_options = [{"label": "All districts", "value": ALL}] + [
+    district_options = [{"label": _("All districts"), "value": ALL}] + [
         {"label": f"{code} {name}", "value": code} for code, name in districts]
-    type_options = [{"label": "All types", "value": ALL}] + [{"label": t, "value": t} for t in types]
+    type_options = [{"label": _("All types"), "value": ALL}] + [{"label": t, "value": t} for t in types]
     return html.Div([
         html.Div([
-            _control("Horizon", dcc.RadioItems(HORIZONS, "1d", id="commander-horizon", className="segmented",
+            _control(_("Horizon"), dcc.RadioItems([{"label": _(h["label"]), "value": h["value"]} for h in HORIZONS], "1d", id="commander-horizon", className="segmented",
                                                inputClassName="segmented-input", labelClassName="segmented-label")),
-            _control("Type", dcc.Dropdown(type_options, ALL, id="commander-type", clearable=False,
+            _control(_("Type"), dcc.Dropdown(type_options, ALL, id="commander-type", clearable=False,
                                           style={"minWidth": "170px"})),
-            _control("District", dcc.Dropdown(district_options, ALL, id="commander-district", clearable=False,
+            _control(_("District"), dcc.Dropdown(district_options, ALL, id="commander-district", clearable=False,
                                               style={"minWidth": "230px"})),
             html.Div(id="commander-run", className="window-label"),
         ], className="map-controls"),
@@ -75,26 +81,29 @@ def layout(**_query) -> html.Div:
             hex_map("commander", resolutions=(RESOLUTION,), colors="risk", show_districts=True,
                     tile_url=app_context().settings.tile_url, height="62vh"),
             html.Aside([
-                html.H2("How well it forecasts"), html.Div(id="commander-backtest"),
-                html.H2("Selected hex"), html.Div("Click a hex for its expected count, rank and why.",
+                html.H2(_("How well it forecasts")), html.Div(id="commander-backtest"),
+                html.H2(_("Selected hex")), html.Div(_("Click a hex for its expected count, rank and why."),
                                                   id="commander-hex"),
             ], className="map-side"),
         ], className="map-body"),
         html.Section([
-            html.H2("Patrol plan"),
+            html.H2(_("Patrol plan")),
             html.Div([
-                _control("District", dcc.Dropdown(district_options[1:], districts[0][0] if districts else None,
+                _control(_("District"), dcc.Dropdown(district_options[1:], districts[0][0] if districts else None,
                                                   id="commander-plan-district", clearable=False,
                                                   style={"minWidth": "230px"})),
-                _control("Units", dcc.Input(id="commander-plan-units", type="number", min=1, max=200, value=6)),
-                html.Button("Draft a plan for the next shift", id="commander-plan-make", n_clicks=0),
-                html.Button("Issue this plan", id="commander-plan-issue", n_clicks=0, disabled=True),
+                field("commander-plan-units", _("Units"), text_input("commander-plan-units", value="6",
+                                                                     inputMode="numeric", size="5"),
+                      hint=_("Patrol units to send out: a whole number from 1 to {high}",
+                             high=validation.MAX_PATROL_UNITS)),
+                html.Button(_("Draft a plan for the next shift"), id="commander-plan-make", n_clicks=0),
+                html.Button(_("Issue this plan"), id="commander-plan-issue", n_clicks=0, disabled=True),
             ], className="control-row"),
             html.Div(id="commander-plan-message", role="status"),
             html.Div(id="commander-plan"),
             dcc.Store(id="commander-plan-shown"),
         ], className="commander-plan"),
-        html.Section([html.H2("Bias audit by district (last 28 days)"), html.Div(id="commander-audit")],
+        html.Section([html.H2(_("Who gets patrolled, by district (last 28 days)")), html.Div(id="commander-audit")],
                      className="commander-audit"),
     ], className="page page-commander")
 
@@ -129,8 +138,8 @@ def show_risk(horizon: str, event_type: str, district: str):
     run, rows = risk_service.risk_map(ctx.uow(), resolution=RESOLUTION, horizon=horizon,
                                       event_type=_none(event_type), district=_none(district))
     if run is None:
-        message = f"No {horizon} forecast{' for ' + event_type if _none(event_type) else ''} yet: " \
-                  f"run `hexops risk forecast --horizon {horizon}`."
+        message = _("No forecast for this horizon yet: the forecast job makes one every few minutes. "
+                    "Choose another horizon or type meanwhile, or ask an administrator to check the System page.")
         return heatmap.align_values(ctx.uow(), RESOLUTION, {}, ctx.cache), message, "", ""
     values = heatmap.align_values(ctx.uow(), RESOLUTION, dict(zip(rows["h3"].tolist(), rows["expected"].tolist())),
                                   ctx.cache)
@@ -171,6 +180,7 @@ def show_hex(cell: str | None, horizon: str, event_type: str):
 @callback(
     Output("commander-plan-shown", "data"),
     Output("commander-plan-message", "children"),
+    *error_outputs(PLAN_FIELDS),
     Input("commander-plan-make", "n_clicks"),
     Input("commander-plan-issue", "n_clicks"),
     State("commander-plan-district", "value"),
@@ -181,7 +191,6 @@ def show_hex(cell: str | None, horizon: str, event_type: str):
 def plan_action(_make, _issue, district: str | None, units: int | None, shown: dict | None):
     """Draft a plan, or issue the one shown: the only writes on this page, each on a button press."""
     district = inputs.optional_text(district, "commander-plan-district.value", max_chars=100)
-    units = inputs.optional_int(units, "commander-plan-units.value", low=1, high=200)
     shown = inputs.mapping(shown, "commander-plan-shown.data")
     shown_id = inputs.optional_int(shown.get("plan_id"), "commander-plan-shown.data", low=1, high=2**62)
     version = inputs.optional_int(shown.get("version"), "commander-plan-shown.data", low=0, high=10**9) or 0
@@ -191,15 +200,19 @@ def plan_action(_make, _issue, district: str | None, units: int | None, shown: d
     try:
         if dash.ctx.triggered_id == "commander-plan-issue":
             if shown_id is None:
-                return dash.no_update, html.P("No plan shown to issue.", className="error")
+                return dash.no_update, html.P(_("No plan shown to issue."), className="error"), ""
             patrol_service.issue_plan(context.uow(), shown_id, actor=user.username, at=context.clock().now())
-            return {"plan_id": shown_id, "version": version}, f"Plan {shown_id} issued: it is in force."
-        plan_id = patrol_service.draft_next_shift(context.uow(), district=district, units=units or 1,
+            return ({"plan_id": shown_id, "version": version}, _("Plan {plan} issued: it is in force.", plan=shown_id),
+                    "")
+        units = validation.patrol_units(units, "commander-plan-units")
+        plan_id = patrol_service.draft_next_shift(context.uow(), district=district, units=units,
                                                   created_by=user.username)
-    except patrol_service.PatrolInputError as exc:
-        return dash.no_update, html.P(str(exc), className="error")
+    except InputError as exc:
+        if lands_on_form(PLAN_FIELDS, exc, PLAN_ALIASES):
+            return dash.no_update, "", *messages(PLAN_FIELDS, exc, PLAN_ALIASES)
+        return dash.no_update, refused(exc), ""
     return ({"plan_id": plan_id, "version": version},
-            f"Plan {plan_id} drafted: check it, then press Issue to put it in force.")
+            _("Plan {plan} drafted: check it, then press Issue to put it in force.", plan=plan_id), "")
 
 
 @callback(
@@ -215,7 +228,7 @@ def show_plan(shown: dict | None):
     context = app_context()
     plan_id = plan_id or patrol_service.latest_plan_id(context.uow(), user.username)
     if plan_id is None:
-        return "No plan yet.", True
+        return _("No plan yet: choose a district and the number of units, then press Draft a plan."), True
     try:
         detail, effect = patrol_service.plan_with_effect(context.uow(), plan_id)
     except patrol_service.PatrolInputError as exc:

@@ -23,6 +23,7 @@ from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import FLOOD_STATES, hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.components.timecontrol import register_time_control, time_control
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import _
 from hexops.services import alert_handling, flood, flood_views, heatmap, sharing
 from hexops.services.clock import time_shown
 
@@ -56,7 +57,7 @@ def layout(at: str | None = None, **_query) -> html.Div:
         [
             html.Div(
                 [
-                    html.H1("Drainage: floods", className="page-title"),
+                    html.H1(_("Drainage: floods"), className="page-title"),
                     html.Div(id="drainage-asof", className="asof", role="status"),
                     html.Div(id="drainage-signal", className="rain-signal"),
                     time_control("drainage", at),
@@ -68,9 +69,9 @@ def layout(at: str | None = None, **_query) -> html.Div:
                     hex_map("drainage", resolutions=(9,), colors=STATE_COLOURS, show_districts=True,
                             tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)"),
                     html.Aside(
-                        [html.H2("Crew assignments"), html.Div(id="drainage-crews"),
-                         alert_panel("drainage", "Flood alerts"),
-                         html.H2("Rainfall (mm/h)"), html.Div(id="drainage-rain")],
+                        [html.H2(_("Crew assignments")), html.Div(id="drainage-crews"),
+                         alert_panel("drainage", _("Flood alerts")),
+                         html.H2(_("Rainfall (mm/h)")), html.Div(id="drainage-rain")],
                         className="map-side drainage-side",
                     ),
                 ],
@@ -99,7 +100,7 @@ def _rain(frame) -> html.Table:
 
 def _crews(frame, show_cameras: bool) -> html.Div:
     if frame.empty:
-        return html.P("No flooded hexes: no crew deployed.", className="muted")
+        return html.P(_("No flooded places: no crew deployed."), className="muted")
     rows = [html.Tr([html.Td(c.crew_id or "unassigned"), html.Td(_named(getattr(c, "place", None), c.hex)),
                      html.Td("on site / next" if c.order == 0 else (f"then #{int(c.order) + 1}"
                                                                      if c.order == c.order else "waiting")),
@@ -129,7 +130,8 @@ def refresh(_tick, pinned, _acked, ticked):
     context = app_context()
     latest = flood_views.data_end(context.read_uow())
     if latest is None:
-        return None, html.P("No data yet."), "", "", "", "No data yet"
+        return (None, html.P(_("No rain or camera readings have arrived yet: the map fills in as they report."),
+                          className="muted empty-state"), "", "", "", _("No data yet"))
     now = context.clock().now()
     at, mode = time_shown(now, None, pinned)
     # Rain readings may be known ahead (a demo loads them up front): never show past the clock.
@@ -141,7 +143,7 @@ def refresh(_tick, pinned, _acked, ticked):
     show_cameras = sharing.reveals_cameras(access.current_user())
     # Alerts and their acknowledgements from the primary: an acknowledgement just made must show at once.
     groups = alert_handling.flood_groups(context.uow(), at, hours=ALERT_HOURS, reveal_cameras=show_cameras)
-    alerts = render_alerts("drainage", groups, selected, "No flood alerts in the last hours.")
+    alerts = render_alerts("drainage", groups, selected, _("No flood alerts in the last hours."))
     values = heatmap.align_values(context.read_uow(), flood.FLOOD_RESOLUTION,
                                   {h: float(s) for h, s in view.states.items()}, context.cache)
     # Flooded cells are outlined as well as coloured, so they stand out among many "watch" hexes.
@@ -149,6 +151,6 @@ def refresh(_tick, pinned, _acked, ticked):
                   critical=[STATES.index("flooded")])
     # The HKO signal colour on a light strip (hexmap.css): black rain is never black on the dark theme.
     signal = (html.Span(f"{view.signal.upper()} RAINSTORM", className=f"signal signal-{view.signal}", role="alert")
-              if view.signal else "No rainstorm signal")
+              if view.signal else _("No rainstorm signal"))
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(latest)})"
     return values, alerts, _rain(view.rain), _crews(view.crews, show_cameras), signal, caption

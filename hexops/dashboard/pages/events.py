@@ -18,6 +18,9 @@ from hexops.dashboard import access, inputs
 from hexops.errors import InputError
 from hexops.dashboard.components.alerts import alert_panel, register_alert_actions, render_alerts, selected_ids
 from hexops.dashboard.components.display import hk_time
+from hexops.dashboard.components.forms import error_outputs, field, lands_on_form, messages, refused, text_input
+from hexops.dashboard.i18n import N_, _
+from hexops.services import validation
 from hexops.dashboard.components.hexmap import hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.components import zone_panel
 from hexops.dashboard.components.timecontrol import register_time_control, time_control
@@ -53,7 +56,7 @@ def layout(at: str | None = None, **_query) -> html.Div:
         [
             html.Div(
                 [
-                    html.H1("Crowds", className="page-title"),
+                    html.H1(_("Crowds"), className="page-title"),
                     html.Div(id="crowd-asof", className="asof", role="status"),
                     time_control("crowd", at),
                 ],
@@ -65,9 +68,9 @@ def layout(at: str | None = None, **_query) -> html.Div:
                             tile_url=app_context().settings.tile_url, height="calc(100vh - 220px)",
                             drawing=True, zones=True),
                     html.Aside(
-                        [html.H2("Zones"), _draw_panel(), zone_panel.zone_editor("crowd"),
+                        [html.H2(_("Zones")), _draw_panel(), zone_panel.zone_editor("crowd"),
                          zone_panel.sort_control("crowd"), html.Div(id="crowd-zones", className="crowd-table-wrap"),
-                         alert_panel("crowd", "Alerts")],
+                         alert_panel("crowd", _("Alerts"))],
                         className="map-side crowd-side",
                     ),
                 ],
@@ -84,11 +87,15 @@ def _draw_panel() -> html.Div:
     """Draw a zone: the toggle, its name and capacity, Save and Cancel (the map draws, the service validates)."""
     return html.Div(
         [
-            html.Button("Draw zone", id="crowd-draw-toggle", className="draw-button"),
-            dcc.Input(id="crowd-draw-name", type="text", placeholder="Zone name"),
-            dcc.Input(id="crowd-draw-capacity", type="number", min=1, step=1, placeholder="Capacity (people)"),
-            html.Button("Save", id="crowd-draw-save"),
-            html.Button("Cancel", id="crowd-draw-cancel"),
+            html.Button(_("Draw zone"), id="crowd-draw-toggle", className="draw-button"),
+            field("crowd-draw-name", _("Zone name"), text_input("crowd-draw-name"),
+                  hint=_("Up to {n} characters", n=validation.MAX_NAME_CHARS)),
+            field("crowd-draw-capacity", _("Capacity (people)"), text_input("crowd-draw-capacity", inputMode="numeric"),
+                  hint=_("People it holds safely: a whole number from 1 to {high}",
+                         high=f"{validation.MAX_ZONE_CAPACITY:,}")),
+            html.Div(id="crowd-draw-polygon-error", className="field-error", role="alert"),
+            html.Button(_("Save"), id="crowd-draw-save"),
+            html.Button(_("Cancel"), id="crowd-draw-cancel"),
             html.Div(id="crowd-draw-status", role="status", className="muted"),
         ],
         id="crowd-draw", className="crowd-draw",
@@ -116,27 +123,22 @@ def refresh(_tick, pinned, _acked, _zones_changed, sort, ticked):
     at, mode = time_shown(context.clock().now(), None, pinned)
     view = crowd.event_view(context.read_uow(), at, context.settings, hours=ALERT_HOURS, cache=context.cache)
     if view is None:
-        return None, html.P("No detections loaded."), html.P(""), "No data yet", None
+        return (None, html.P(_("No camera counts have arrived yet: the map and zones fill in as cameras report. "
+                              "Meanwhile you can draw a zone."), className="muted empty-state"), html.P(""),
+                _("No data yet"), None)
     values = heatmap.align_values(context.read_uow(), crowd.CROWD_RESOLUTION, view.hex_density, context.cache)
     values.update(label="people per m\u00b2 of visible ground", domain=[0.0, max(view.thresholds)])
     # Alerts and their acknowledgements from the primary: an acknowledgement just made must show at once.
     groups = alert_handling.crowd_groups(context.uow(), at, view.thresholds, hours=ALERT_HOURS)
-    alerts = render_alerts("crowd", groups, selected, "No crowd alerts in the last hours.")
+    alerts = render_alerts("crowd", groups, selected, _("No crowd alerts in the last hours."))
     caption = f"As of {_hk(at)} HKT ({mode}; latest data {_hk(view.latest)})"
     zones = zone_panel.map_zones(context.uow(), view.panel)
     return values, zone_panel.zone_table("crowd", view.panel, view.thresholds, sort), alerts, caption, zones
 
 
-def _capacity(value):
-    """The capacity field as typed (the crowd service checks its range and words the reason)."""
-    if value is None or isinstance(value, str) and len(value) <= 20:
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e12:
-        return value
-    raise InputError("must be a whole number above 0", field="crowd-draw-capacity.value")
-
-
-_DRAW_HINT = "Drawing: click the map to add corners; double-click or click the first corner to close."
+DRAW_FIELDS = ["crowd-draw-name", "crowd-draw-capacity", "crowd-draw-polygon"]
+DRAW_ALIASES = {"name": "crowd-draw-name", "capacity": "crowd-draw-capacity", "polygon": "crowd-draw-polygon"}
+_DRAW_HINT = N_("Drawing: click the map to add corners; double-click or click the first corner to close.")
 
 
 @callback(
@@ -144,6 +146,7 @@ _DRAW_HINT = "Drawing: click the map to add corners; double-click or click the f
     Output(IDS.drawn, "data"),
     Output("crowd-draw-status", "children"),
     Output("crowd-zones-changed", "data"),
+    *error_outputs(DRAW_FIELDS),
     Input("crowd-draw-toggle", "n_clicks"),
     Input("crowd-draw-cancel", "n_clicks"),
     Input("crowd-draw-save", "n_clicks"),
@@ -156,24 +159,28 @@ _DRAW_HINT = "Drawing: click the map to add corners; double-click or click the f
 )
 def draw_zone(_toggle, _cancel, _save, name, capacity, ring, mode, changed):
     """Switch the map's draw mode, discard a drawing, or save it as a zone through the crowd service."""
-    name = inputs.optional_text(name, "crowd-draw-name.value", max_chars=200)
-    capacity = _capacity(capacity)
     ring = inputs.ring(ring, f"{IDS.drawn}.data")
     changed = inputs.optional_int(changed, "crowd-zones-changed.data", low=0, high=10**9)
     mode = bool(mode)
     keep = dash.no_update
+    clear = messages(DRAW_FIELDS)
     trigger = ctx.triggered_id
     if trigger == "crowd-draw-toggle":
         # Turning the mode off (or on again) starts from a clean ring, so a stale one is never saved.
-        return (not mode), None, (_DRAW_HINT if not mode else ""), keep
+        return (not mode), None, (_(_DRAW_HINT) if not mode else ""), keep, *clear
     if trigger == "crowd-draw-cancel":
-        return False, None, "Drawing discarded.", keep
-    if not ring:
-        return keep, keep, html.Span("polygon: draw the zone on the map and close it first.",
-                                     className="error"), keep
+        return False, None, _("Drawing discarded."), keep, *clear
     user = access.current_user()
     try:
+        # The drawing first, then the form's fields (each refusal beside its field), then the service's checks.
+        if not ring:
+            raise validation.FieldError("crowd-draw-polygon", validation.N_(
+                "Draw the zone on the map first: press Draw zone, click its corners, then close it."))
+        name = validation.zone_name(name, "crowd-draw-name")
+        capacity = validation.zone_capacity(capacity, "crowd-draw-capacity")
         zone_id = crowd_zones.save_drawn_zone(app_context().uow(), name, capacity, ring, user.username)
-    except crowd_zones.ZoneInputError as err:
-        return keep, keep, html.Span(str(err), className="error"), keep
-    return False, None, f"Saved zone {name} ({zone_id}).", (changed or 0) + 1
+    except InputError as err:
+        if lands_on_form(DRAW_FIELDS, err, DRAW_ALIASES):
+            return keep, keep, "", keep, *messages(DRAW_FIELDS, err, DRAW_ALIASES)
+        return keep, keep, refused(err), keep, *clear
+    return False, None, _("Saved zone {name}.", name=name), (changed or 0) + 1, *clear

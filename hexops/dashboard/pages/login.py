@@ -6,6 +6,7 @@ import dash
 from dash import dcc, html
 
 from hexops.dashboard import access
+from hexops.dashboard.i18n import _
 from hexops.services import accounts
 
 dash.register_page(__name__, path="/login", name="Sign in", title="hexops: sign in",
@@ -19,23 +20,23 @@ def layout(next: str | None = None, error: str | None = None, **_query):  # noqa
     if error == accounts.REFUSED_CODE:
         notice.append(html.P(accounts.REFUSED, id="login-error", className="login-error", role="alert"))
     if user is not None:
-        notice.append(html.P([f"Signed in as {user.username} ({user.role}). ",
-                              html.A("Sign out", href="/auth/logout", id="login-signout")],
+        notice.append(html.P([_("Signed in as {user}.", user=user.username) + " ",
+                              html.A(_("Sign out"), href="/auth/logout", id="login-signout")],
                              id="login-current"))
     return html.Div(
         [
-            html.H2("Sign in to hexops"),
+            html.H1(_("Sign in to hexops"), className="page-title"),
             *notice,
             html.Form(
                 [
-                    html.Label("User name", htmlFor="login-username"),
+                    html.Label(_("User name"), htmlFor="login-username"),
                     dcc.Input(id="login-username", name="username", type="text", autoComplete="username",
                               required=True),
-                    html.Label("Password", htmlFor="login-password"),
+                    html.Label(_("Password"), htmlFor="login-password"),
                     dcc.Input(id="login-password", name="password", type="password",
                               autoComplete="current-password", required=True),
                     dcc.Input(id="login-next", name="next", type="hidden", value=next or ""),
-                    html.Button("Sign in", id="login-submit", type="submit"),
+                    html.Button(_("Sign in"), id="login-submit", type="submit"),
                 ],
                 action="/auth/login", method="POST", id="login-form", className="login-form",
             ),

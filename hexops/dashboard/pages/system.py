@@ -15,6 +15,7 @@ from dash import Input, Output, callback, dcc, html
 
 from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import _
 from hexops.services import health
 
 dash.register_page(__name__, path="/system", name="System", title="hexops: system",
@@ -25,17 +26,17 @@ REFRESH_MS = 5000
 
 def layout(**_query) -> html.Div:
     return html.Div([
-        html.H1("System", className="page-title"),
+        html.H1(_("System"), className="page-title"),
         html.P(id="system-summary", role="status"),
-        html.Section([html.H2("Readiness"), html.Div(id="system-checks")]),
-        html.Section([html.H2("Background jobs"), html.Div(id="system-jobs")]),
+        html.Section([html.H2(_("Readiness")), html.Div(id="system-checks")]),
+        html.Section([html.H2(_("Background jobs")), html.Div(id="system-jobs")]),
         html.Div([
-            html.Section([html.H2("Ingestion"), html.Div(id="system-ingest")]),
-            html.Section([html.H2("Alerts (last 24 h)"), html.Div(id="system-alerts")]),
-            html.Section([html.H2("Webhook deliveries (last 24 h)"), html.Div(id="system-webhooks")]),
+            html.Section([html.H2(_("Ingestion")), html.Div(id="system-ingest")]),
+            html.Section([html.H2(_("Alerts (last 24 h)")), html.Div(id="system-alerts")]),
+            html.Section([html.H2(_("Webhook deliveries (last 24 h)")), html.Div(id="system-webhooks")]),
         ], className="system-row"),
-        html.Section([html.H2("Demo replay and its webhook receiver"), html.Div(id="system-replay")]),
-        html.Section([html.H2("Latest job runs"), html.Div(id="system-runs")]),
+        html.Section([html.H2(_("Demo replay and its webhook receiver")), html.Div(id="system-replay")]),
+        html.Section([html.H2(_("Latest job runs")), html.Div(id="system-runs")]),
         dcc.Interval(id="system-tick", interval=REFRESH_MS),
     ], className="page page-system")
 
@@ -85,7 +86,8 @@ def _pairs(items: list[tuple[str, str]], list_id: str) -> html.Dl:
 
 def _replay(replay: dict | None, receipts: list[dict], now: datetime) -> html.Div:
     if replay is None:
-        return html.P("No demo replay has run on this database ('make demo' starts one).", className="muted")
+        return html.P(_("No demo replay has run on this system: this section fills in while a demo replay runs."),
+                      className="muted empty-state")
     behind = (now - replay["published_until"]).total_seconds() if replay["published_until"] else None
     figures = _pairs([
         ("Replay", f"{replay['replay_id']} from {hk_time(replay['scenario_from'])} HKT at x{replay['speed']:g}"),

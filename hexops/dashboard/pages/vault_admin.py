@@ -16,6 +16,7 @@ from dash import Input, Output, callback, dcc, html
 
 from hexops.dashboard.components.display import hk_time, record_table
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import _
 from hexops.services import vault as vault_service
 from hexops.vault.keys import load_signing_key
 
@@ -37,11 +38,11 @@ def expiry_figure(by_days: list[dict]) -> go.Figure:
 
 def _sweep_section(status) -> html.Div:
     if status.last_sweep is None:
-        return html.Div([html.H3("Last retention sweep"), html.P("No sweep has run yet.", id="vault-no-sweep")])
+        return html.Div([html.H2(_("Last retention sweep")), html.P("No sweep has run yet.", id="vault-no-sweep")])
     receipt = status.last_sweep["details"].get("receipt", {})
     verdict = {True: "signature valid", False: "SIGNATURE INVALID", None: "not checked"}[status.last_sweep_verified]
     return html.Div([
-        html.H3("Last retention sweep"),
+        html.H2(_("Last retention sweep")),
         html.P([f"{hk_time(status.last_sweep['at'])}: {receipt.get('day_keys_destroyed', 0)} day keys and "
                 f"{receipt.get('hold_keys_destroyed', 0)} hold keys destroyed, "
                 f"{receipt.get('clips_deleted', 0)} clips deleted; ",
@@ -59,11 +60,11 @@ def _status_children():
     return [
         html.P(f"{total} clips in the vault.", id="vault-total"),
         dcc.Graph(id="vault-expiry-graph", figure=expiry_figure(status.by_days), config={"displayModeBar": False}),
-        html.H3("Evidence holds"),
+        html.H2(_("Evidence holds")),
         record_table(status.holds, ["hold_id", "case_id", "clips", "active", "placed_by", "placed_at", "until",
                               "released_at", "released_by", "reason"], "vault-holds-table"),
         _sweep_section(status),
-        html.H3("Model registry"),
+        html.H2(_("Detector models")),
         record_table(vault_service.model_registry(ctx.settings), ["name", "version", "runner", "licence", "present", "sha256",
                                                 "saturation_count", "path"], "vault-models-table"),
     ]
@@ -71,8 +72,8 @@ def _status_children():
 
 def layout(**_query):
     return html.Div([
-        html.H2("Clip vault and retention"),
-        html.Button("Refresh", id="vault-refresh", n_clicks=0),
+        html.H1(_("Clip vault and retention"), className="page-title"),
+        html.Button(_("Refresh"), id="vault-refresh", n_clicks=0),
         html.Div(_status_children(), id="vault-status"),
     ])
 

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Iterator
 
+from hexops.city import HONG_KONG
 from hexops.geodata import audit
 
 
@@ -15,7 +16,11 @@ def csv_lines(
     uow, *, actor: str | None = None, action_prefix: str | None = None,
     since: datetime | None = None, until: datetime | None = None, exported_by: str | None = None,
 ) -> Iterator[str]:
-    """CSV text, header first, one entry per line, newest first (``at`` in UTC ISO-8601).
+    """CSV text, header first, one entry per line, newest first.
+
+    ``at`` is ISO-8601 in the city's time with its offset (``2026-10-01T21:00:00+08:00``:
+    what the people reading it use, and still exact); ``details`` is JSON in UTF-8
+    (Chinese as itself, not ``\u`` escapes).
 
     The unit of work stays open while the lines are consumed (a server-side
     cursor streams them).  With ``exported_by``, the export itself is audited
@@ -45,7 +50,8 @@ def _csv(conn, actor, action_prefix, since, until) -> Iterator[str]:
     for row in audit.search(conn, actor=actor, action_prefix=action_prefix, since=since, until=until,
                             limit=None):
         writer.writerow([
-            row["audit_id"], row["chain_seq"], row["at"].isoformat(), row["actor"], row["action"],
-            row["target"] or "", row["reason"] or "", json.dumps(row["details"], sort_keys=True), row["row_hash"],
+            row["audit_id"], row["chain_seq"], row["at"].astimezone(HONG_KONG.tz).isoformat(), row["actor"],
+            row["action"], row["target"] or "", row["reason"] or "",
+            json.dumps(row["details"], sort_keys=True, ensure_ascii=False), row["row_hash"],
         ])
         yield flush()

@@ -38,5 +38,5 @@ def export_csv():
     def generate():
         yield from csv_lines(ctx.uow(), exported_by=user.username, **filters)
 
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=hexops-audit.csv"})

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -49,7 +50,7 @@ def plan_csv(plan_id: int):
         body = patrol_service.export_csv(app_context().uow(), plan_id)
     except patrol_service.PatrolInputError as exc:
         return _refused(exc)
-    return Response(body, mimetype="text/csv",
+    return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=patrol-plan-{plan_id}.csv"})
 
 
@@ -60,15 +61,18 @@ def plan_geojson(plan_id: int):
         document = patrol_service.export_geojson(app_context().uow(), plan_id)
     except patrol_service.PatrolInputError as exc:
         return _refused(exc)
-    response = jsonify(document)
-    response.mimetype = "application/geo+json"
-    return response
+    # UTF-8 as itself (no \u escapes), sent as a file to keep rather than a page to show.
+    return Response(json.dumps(document, ensure_ascii=False), content_type="application/geo+json; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=patrol-plan-{plan_id}.geojson"})
 
 
 PRINT_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Patrol plan {{ plan.plan_id }}</title>
+<link rel="stylesheet" href="/assets/fonts/noto-sans-hk-400.css">
 <style>
- body { font-family: sans-serif; margin: 1.5cm; color: #000; }
+ body { font-family: sans-serif, "Noto Sans HK"; margin: 1.5cm; color: #000; background: #fff; }
+ @page { size: A4; margin: 1.5cm; }
+ @media print { body { margin: 0; } h1 { font-size: 16pt; } a { color: #000; } }
  table { border-collapse: collapse; width: 100%; margin-bottom: 1cm; }
  th, td { border: 1px solid #444; padding: 3px 6px; font-size: 11pt; text-align: left; }
  section { page-break-after: always; }

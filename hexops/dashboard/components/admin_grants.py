@@ -60,8 +60,9 @@ def section(departments: list[str], layers: list[str]) -> html.Section:
             field("admin-grant-layer", _("Layer"), dcc.Dropdown(
                 id="admin-grant-layer", options=[{"label": v, "value": v} for v in layers])),
             field("admin-grant-expiry", _("Ends on (Hong Kong date)"), dcc.DatePickerSingle(
-                id="admin-grant-expiry", date=(today + timedelta(days=90)).isoformat(), display_format="YYYY-MM-DD",
-                min_date_allowed=first.isoformat(), max_date_allowed=last.isoformat()),
+                # No min/max on the picker: it would turn a typed date outside them into "no date", and the
+                # refusal could then only say "required"; the server says which dates are allowed instead.
+                id="admin-grant-expiry", date=(today + timedelta(days=90)).isoformat(), display_format="YYYY-MM-DD"),
                 hint=_("From {first} to {last}", first=first.isoformat(), last=last.isoformat())),
             field("admin-grant-reason", _("Reason"), text_input("admin-grant-reason"),
                   hint=_("The agreement or ticket; up to {n} characters", n=validation.MAX_TEXT_CHARS)),

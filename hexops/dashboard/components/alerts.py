@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from hexops.dashboard import access, inputs
 from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import _
 from hexops.errors import InputError
 from hexops.services import alert_handling
 
@@ -30,10 +31,10 @@ def alert_panel(prefix: str, heading: str) -> html.Div:
     return html.Div([
         html.H2(heading),
         html.Div([
-            html.Label("Note for acknowledgements", htmlFor=f"{prefix}-ack-note", className="control-label"),
+            html.Label(_("Note for acknowledgements"), htmlFor=f"{prefix}-ack-note", className="control-label"),
             dcc.Input(id=f"{prefix}-ack-note", type="text", maxLength=alert_handling.MAX_NOTE,
-                      placeholder="optional, e.g. stewards sent"),
-            html.Button("Acknowledge selected", id=f"{prefix}-ack-selected"),
+                      placeholder=_("optional, e.g. stewards sent")),
+            html.Button(_("Acknowledge selected"), id=f"{prefix}-ack-selected"),
         ], className="ack-bar"),
         html.Div(id=f"{prefix}-ack-status", role="status", className="ack-status"),
         html.Div(id=f"{prefix}-alerts"),
@@ -58,14 +59,14 @@ def _item(prefix: str, a: alert_handling.AlertItem, selected: set[int]) -> html.
     actions = []
     if a.state == "open":
         actions.append(dcc.Checklist(
-            options=[{"label": " Select", "value": a.alert_id}], value=[a.alert_id] if a.alert_id in selected else [],
+            options=[{"label": " " + _("Select"), "value": a.alert_id}], value=[a.alert_id] if a.alert_id in selected else [],
             id={"type": f"{prefix}-ack-select", "alert": a.alert_id}, className="ack-select", inline=True))
     if a.lat is not None:
-        actions.append(html.Button("Show on map", className="show-button",
+        actions.append(html.Button(_("Show on map"), className="show-button",
                                    id={"type": f"{prefix}-show", "alert": a.alert_id, "cell": a.cell,
                                        "lat": f"{a.lat:.6f}", "lon": f"{a.lon:.6f}"}))
     if a.state == "open":
-        actions.append(html.Button("Acknowledge", className="ack-button",
+        actions.append(html.Button(_("Acknowledge"), className="ack-button",
                                    id={"type": f"{prefix}-ack-one", "alert": a.alert_id}))
     return html.Li([
         html.Div([

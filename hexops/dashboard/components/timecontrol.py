@@ -18,12 +18,13 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from hexops.dashboard import inputs
 from hexops.dashboard.context import app_context
+from hexops.dashboard.i18n import N_, _
 from hexops.errors import InputError
 from hexops.services import clock as clock_service
 
 #: The step buttons: (id suffix, label, minutes, accessible name).
-STEPS = (("back-hour", "\u2212 1 h", -60, "One hour earlier"), ("back", "\u2212 5 min", -5, "Five minutes earlier"),
-         ("fwd", "+ 5 min", 5, "Five minutes later"), ("fwd-hour", "+ 1 h", 60, "One hour later"))
+STEPS = (("back-hour", "\u2212 1 h", -60, N_("One hour earlier")), ("back", "\u2212 5 min", -5, N_("Five minutes earlier")),
+         ("fwd", "+ 5 min", 5, N_("Five minutes later")), ("fwd-hour", "+ 1 h", 60, N_("One hour later")))
 
 
 def _link_time(pinned) -> str | None:
@@ -44,22 +45,22 @@ def time_control(prefix: str, pinned: str | None) -> html.Div:
     shown, _ = clock_service.time_shown(now, None, pinned)
     local = shown.astimezone(tz)
     return html.Div([
-        html.Button("Live", id=f"{prefix}-at-live", className="time-live", title="Follow the clock"),
-        html.Div([html.Label("Date", htmlFor=f"{prefix}-at-date", className="control-label"),
+        html.Button(_("Live"), id=f"{prefix}-at-live", className="time-live", title=_("Follow the clock")),
+        html.Div([html.Label(_("Date"), htmlFor=f"{prefix}-at-date", className="control-label"),
                   dcc.DatePickerSingle(id=f"{prefix}-at-date", date=local.date().isoformat(), min_date_allowed=first,
                                        max_date_allowed=last, display_format="YYYY-MM-DD",
                                        initial_visible_month=local.date().isoformat())], className="control"),
-        html.Div([html.Label("Time (HH:MM)", htmlFor=f"{prefix}-at-time", className="control-label"),
+        html.Div([html.Label(_("Time (HH:MM)"), htmlFor=f"{prefix}-at-time", className="control-label"),
                   dcc.Input(id=f"{prefix}-at-time", type="text", value=local.strftime("%H:%M"), size="5",
                             maxLength=5, placeholder="HH:MM", debounce=True)], className="control"),
-        html.Button("Go", id=f"{prefix}-at-go"),
-        html.Div([html.Button(label, id=f"{prefix}-at-{suffix}", title=name, **{"aria-label": name})
+        html.Button(_("Go"), id=f"{prefix}-at-go"),
+        html.Div([html.Button(label, id=f"{prefix}-at-{suffix}", title=_(name), **{"aria-label": _(name)})
                   for suffix, label, _, name in STEPS], className="time-steps", role="group",
-                 **{"aria-label": "Step through time"}),
+                 **{"aria-label": _("Step through time")}),
         html.Div(id=f"{prefix}-at-message", role="status", className="time-message"),
         dcc.Store(id=f"{prefix}-at", data=pinned),
         dcc.Store(id=f"{prefix}-at-url"),
-    ], className="time-control", role="group", **{"aria-label": "Time shown"})
+    ], className="time-control", role="group", **{"aria-label": _("Time shown")})
 
 
 def register_time_control(prefix: str) -> None:
@@ -99,7 +100,8 @@ def register_time_control(prefix: str) -> None:
             except InputError as exc:
                 return dash.no_update, html.Span(str(exc), className="error"), dash.no_update, dash.no_update
         shown = (at or now).astimezone(tz)
-        message = "Live: following the clock." if at is None else f"Showing {shown:%d %b %Y %H:%M} (replay)."
+        moment = shown.strftime("%d %b %Y %H:%M")
+        message = _("Live: following the clock.") if at is None else _("Showing {moment} (replay).", moment=moment)
         return (at.isoformat() if at else None), message, shown.date().isoformat(), shown.strftime("%H:%M")
 
     # The moment shown goes into the URL without reloading the page (a link reopens it there).

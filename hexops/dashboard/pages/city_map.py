@@ -124,14 +124,14 @@ clientside_callback(
 def show_cell(cell: str | None):
     cell = inputs.optional_cell(cell, f"{IDS.selected}.data")
     if not cell:
-        return "Click a hex to see its district and cameras."
+        return _("Click a hex to see its district and cameras.")
     summary = heatmap.selected_cell(app_context().read_uow(), cell)
     if summary is None:
         return f"{cell}: not a land hex"
     return html.Dl([
-        html.Dt("Cell"), html.Dd(summary["cell"], id="map-cell-id"),
-        html.Dt("Resolution"), html.Dd(str(summary["resolution"])),
-        html.Dt("District"), html.Dd(summary["district"] or "none"),
-        html.Dt("Cameras"), html.Dd(str(summary["cameras"])),
-        html.Dt("Area"), html.Dd(f"{summary['area_m2'] / 1e6:.3f} km\u00b2"),
+        html.Dt(_("Cell")), html.Dd(summary["cell"], id="map-cell-id"),
+        html.Dt(_("Resolution")), html.Dd(str(summary["resolution"])),
+        html.Dt(_("District")), html.Dd(summary["district"] or _("none")),
+        html.Dt(_("Cameras")), html.Dd(str(summary["cameras"])),
+        html.Dt(_("Area")), html.Dd(f"{summary['area_m2'] / 1e6:.3f} km\u00b2"),
     ])

@@ -113,8 +113,8 @@ def _none(value: str | None) -> str | None:
 
 
 def _audit_table(frame: pd.DataFrame) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("district", "risk", "planned patrol", "reported patrol",
-                                         "public reports", "flag")])
+    head = html.Tr([html.Th(_(h), scope="col") for h in (N_("District"), N_("Share of risk"), N_("Planned patrol"),
+                                                         N_("Reported patrol"), N_("Public reports"), N_("Flag"))])
     rows = [html.Tr([html.Td(r.district), html.Td(f"{r.risk_share:.1%}"), html.Td(f"{r.attention_share:.1%}"),
                      html.Td(f"{r.dosage_share:.1%}"), html.Td(f"{r.public_share:.1%}"), html.Td(r.reason or "")],
                     className="flagged" if r.flagged else None) for r in frame.itertuples()]
@@ -163,17 +163,18 @@ def show_hex(cell: str | None, horizon: str, event_type: str):
     horizon = inputs.choice(horizon, [h["value"] for h in HORIZONS], "commander-horizon.value")
     event_type = inputs.optional_text(event_type, "commander-type.value", max_chars=100) or ALL
     if not cell:
-        return "Click a hex for its expected count, rank and why."
+        return _("Click a hex for its expected count, rank and why.")
     explained = risk_service.explain_latest_hex(app_context().uow(), str_to_cell(cell), resolution=RESOLUTION,
                                                 horizon=horizon, event_type=_none(event_type))
     if explained is None:
         return f"{cell}: no forecast for this hex"
     parts = [html.Li(f"{name}: {value:+.3f}") for name, value in explained["parts"][:5]]
     return html.Div([
-        html.Dl([html.Dt("Hex"), html.Dd(cell, id="commander-hex-id"),
-                 html.Dt("Expected incidents"), html.Dd(f"{explained['expected']:.3f}", id="commander-hex-expected"),
-                 html.Dt("Rank"), html.Dd(f"{explained['rank']} of {explained['ranked']}", id="commander-hex-rank")]),
-        html.P("Main contributions:"), html.Ul(parts, id="commander-hex-parts"),
+        html.Dl([html.Dt(_("Hex")), html.Dd(cell, id="commander-hex-id"),
+                 html.Dt(_("Expected incidents")), html.Dd(f"{explained['expected']:.3f}", id="commander-hex-expected"),
+                 html.Dt(_("Rank")), html.Dd(_("{rank} of {ranked}", rank=explained['rank'], ranked=explained['ranked']),
+                                             id="commander-hex-rank")]),
+        html.P(_("Main contributions:")), html.Ul(parts, id="commander-hex-parts"),
     ])
 
 

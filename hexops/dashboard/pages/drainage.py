@@ -23,7 +23,7 @@ from hexops.dashboard.components.display import hk_time
 from hexops.dashboard.components.hexmap import FLOOD_STATES, hex_map, hexmap_ids, register_hex_map
 from hexops.dashboard.components.timecontrol import register_time_control, time_control
 from hexops.dashboard.context import app_context
-from hexops.dashboard.i18n import _
+from hexops.dashboard.i18n import N_, _
 from hexops.services import alert_handling, flood, flood_views, heatmap, sharing
 from hexops.services.clock import time_shown
 
@@ -94,7 +94,7 @@ def _rain(frame) -> html.Table:
     rows = [html.Tr([html.Td(_named(getattr(r, "place", None), r.station_id)), html.Td(f"{r.mm_per_h:.1f}"),
                      html.Td(r.rainstorm or "")])
             for r in frame.head(12).itertuples()]
-    return html.Table([html.Thead(html.Tr([html.Th("Gauge"), html.Th("mm/h"), html.Th("HKO level")])),
+    return html.Table([html.Thead(html.Tr([html.Th(_("Gauge")), html.Th(_("mm/h")), html.Th(_("HKO level"))])),
                        html.Tbody(rows)], className="rain-table")
 
 
@@ -108,7 +108,8 @@ def _crews(frame, show_cameras: bool) -> html.Div:
                      # Severity counts the cameras seeing water: with the rain it gives their number.
                      html.Td(f"{c.severity:.1f}" if show_cameras else "\u2013")])
             for c in frame.itertuples()]
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Crew", "Where", "Job", "ETA", "Severity")])),
+    return html.Table([html.Thead(html.Tr([html.Th(_(h)) for h in (N_("Crew"), N_("Where"), N_("Job"), N_("ETA"),
+                                                                   N_("Severity"))])),
                        html.Tbody(rows)], className="crew-table", id="drainage-crew-table")
 
 

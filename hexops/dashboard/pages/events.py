@@ -92,7 +92,7 @@ def _draw_panel() -> html.Div:
                   hint=_("Up to {n} characters", n=validation.MAX_NAME_CHARS)),
             field("crowd-draw-capacity", _("Capacity (people)"), text_input("crowd-draw-capacity", inputMode="numeric"),
                   hint=_("People it holds safely: a whole number from 1 to {high}",
-                         high=f"{validation.MAX_ZONE_CAPACITY:,}")),
+                         high=validation.MAX_ZONE_CAPACITY)),
             html.Div(id="crowd-draw-polygon-error", className="field-error", role="alert"),
             html.Button(_("Save"), id="crowd-draw-save"),
             html.Button(_("Cancel"), id="crowd-draw-cancel"),

@@ -28,11 +28,13 @@ dash.register_page(__name__, path="/admin/vault", name="Vault", title="hexops: v
 def expiry_figure(by_days: list[dict]) -> go.Figure:
     """Bars of clips per day-to-expiry, held clips stacked apart."""
     figure = go.Figure()
-    for held, name in ((False, "within retention"), (True, "under hold")):
+    for held, name in ((False, _("within retention")), (True, _("under hold"))):
         rows = [r for r in by_days if r["held"] is held]
         figure.add_bar(x=[r["days_to_expiry"] for r in rows], y=[r["clips"] for r in rows], name=name)
-    figure.update_layout(barmode="stack", height=280, margin=dict(l=40, r=10, t=30, b=40),
-                         xaxis_title="days to expiry", yaxis_title="clips", title="Clips by days to expiry")
+    # The dark theme, on the page's own background (a white chart on the dark page was unreadable).
+    figure.update_layout(barmode="stack", height=280, margin=dict(l=40, r=10, t=30, b=40), template="plotly_dark",
+                         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                         xaxis_title=_("days to expiry"), yaxis_title=_("clips"), title=_("Clips by days to expiry"))
     return figure
 
 

@@ -20,7 +20,7 @@ def csv_lines(
 
     ``at`` is ISO-8601 in the city's time with its offset (``2026-10-01T21:00:00+08:00``:
     what the people reading it use, and still exact); ``details`` is JSON in UTF-8
-    (Chinese as itself, not ``\u`` escapes).
+    (Chinese as itself, not backslash-u escapes).
 
     The unit of work stays open while the lines are consumed (a server-side
     cursor streams them).  With ``exported_by``, the export itself is audited

@@ -87,11 +87,6 @@ def _actor() -> str:
     return user.username if user else "unknown"
 
 
-@callback(Output("admin-grant-message", "children"), Output("admin-grants", "children"),
-          *error_outputs(GRANT_FIELDS),
-          Input("admin-grant-add", "n_clicks"),
-          State("admin-grant-department", "value"), State("admin-grant-layer", "value"),
-          State("admin-grant-expiry", "date"), State("admin-grant-reason", "value"), prevent_initial_call=True)
 def add_grant(_add, department, layer, expiry, reason):
     department = inputs.optional_text(department, "admin-grant-department.value", max_chars=50)
     layer = inputs.optional_text(layer, "admin-grant-layer.value", max_chars=100)
@@ -121,11 +116,6 @@ def _open_grant(grant_id: int) -> dict:
     return found
 
 
-@callback(Output("admin-grant-revoke-confirm", "displayed"), Output("admin-grant-revoke-confirm", "message"),
-          *error_outputs(REVOKE_FIELDS),
-          Input("admin-grant-revoke", "n_clicks"),
-          State("admin-grant-revoke-id", "value"), State("admin-grant-revoke-reason", "value"),
-          prevent_initial_call=True)
 def ask_revoke(_clicks, grant_id, reason):
     """Check the number and reason, then ask for confirmation naming the department and layer."""
     try:
@@ -138,11 +128,6 @@ def ask_revoke(_clicks, grant_id, reason):
                    department=found["department"], layer=found["layer"]), *messages(REVOKE_FIELDS)
 
 
-@callback(Output("admin-grant-revoke-message", "children"),
-          Output("admin-grants", "children", allow_duplicate=True),
-          Input("admin-grant-revoke-confirm", "submit_n_clicks"),
-          State("admin-grant-revoke-id", "value"), State("admin-grant-revoke-reason", "value"),
-          prevent_initial_call=True)
 def revoke(_confirmed, grant_id, reason):
     try:
         grant_id = validation.record_id(grant_id, "admin-grant-revoke-id")
@@ -151,3 +136,27 @@ def revoke(_confirmed, grant_id, reason):
     except InputError as exc:
         return refused(exc), dash.no_update
     return _("Revoked grant {grant}.", grant=grant_id), grants_table()
+
+
+def register() -> None:
+    """Register this section's callbacks on the app being built.
+
+    Called by the admin page module: Dash runs page modules again for every app
+    it builds, but imports a component module once, so a ``@callback`` here would
+    reach only the first app of a process.
+    """
+    callback(Output("admin-grant-message", "children"), Output("admin-grants", "children"),
+             *error_outputs(GRANT_FIELDS),
+             Input("admin-grant-add", "n_clicks"),
+             State("admin-grant-department", "value"), State("admin-grant-layer", "value"),
+             State("admin-grant-expiry", "date"), State("admin-grant-reason", "value"), prevent_initial_call=True)(add_grant)
+    callback(Output("admin-grant-revoke-confirm", "displayed"), Output("admin-grant-revoke-confirm", "message"),
+             *error_outputs(REVOKE_FIELDS),
+             Input("admin-grant-revoke", "n_clicks"),
+             State("admin-grant-revoke-id", "value"), State("admin-grant-revoke-reason", "value"),
+             prevent_initial_call=True)(ask_revoke)
+    callback(Output("admin-grant-revoke-message", "children"),
+             Output("admin-grants", "children", allow_duplicate=True),
+             Input("admin-grant-revoke-confirm", "submit_n_clicks"),
+             State("admin-grant-revoke-id", "value"), State("admin-grant-revoke-reason", "value"),
+             prevent_initial_call=True)(revoke)

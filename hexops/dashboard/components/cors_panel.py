@@ -68,11 +68,6 @@ def _actor() -> str:
     return user.username if user else "unknown"
 
 
-@callback(Output("admin-cors-message", "children"), Output("admin-cors-origins", "children"),
-          *error_outputs(ADD_FIELDS),
-          Input("admin-cors-add", "n_clicks"),
-          State("admin-cors-department", "value"), State("admin-cors-origin", "value"),
-          State("admin-cors-reason", "value"), prevent_initial_call=True)
 def add_origin(_add, department, origin, reason):
     """Add an entry and show the list again."""
     department = inputs.optional_text(department, "admin-cors-department.value", max_chars=50)
@@ -97,9 +92,6 @@ def _open_entry(origin_id: int) -> dict:
     return found
 
 
-@callback(Output("admin-cors-remove-confirm", "displayed"), Output("admin-cors-remove-confirm", "message"),
-          *error_outputs(REMOVE_FIELDS),
-          Input("admin-cors-remove", "n_clicks"), State("admin-cors-remove-id", "value"), prevent_initial_call=True)
 def ask_remove(_clicks, remove_id):
     try:
         found = _open_entry(validation.record_id(remove_id, "admin-cors-remove-id"))
@@ -109,10 +101,6 @@ def ask_remove(_clicks, remove_id):
                    origin=found["origin"], department=found["department"]), ""
 
 
-@callback(Output("admin-cors-message", "children", allow_duplicate=True),
-          Output("admin-cors-origins", "children", allow_duplicate=True),
-          Input("admin-cors-remove-confirm", "submit_n_clicks"), State("admin-cors-remove-id", "value"),
-          State("admin-cors-reason", "value"), prevent_initial_call=True)
 def remove_origin(_confirmed, remove_id, reason):
     try:
         remove_id = validation.record_id(remove_id, "admin-cors-remove-id")
@@ -121,3 +109,24 @@ def remove_origin(_confirmed, remove_id, reason):
     except InputError as exc:
         return refused(exc), dash.no_update
     return _("Removed entry {entry}.", entry=remove_id), origins_table()
+
+
+def register() -> None:
+    """Register this section's callbacks on the app being built.
+
+    Called by the admin page module: Dash runs page modules again for every app
+    it builds, but imports a component module once, so a ``@callback`` here would
+    reach only the first app of a process.
+    """
+    callback(Output("admin-cors-message", "children"), Output("admin-cors-origins", "children"),
+             *error_outputs(ADD_FIELDS),
+             Input("admin-cors-add", "n_clicks"),
+             State("admin-cors-department", "value"), State("admin-cors-origin", "value"),
+             State("admin-cors-reason", "value"), prevent_initial_call=True)(add_origin)
+    callback(Output("admin-cors-remove-confirm", "displayed"), Output("admin-cors-remove-confirm", "message"),
+             *error_outputs(REMOVE_FIELDS),
+             Input("admin-cors-remove", "n_clicks"), State("admin-cors-remove-id", "value"), prevent_initial_call=True)(ask_remove)
+    callback(Output("admin-cors-message", "children", allow_duplicate=True),
+             Output("admin-cors-origins", "children", allow_duplicate=True),
+             Input("admin-cors-remove-confirm", "submit_n_clicks"), State("admin-cors-remove-id", "value"),
+             State("admin-cors-reason", "value"), prevent_initial_call=True)(remove_origin)

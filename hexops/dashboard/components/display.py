@@ -44,8 +44,8 @@ def record_table(rows: list[dict], columns: list, table_id: str, *, empty: str |
     if not rows and empty:
         return html.P(empty, id=table_id, className="muted empty-state")
     pairs = [c if isinstance(c, tuple) else (c, c.replace("_", " ").capitalize()) for c in columns]
-    head = html.Thead(html.Tr([html.Th(heading, scope="col") for _, heading in pairs]))
-    body = html.Tbody([html.Tr([html.Td(cell_text(row.get(key))) for key, _ in pairs]) for row in rows])
+    head = html.Thead(html.Tr([html.Th(heading, scope="col") for _key, heading in pairs]))
+    body = html.Tbody([html.Tr([html.Td(cell_text(row.get(key))) for key, _heading in pairs]) for row in rows])
     return html.Table([head, body], id=table_id, className="admin-table")
 
 

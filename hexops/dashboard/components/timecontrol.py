@@ -42,7 +42,7 @@ def time_control(prefix: str, pinned: str | None) -> html.Div:
     now = context.clock().now()
     tz = context.city.tz
     first, last = clock_service.picker_bounds(context.uow(), now, tz)
-    shown, _ = clock_service.time_shown(now, None, pinned)
+    shown, _mode = clock_service.time_shown(now, None, pinned)
     local = shown.astimezone(tz)
     return html.Div([
         html.Button(_("Live"), id=f"{prefix}-at-live", className="time-live", title=_("Follow the clock")),
@@ -55,7 +55,7 @@ def time_control(prefix: str, pinned: str | None) -> html.Div:
                             maxLength=5, placeholder="HH:MM", debounce=True)], className="control"),
         html.Button(_("Go"), id=f"{prefix}-at-go"),
         html.Div([html.Button(label, id=f"{prefix}-at-{suffix}", title=_(name), **{"aria-label": _(name)})
-                  for suffix, label, _, name in STEPS], className="time-steps", role="group",
+                  for suffix, label, _minutes, name in STEPS], className="time-steps", role="group",
                  **{"aria-label": _("Step through time")}),
         html.Div(id=f"{prefix}-at-message", role="status", className="time-message"),
         dcc.Store(id=f"{prefix}-at", data=pinned),
@@ -65,7 +65,7 @@ def time_control(prefix: str, pinned: str | None) -> html.Div:
 
 def register_time_control(prefix: str) -> None:
     """The callbacks of the page ``prefix``'s time control."""
-    step_ids = {f"{prefix}-at-{suffix}": minutes for suffix, _, minutes, _ in STEPS}
+    step_ids = {f"{prefix}-at-{suffix}": minutes for suffix, _label, minutes, _name in STEPS}
 
     @callback(
         Output(f"{prefix}-at", "data"),

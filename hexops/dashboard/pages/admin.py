@@ -32,6 +32,10 @@ from hexops.services import accounts, audit_chain, validation
 dash.register_page(__name__, path="/admin", name="Admin", title="hexops: admin",
                    allowed_roles=["admin"], id_prefix="admin")
 
+# The sections' callbacks, registered on the app this page module is being run for.
+admin_grants.register()
+cors_panel.register()
+
 PEOPLE_ROLES = ("commander", "event_manager", "partner", "admin")
 ROLE_NAMES = {"commander": N_("Commander"), "event_manager": N_("Event manager"), "partner": N_("Partner"),
               "admin": N_("Administrator"), "device": N_("Device")}

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: The pages' names (``dash.register_page(name=...)``), here so the catalogue has them; shown with ``_(name)``.
 PAGE_NAMES = (N_("City map"), N_("Commander"), N_("Events"), N_("Drainage"), N_("System"), N_("Vault"),
               N_("Admin"), N_("Sign in"))
+#: Sentences the services word (the pages show them with ``_``), here so the catalogue has them.
+SERVICE_SENTENCES = (N_("wrong user name or password, or the account is locked after repeated failures"),)
 #: Roles as the header names them.
 ROLE_LABELS = {"commander": N_("commander"), "event_manager": N_("event manager"), "partner": N_("partner"),
                "admin": N_("admin"), "device": N_("device")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -32,9 +34,13 @@ def test_a_partner_without_department_is_refused_naming_the_field(run):
 
 def test_a_grant_in_the_past_is_refused_and_a_future_one_is_listed_live(run):
     past = run("grants", "add", "DSD", "rainfall", "--until", "2020-01-01T00:00+08:00")
-    future = run("grants", "add", "DSD", "rainfall", "--until", "2099-01-01T00:00+08:00", "--reason", "MoU")
+    # A grant lasts at most MAX_GRANT_DAYS (730): the end of time is refused too.
+    forever = run("grants", "add", "DSD", "rainfall", "--until", "2999-12-31T00:00+08:00")
+    next_year = (datetime.now(timezone.utc) + timedelta(days=365)).isoformat(timespec="minutes")
+    future = run("grants", "add", "DSD", "rainfall", "--until", next_year, "--reason", "MoU")
     listed = run("grants", "list")
-    assert past.exit_code == 1 and "expires_at: must be in the future" in past.output
+    assert past.exit_code == 1 and "expires_at: must be in the future" in past.output.lower()
+    assert forever.exit_code == 1 and "expires_at" in forever.output and "730 days" in forever.output
     assert future.exit_code == 0 and '"live": true' in listed.output
 
 

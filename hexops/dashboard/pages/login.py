@@ -18,7 +18,7 @@ def layout(next: str | None = None, error: str | None = None, **_query):  # noqa
     user = access.current_user()
     notice = []
     if error == accounts.REFUSED_CODE:
-        notice.append(html.P(accounts.REFUSED, id="login-error", className="login-error", role="alert"))
+        notice.append(html.P(_(accounts.REFUSED), id="login-error", className="login-error", role="alert"))
     if user is not None:
         notice.append(html.P([_("Signed in as {user}.", user=user.username) + " ",
                               html.A(_("Sign out"), href="/auth/logout", id="login-signout")],

@@ -181,6 +181,15 @@ def _admin_forms(browser, wait, db_url: str) -> None:
         granted = conn.execute("SELECT count(*) FROM layer_grants WHERE granted_by = %s",
                                (USERS["admin"],)).fetchone()[0]
     assert granted == 0  # every refused grant wrote nothing
+    # A request the server refuses is shown, not swallowed: the banner carries the server's own sentence.
+    browser.execute_async_script("""
+        var done = arguments[arguments.length - 1];
+        fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                          body: '{"output": "nothing.children"}'}).then(function () { done(); });""")
+    wait.until(lambda b: b.find_element(By.ID, "shell-error").is_displayed())
+    assert browser.find_element(By.ID, "shell-error-text").text.startswith("The server refused this:")
+    browser.find_element(By.ID, "shell-error-close").click()
+    wait.until(lambda b: not b.find_element(By.ID, "shell-error").is_displayed())
 
 
 FORMS = {"/commander": _commander_forms, "/events": _events_forms}

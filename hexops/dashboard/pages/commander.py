@@ -103,9 +103,27 @@ def layout(**_query) -> html.Div:
             html.Div(id="commander-plan"),
             dcc.Store(id="commander-plan-shown"),
         ], className="commander-plan"),
-        html.Section([html.H2(_("Who gets patrolled, by district (last 28 days)")), html.Div(id="commander-audit")],
-                     className="commander-audit"),
+        html.Section([html.H2(_("Who gets patrolled, by district (last 28 days)")), html.Div(id="commander-audit"),
+                      _audit_terms()], className="commander-audit"),
     ], className="page page-commander")
+
+
+#: The audit table's columns in one line each (behind a "What the columns mean" toggle).
+AUDIT_TERMS = (
+    (N_("Share of risk"), N_("the district's share of the city's expected incidents in the forecast")),
+    (N_("Planned patrol"), N_("its share of the patrol minutes planned")),
+    (N_("Reported patrol"), N_("its share of the patrol minutes units reported")),
+    (N_("Public reports"), N_("its share of incidents reported by the public, which patrols do not create")),
+    (N_("Flag"), N_("shown when its share of risk, planned patrol or reported patrol is well above its share "
+                    "of public reports")),
+)
+
+
+def _audit_terms() -> html.Details:
+    items: list = []
+    for term, definition in AUDIT_TERMS:
+        items += [html.Dt(_(term)), html.Dd(_(definition))]
+    return html.Details([html.Summary(_("What the columns mean")), html.Dl(items)], id="commander-audit-terms")
 
 
 def _none(value: str | None) -> str | None:

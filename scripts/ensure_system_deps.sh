@@ -3,7 +3,8 @@
 #   PostgreSQL + PostGIS (the private cluster), nats-server (JetStream ingestion; the live demo),
 #   chromium + chromium-driver (browser tests and screenshots), gdal-bin (ogrinfo/ogr2ogr:
 #   the real GIS client the shared-layer tests read the OGC API and the tiles with), npm (installs
-#   the partner web map's MapLibre GL for the browser tests: scripts/ensure_web_test_deps.sh).
+#   the partner web map's MapLibre GL and axe-core for the browser tests: scripts/ensure_web_test_deps.sh,
+#   and the pages' Chinese font for the demo and the tests: scripts/ensure_web_assets.sh).
 # As root (or with passwordless sudo) on Debian/Ubuntu it installs what is missing
 # with apt-get; elsewhere it stops and names what to install.
 # Usage: scripts/ensure_system_deps.sh [--for demo|test]
@@ -24,11 +25,12 @@ fi
 [ -f "/usr/share/postgresql/${pg_major}/extension/postgis.control" ] || missing+=("postgresql-${pg_major}-postgis-3")
 # The live demo (make demo) replays detections through JetStream: it needs nats-server too.
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+# The pages serve their own Chinese font, installed from npm (scripts/ensure_web_assets.sh): demo and tests.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "$purpose" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)
-  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

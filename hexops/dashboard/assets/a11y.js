@@ -1,6 +1,6 @@
 /*
  * Names for the controls Dash draws itself, so screen readers (and axe-core) can tell what each is:
- * the typing box inside a dcc.Dropdown (react-select) gets the text of the <label for=dropdown-id>
+ * the typing box (or combobox) inside a dcc.Dropdown (react-select) gets the text of the <label for=dropdown-id>
  * beside it, or of its control's label, or its placeholder; react-select's chosen-value chips drop
  * their stray role="option" (they are not in a listbox). dcc.Slider handles get the slider's label.
  * Re-applied whenever Dash redraws part of the page. Kept in a file, not inline (Content Security Policy).
@@ -26,7 +26,8 @@
   function name() {
     document.querySelectorAll(".dash-dropdown").forEach(function (dropdown) {
       var text = labelText(dropdown);
-      dropdown.querySelectorAll("input").forEach(function (input) {
+      // The typing box, or (for a dropdown that cannot be typed into) the div react-select makes the combobox.
+      dropdown.querySelectorAll('input, [role="combobox"]').forEach(function (input) {
         if (text && input.getAttribute("aria-label") !== text) { input.setAttribute("aria-label", text); }
       });
       dropdown.querySelectorAll('.Select-value[role="option"], .Select-value [role="option"]').forEach(function (chip) {

@@ -69,7 +69,10 @@ def layout(at: str | None = None, **_query) -> html.Div:
                             drawing=True, zones=True),
                     html.Aside(
                         [html.H2(_("Zones")), _draw_panel(), zone_panel.zone_editor("crowd"),
-                         zone_panel.sort_control("crowd"), html.Div(id="crowd-zones", className="crowd-table-wrap"),
+                         zone_panel.sort_control("crowd"),
+                         # The table scrolls sideways, so it takes keyboard focus to be scrolled without a mouse.
+                         html.Div(id="crowd-zones", className="crowd-table-wrap", tabIndex="0", role="region",
+                                  **{"aria-label": _("Zones")}),
                          alert_panel("crowd", _("Alerts"))],
                         className="map-side crowd-side",
                     ),

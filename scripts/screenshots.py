@@ -23,13 +23,15 @@ sys.path.insert(0, str(ROOT))
 from tests.fixtures.browser import make_driver  # noqa: E402  (after the path is set)
 
 #: (user, page, file): the city map, the fireworks peak on the Events page, the black rain on
-#: the Drainage page, the commander's and the admin's own pages.
+#: the Drainage page, the commander's and the admin's own pages, and the Drainage partner's
+#: page in Traditional Chinese.
 SHOTS = (
     ("commander", "/", "city-map.png"),
     ("event-manager", "/events?at=2026-10-01T21:00%2B08:00", "events.png"),
     ("commander", "/drainage?at=2026-10-02T16:15%2B08:00", "drainage.png"),
     ("commander", "/commander", "commander.png"),
     ("admin", "/admin", "admin.png"),
+    ("drainage-partner", "/drainage?lang=zh-Hant&at=2026-10-02T16:15%2B08:00", "drainage-zh-hant.png"),
 )
 
 
@@ -64,12 +66,16 @@ def main() -> None:
     parser.add_argument("--base-url", default="http://127.0.0.1:8050")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--credentials", type=Path, default=ROOT / ".hexops" / "demo-credentials.json")
+    parser.add_argument("--only", nargs="*", help="Take only these files (e.g. admin.png).")
     args = parser.parse_args()
     if not args.credentials.exists():
         sys.exit(f"{args.credentials} not found: run `make demo` first")
     credentials = json.loads(args.credentials.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
+    only = set(args.only or [])
     for user, page, filename in SHOTS:
+        if only and filename not in only:
+            continue
         driver = make_driver()
         try:
             sign_in(driver, args.base_url, user, credentials[user]["password"])

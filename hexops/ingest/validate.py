@@ -359,9 +359,10 @@ def validate(
     field_out.add(retired, "camera_id", lambda v: f"camera {_short(v)} is retired", camera_id)
 
     if isinstance(owner, np.ndarray):
-        camera_owner = registry.owners[np.maximum(camera_idx, 0)]
-        as_token = {o: subject_token(o) for o in set(camera_owner)}
-        foreign = (camera_idx >= 0) & (np.array([as_token[o] for o in camera_owner], dtype=object) != owner)
+        # Tokens of the registry's few owner codes, then one vectorised lookup per event.
+        codes, which = np.unique(registry.owners.astype(str), return_inverse=True)
+        owner_token = np.array([subject_token(c) for c in codes], dtype=object)[which]
+        foreign = (camera_idx >= 0) & (owner_token[np.maximum(camera_idx, 0)] != owner)
         field_out.add(foreign, "camera_id",
                       lambda v: f"camera {_short(v)} is not owned by the department its batch was published for",
                       camera_id)

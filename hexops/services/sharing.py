@@ -178,8 +178,7 @@ def record_page_read(user: User, page_path: str, uow) -> None:
         uow.commit()
 
 
-def record_view_read(uow, user: User, page_path: str, shown_at: str | None, *, cache=None,
-                     minute: int | None = None) -> None:
+def record_view_read(uow, user: User, page_path: str, shown_at: str | None, *, cache=None) -> None:
     """Audit a partner's read of a page's data (``partner.read``, target ``page:<path>``, the moment shown).
 
     A page refreshes every few seconds: each page, moment shown (``shown_at``,
@@ -200,8 +199,7 @@ def record_view_read(uow, user: User, page_path: str, shown_at: str | None, *, c
     if cache is None:
         write()
         return
-    minute = int(time.time() // 60) if minute is None else minute
-    cache.fact(("partner_view_read", user.username, page_path, details["at"], minute), write)
+    cache.fact(("partner_view_read", user.username, page_path, details["at"], int(time.time() // 60)), write)
 
 
 def _for_reader(user: User, query: q.ItemQuery) -> q.ItemQuery:
